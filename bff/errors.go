@@ -1,0 +1,55 @@
+package bff
+
+import (
+	"fmt"
+	"net/http"
+)
+
+// HTTPError is an error with the status and the message a client sees. Err, when set, is the
+// cause: it goes to the log only, never to the client.
+type HTTPError struct {
+	Code      int    // HTTP status
+	ErrorCode string // machine-readable, stable: see the README
+	Msg       string // for the client (and the shopper)
+	Err       error  // for the log
+	// RetryAfter is passed on as the Retry-After header (429).
+	RetryAfter string
+}
+
+func (e *HTTPError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%d %s: %s: %v", e.Code, e.ErrorCode, e.Msg, e.Err)
+	}
+	return fmt.Sprintf("%d %s: %s", e.Code, e.ErrorCode, e.Msg)
+}
+
+func (e *HTTPError) Unwrap() error { return e.Err }
+
+// Error codes. They are part of the API: widgets and integrators branch on them.
+const (
+	CodeBadRequest          = "bad_request"
+	CodeInvalidPurchase     = "invalid_purchase_value"
+	CodeInvalidID           = "invalid_id"
+	CodeInvalidJSON         = "invalid_json"
+	CodeBodyTooLarge        = "body_too_large"
+	CodeMissingTenant       = "missing_tenant"
+	CodeUnknownTenant       = "unknown_tenant"
+	CodeOriginNotAllowed    = "origin_not_allowed"
+	CodeUnauthorized        = "unauthorized"
+	CodeNotFound            = "not_found"
+	CodeMethodNotAllowed    = "method_not_allowed"
+	CodeRateLimited         = "rate_limited"
+	CodeUpstreamError       = "upstream_error"
+	CodeUpstreamTimeout     = "upstream_timeout"
+	CodeUpstreamUnreachable = "upstream_unreachable"
+	CodeUpstreamBadAnswer   = "upstream_bad_answer"
+	CodeInternal            = "internal"
+)
+
+func badRequest(code, format string, a ...any) *HTTPError {
+	return &HTTPError{Code: http.StatusBadRequest, ErrorCode: code, Msg: fmt.Sprintf(format, a...)}
+}
+
+func unauthorized(msg string, err error) *HTTPError {
+	return &HTTPError{Code: http.StatusUnauthorized, ErrorCode: CodeUnauthorized, Msg: msg, Err: err}
+}

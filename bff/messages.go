@@ -1,0 +1,232 @@
+package bff
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"golang.org/x/text/currency"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+)
+
+// reasonNames are the UseReason enum's NAMES, by value. 0-7 come from the widget document,
+// 8-12 from the same platform's point-of-sale enum. The comments beside the enum in the
+// widget document are shifted by one line: they are not used.
+var reasonNames = []string{
+	"CanUse",
+	"NotEnoughPoints",
+	"MinValueNotReached",
+	"CashbackNotAvailable",
+	"NoCustomer",
+	"ValueRewardBiggerThanPurchase",
+	"MinimumPercentPurchaseNotReached",
+	"CustomerNotEnrolled",
+	"CannotUseCumulativeDiscount",
+	"ProductRewardNoApplicableProduct",
+	"ProductRewardUsageLimitReached",
+	"ProductRewardRequiresCheckout",
+	"ProductRewardInvalidConfiguration",
+}
+
+// Message keys beyond the enum's names.
+const (
+	msgUnknown   = "Unknown"   // a UseReason value the enum does not have
+	msgDisabled  = "Disabled"  // a reward the store disabled without saying why
+	msgMinNoInfo = "MinValueNotReachedNoAmount"
+)
+
+// locales are the languages shoppers are answered in; the first is the fallback.
+var locales = []string{"pt-BR", "en", "es"}
+
+var (
+	localeTags    = []language.Tag{language.BrazilianPortuguese, language.English, language.Spanish}
+	localeMatcher = language.NewMatcher(localeTags)
+)
+
+func supportedLocale(s string) bool {
+	for _, l := range locales {
+		if l == s {
+			return true
+		}
+	}
+	return false
+}
+
+func knownMessageKey(k string) bool {
+	if k == msgUnknown || k == msgDisabled || k == msgMinNoInfo {
+		return true
+	}
+	for _, n := range reasonNames {
+		if n == k {
+			return true
+		}
+	}
+	return false
+}
+
+// defaultMessages: locale -> key -> sentence for the shopper. "{remaining}" is the amount
+// missing to a reward's minimum, in the tenant's currency.
+var defaultMessages = map[string]map[string]string{
+	"pt-BR": {
+		"CanUse":                            "Disponível para usar nesta compra.",
+		"NotEnoughPoints":                   "Você ainda não tem pontos suficientes para esta recompensa.",
+		"MinValueNotReached":                "Faltam {remaining} em produtos para usar esta recompensa.",
+		msgMinNoInfo:                        "O valor da compra ainda não atingiu o mínimo desta recompensa.",
+		"CashbackNotAvailable":              "Você não tem cashback disponível no momento.",
+		"NoCustomer":                        "Entre na sua conta para usar suas recompensas.",
+		"ValueRewardBiggerThanPurchase":     "O valor desta recompensa é maior que o valor da compra.",
+		"MinimumPercentPurchaseNotReached":  "A compra ainda não atingiu o valor mínimo proporcional para esta recompensa.",
+		"CustomerNotEnrolled":               "Você ainda não participa do programa de fidelidade.",
+		"CannotUseCumulativeDiscount":       "Esta recompensa não pode ser combinada com o desconto que já está no carrinho.",
+		"ProductRewardNoApplicableProduct":  "O carrinho não tem nenhum produto válido para esta recompensa.",
+		"ProductRewardUsageLimitReached":    "O limite de uso desta recompensa foi atingido.",
+		"ProductRewardRequiresCheckout":     "Esta recompensa só pode ser usada no checkout da loja online.",
+		"ProductRewardInvalidConfiguration": "Esta recompensa está indisponível no momento. A loja já foi avisada.",
+		msgUnknown:                          "Esta recompensa não está disponível agora.",
+		msgDisabled:                         "Esta recompensa não está disponível agora.",
+	},
+	"en": {
+		"CanUse":                            "Available for this purchase.",
+		"NotEnoughPoints":                   "You don't have enough points for this reward yet.",
+		"MinValueNotReached":                "Add {remaining} more in products to use this reward.",
+		msgMinNoInfo:                        "Your purchase hasn't reached this reward's minimum value yet.",
+		"CashbackNotAvailable":              "You have no cashback available right now.",
+		"NoCustomer":                        "Sign in to use your rewards.",
+		"ValueRewardBiggerThanPurchase":     "This reward is worth more than your purchase.",
+		"MinimumPercentPurchaseNotReached":  "Your purchase hasn't reached the minimum share required for this reward.",
+		"CustomerNotEnrolled":               "You're not a member of the loyalty programme yet.",
+		"CannotUseCumulativeDiscount":       "This reward can't be combined with the discount already in your cart.",
+		"ProductRewardNoApplicableProduct":  "Your cart has no product this reward applies to.",
+		"ProductRewardUsageLimitReached":    "This reward's usage limit has been reached.",
+		"ProductRewardRequiresCheckout":     "This reward can only be used at the online checkout.",
+		"ProductRewardInvalidConfiguration": "This reward is unavailable right now. The store has been notified.",
+		msgUnknown:                          "This reward isn't available right now.",
+		msgDisabled:                         "This reward isn't available right now.",
+	},
+	"es": {
+		"CanUse":                            "Disponible para esta compra.",
+		"NotEnoughPoints":                   "Todavía no tienes puntos suficientes para esta recompensa.",
+		"MinValueNotReached":                "Faltan {remaining} en productos para usar esta recompensa.",
+		msgMinNoInfo:                        "El valor de la compra aún no alcanza el mínimo de esta recompensa.",
+		"CashbackNotAvailable":              "No tienes cashback disponible en este momento.",
+		"NoCustomer":                        "Inicia sesión para usar tus recompensas.",
+		"ValueRewardBiggerThanPurchase":     "El valor de esta recompensa es mayor que el de la compra.",
+		"MinimumPercentPurchaseNotReached":  "La compra aún no alcanza el porcentaje mínimo para esta recompensa.",
+		"CustomerNotEnrolled":               "Todavía no participas en el programa de fidelidad.",
+		"CannotUseCumulativeDiscount":       "Esta recompensa no se puede combinar con el descuento que ya tiene el carrito.",
+		"ProductRewardNoApplicableProduct":  "El carrito no tiene ningún producto válido para esta recompensa.",
+		"ProductRewardUsageLimitReached":    "Se alcanzó el límite de uso de esta recompensa.",
+		"ProductRewardRequiresCheckout":     "Esta recompensa solo se puede usar en el checkout de la tienda online.",
+		"ProductRewardInvalidConfiguration": "Esta recompensa no está disponible por ahora. La tienda ya fue avisada.",
+		msgUnknown:                          "Esta recompensa no está disponible ahora.",
+		msgDisabled:                         "Esta recompensa no está disponible ahora.",
+	},
+}
+
+// messages turns UseReasons into sentences for one tenant.
+type messages struct {
+	currency  currency.Unit
+	overrides map[string]map[string]string // key -> locale -> text
+}
+
+func newMessages(t TenantConfig) *messages {
+	cur, _ := currency.ParseISO(t.Currency) // validated at start
+	return &messages{currency: cur, overrides: t.Messages}
+}
+
+func (m *messages) text(key, locale string) string {
+	if s, ok := m.overrides[key][locale]; ok {
+		return s
+	}
+	return defaultMessages[locale][key]
+}
+
+// money formats an amount in the tenant's currency for a locale: pt-BR "R$ 1.234,56".
+func (m *messages) money(v float64, locale string) string {
+	return message.NewPrinter(language.MustParse(locale)).Sprint(currency.Symbol(m.currency.Amount(v)))
+}
+
+// pickLocale chooses the answer's language: the lang query parameter, then Accept-Language,
+// then the tenant's default. Unsupported values fall through to the next source.
+func pickLocale(lang, acceptLanguage, tenantDefault string) string {
+	if lang != "" {
+		if tag, err := language.Parse(lang); err == nil {
+			if _, i, conf := localeMatcher.Match(tag); conf != language.No {
+				return locales[i]
+			}
+		}
+	}
+	if acceptLanguage != "" {
+		if tags, _, err := language.ParseAcceptLanguage(acceptLanguage); err == nil && len(tags) > 0 {
+			if _, i, conf := localeMatcher.Match(tags...); conf != language.No {
+				return locales[i]
+			}
+		}
+	}
+	return tenantDefault
+}
+
+// annotate walks a decoded upstream answer and gives every reward object (any object with a
+// UseReason) UseReasonName and UseReasonMessage. A disabled reward's message is its
+// DisabledReason when the store gave one.
+func (m *messages) annotate(v any, locale string) {
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			m.annotate(e, locale)
+		}
+	case map[string]any:
+		if raw, ok := x["UseReason"]; ok {
+			m.annotateReward(x, raw, locale)
+		}
+		for k, e := range x {
+			if k != "UseReason" {
+				m.annotate(e, locale)
+			}
+		}
+	}
+}
+
+func (m *messages) annotateReward(r map[string]any, raw any, locale string) {
+	reason, known := reasonValue(raw)
+	name := msgUnknown
+	if known && reason >= 0 && reason < len(reasonNames) {
+		name = reasonNames[reason]
+	}
+	r["UseReasonName"] = name
+	msg := m.text(name, locale)
+	if name == "MinValueNotReached" {
+		if remaining, ok := number(r["RemainingToUse"]); ok && remaining > 0 {
+			msg = strings.ReplaceAll(msg, "{remaining}", m.money(remaining, locale))
+		} else {
+			msg = m.text(msgMinNoInfo, locale)
+		}
+	}
+	if enabled, ok := r["Enabled"].(bool); ok && !enabled {
+		if why, _ := r["DisabledReason"].(string); strings.TrimSpace(why) != "" {
+			msg = why
+		} else {
+			msg = m.text(msgDisabled, locale)
+		}
+	}
+	r["UseReasonMessage"] = msg
+}
+
+func reasonValue(v any) (int, bool) {
+	f, ok := number(v)
+	if !ok || f != float64(int(f)) {
+		return 0, false
+	}
+	return int(f), true
+}
+
+// number reads a JSON number decoded with UseNumber.
+func number(v any) (float64, bool) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(string(n), 64)
+	return f, err == nil
+}

@@ -1,0 +1,222 @@
+package bff
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/text/currency"
+)
+
+// Options configures the BFF. Every duration and limit has a default, applied in one place
+// (setDefaults); Validate reports every problem at once.
+type Options struct {
+	// Tenants are the stores served. At least one.
+	Tenants []TenantConfig
+
+	// Keys sign and seal the BFF's session tokens; Keys[0] signs, every key verifies (so keys
+	// can rotate). Each secret is at least 32 bytes. Empty: a random key is made at start, and
+	// tokens die with the process.
+	Keys []Key
+
+	// TokenTTL is how long a BFF token lives. Default 55 minutes: never past the upstream
+	// SecureToken's 60 minutes, with a margin for clock skew and the login's own latency.
+	TokenTTL time.Duration
+
+	// CacheTTL is how long an available-rewards answer is reused for the same tenant, shopper,
+	// purchase value and cart. Default 15 seconds; a negative value turns the cache off.
+	CacheTTL time.Duration
+	// CacheMaxShoppers bounds the cache: past it, new shoppers are served uncached until
+	// entries expire. Default 10,000 (each holds at most cachePerShopper answers).
+	CacheMaxShoppers int
+
+	// DialTimeout bounds connecting to an upstream. Default 2 seconds.
+	DialTimeout time.Duration
+	// UpstreamTimeout bounds one whole upstream call, body included. Default 8 seconds.
+	UpstreamTimeout time.Duration
+	// MaxUpstreamBody bounds an upstream answer. Default 1 MiB.
+	MaxUpstreamBody int64
+
+	// BodyLimit bounds a request body; past it: 413. Default 16 KiB.
+	BodyLimit int
+	// ReadTimeout, WriteTimeout and IdleTimeout bound a client connection. Defaults 10 s, 15 s
+	// (longer than UpstreamTimeout), 60 s.
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+
+	// Now is the clock (tests inject one). Default time.Now.
+	Now func() time.Time
+	// Logger receives structured logs. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// TenantConfig is one store, as the tenants file lists it.
+type TenantConfig struct {
+	// Key is the store's public key, sent by the widget as X-Bq-Tenant.
+	Key string `json:"key"`
+	// Upstream is the loyalty platform's base URL for this store (its /pub/widget paths are
+	// appended). It comes only from here, never from a request.
+	Upstream string `json:"upstream"`
+	// AllowedOrigins are the exact origins (scheme://host[:port]) whose pages may call the BFF.
+	AllowedOrigins []string `json:"allowedOrigins"`
+	// Locale is the default language: pt-BR, en or es. Default pt-BR.
+	Locale string `json:"locale"`
+	// Currency is the ISO 4217 code amounts are shown in. Default BRL.
+	Currency string `json:"currency"`
+	// Messages overrides shopper messages: UseReason name -> locale -> text. "{remaining}"
+	// in a MinValueNotReached text becomes the missing amount.
+	Messages map[string]map[string]string `json:"messages,omitempty"`
+}
+
+// tenantsFile is the JSON form of the tenants file.
+type tenantsFile struct {
+	Tenants []TenantConfig `json:"tenants"`
+}
+
+// LoadTenants reads a tenants file strictly (unknown fields are errors).
+func LoadTenants(path string) ([]TenantConfig, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("tenants: %w", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	var f tenantsFile
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("tenants file %s: invalid JSON: %w", path, err)
+	}
+	return f.Tenants, nil
+}
+
+const (
+	defaultLocale   = "pt-BR"
+	defaultCurrency = "BRL"
+	maxTokenTTL     = 60 * time.Minute
+)
+
+func (o *Options) setDefaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&o.TokenTTL, 55*time.Minute)
+	def(&o.CacheTTL, 15*time.Second)
+	def(&o.DialTimeout, 2*time.Second)
+	def(&o.UpstreamTimeout, 8*time.Second)
+	def(&o.ReadTimeout, 10*time.Second)
+	def(&o.WriteTimeout, 15*time.Second)
+	def(&o.IdleTimeout, 60*time.Second)
+	if o.CacheMaxShoppers == 0 {
+		o.CacheMaxShoppers = 10_000
+	}
+	if o.MaxUpstreamBody == 0 {
+		o.MaxUpstreamBody = 1 << 20
+	}
+	if o.BodyLimit == 0 {
+		o.BodyLimit = 16 << 10
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	for i := range o.Tenants {
+		t := &o.Tenants[i]
+		if t.Locale == "" {
+			t.Locale = defaultLocale
+		}
+		if t.Currency == "" {
+			t.Currency = defaultCurrency
+		}
+	}
+}
+
+// Validate returns every problem of the options joined in one error, or nil. It expects
+// setDefaults to have run.
+func (o *Options) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if len(o.Tenants) == 0 {
+		bad("no tenants configured")
+	}
+	if o.TokenTTL < 0 || o.TokenTTL > maxTokenTTL {
+		bad("TokenTTL %v: must be positive and at most %v (the upstream token's life)", o.TokenTTL, maxTokenTTL)
+	}
+	for name, d := range map[string]time.Duration{"DialTimeout": o.DialTimeout, "UpstreamTimeout": o.UpstreamTimeout,
+		"ReadTimeout": o.ReadTimeout, "WriteTimeout": o.WriteTimeout, "IdleTimeout": o.IdleTimeout} {
+		if d < 0 {
+			bad("%s %v: must not be negative", name, d)
+		}
+	}
+	if o.CacheMaxShoppers < 0 || o.MaxUpstreamBody < 0 || o.BodyLimit < 0 {
+		bad("CacheMaxShoppers, MaxUpstreamBody and BodyLimit must not be negative")
+	}
+	kids := map[string]bool{}
+	for i, k := range o.Keys {
+		if k.ID == "" || kids[k.ID] {
+			bad("keys[%d]: id %q is empty or repeated", i, k.ID)
+		}
+		kids[k.ID] = true
+		if len(k.Secret) < 32 {
+			bad("keys[%d] (%s): secret has %d bytes, needs at least 32", i, k.ID, len(k.Secret))
+		}
+	}
+	keys := map[string]bool{}
+	for i, t := range o.Tenants {
+		where := fmt.Sprintf("tenants[%d]", i)
+		if t.Key != "" {
+			where += " (" + t.Key + ")"
+		}
+		switch {
+		case t.Key == "":
+			bad("%s: key is empty", where)
+		case keys[t.Key]:
+			bad("%s: key appears twice", where)
+		}
+		keys[t.Key] = true
+		if u, err := url.Parse(t.Upstream); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			bad("%s: upstream %q must be an absolute http(s) URL without query", where, t.Upstream)
+		}
+		for _, origin := range t.AllowedOrigins {
+			if !validOrigin(origin) {
+				bad("%s: allowed origin %q must be exactly scheme://host[:port] (no wildcard, path or slash)", where, origin)
+			}
+		}
+		if !supportedLocale(t.Locale) {
+			bad("%s: locale %q is not one of %s", where, t.Locale, strings.Join(locales, ", "))
+		}
+		if _, err := currency.ParseISO(t.Currency); err != nil {
+			bad("%s: currency %q is not an ISO 4217 code", where, t.Currency)
+		}
+		for reason, byLocale := range t.Messages {
+			if !knownMessageKey(reason) {
+				bad("%s: messages: %q is not a UseReason name", where, reason)
+			}
+			for loc := range byLocale {
+				if !supportedLocale(loc) {
+					bad("%s: messages.%s: locale %q is not one of %s", where, reason, loc, strings.Join(locales, ", "))
+				}
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func validOrigin(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
+		!strings.Contains(u.Host, "*") && u.Path == "" && u.RawQuery == "" && u.User == nil && u.Fragment == "" &&
+		s == u.Scheme+"://"+u.Host
+}
+
+// DemoTenant is the built-in tenant used when no tenants file is given: key "demo", the
+// embedded sandbox as its upstream, and the demo store's origins.
+func DemoTenant(upstream string, origins []string) TenantConfig {
+	return TenantConfig{Key: "demo", Upstream: upstream, AllowedOrigins: origins, Locale: defaultLocale, Currency: defaultCurrency}
+}

@@ -1,0 +1,567 @@
+// Package bff is the backend-for-frontend of the loyalty checkout widget: a drop-in proxy of
+// the loyalty platform's /pub/widget API for many stores (tenants). It keeps the platform's
+// SecureToken out of the browser (the browser holds the BFF's own signed token, with the
+// platform's token sealed inside), adds a localised message to every reward, answers the
+// widget's whole checkout view in one round trip, caches listings, and turns upstream faults
+// into clear, enveloped errors.
+package bff
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/cors"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/gofiber/fiber/v2/middleware/requestid"
+)
+
+// Server is a configured BFF.
+type Server struct {
+	o       Options
+	app     *fiber.App
+	tenants map[string]*tenant
+	keys    *keyring
+	up      *upstream
+	cache   *listingCache
+	log     *slog.Logger
+	ready   atomic.Bool
+}
+
+// tenant is a store at run time.
+type tenant struct {
+	cfg     TenantConfig
+	base    string // upstream base URL without a trailing slash
+	origins map[string]bool
+	msgs    *messages
+}
+
+// New validates the options and builds the server. It does not listen.
+func New(o Options) (*Server, error) {
+	o.setDefaults()
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	if len(o.Keys) == 0 {
+		o.Keys = []Key{RandomKey()}
+		o.Logger.Warn("no BFF key configured (BFF_KEYS or BFF_KEYS_FILE): made a random one; tokens will not survive a restart nor be accepted by other replicas")
+	}
+	keys, err := newKeyring(o.Keys, o.TokenTTL, o.Now)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{o: o, tenants: map[string]*tenant{}, keys: keys, up: newUpstream(&o), cache: newListingCache(o.CacheTTL, o.CacheMaxShoppers), log: o.Logger}
+	allOrigins := map[string]bool{}
+	for _, tc := range o.Tenants {
+		t := &tenant{cfg: tc, base: strings.TrimRight(tc.Upstream, "/"), origins: map[string]bool{}, msgs: newMessages(tc)}
+		for _, origin := range tc.AllowedOrigins {
+			t.origins[origin] = true
+			allOrigins[origin] = true
+		}
+		s.tenants[tc.Key] = t
+	}
+	s.app = fiber.New(fiber.Config{
+		AppName:               "loyalty-bff",
+		BodyLimit:             o.BodyLimit,
+		ReadTimeout:           o.ReadTimeout,
+		WriteTimeout:          o.WriteTimeout,
+		IdleTimeout:           o.IdleTimeout,
+		ErrorHandler:          s.handleError,
+		DisableStartupMessage: true,
+	})
+	s.app.Use(recover.New())
+	s.app.Use(requestid.New(requestid.Config{Generator: newRequestID}))
+	s.app.Use(s.logRequests)
+	// Preflights name no tenant, so they are answered for the union of every tenant's exact
+	// origins; the real request is then held to its own tenant's origins (withTenant).
+	s.app.Use(cors.New(cors.Config{
+		AllowOriginsFunc: func(origin string) bool { return allOrigins[origin] },
+		AllowMethods:     "GET,POST,OPTIONS",
+		AllowHeaders:     "Content-Type,X-Bq-Tenant,X-Bq-SecureToken",
+		ExposeHeaders:    "X-Request-ID,Retry-After",
+		MaxAge:           600,
+	}))
+	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	s.app.Get("/readyz", s.readyz)
+
+	w := s.app.Group("/pub/widget", s.withTenant)
+	w.Post("/vendors/:platform/securelogin", s.login)
+	auth := w.Group("", s.withSession)
+	auth.Get("/rewards/checkout", s.listAvailable)
+	auth.Get("/rewards/checkout/redeemed", s.listRedeemed)
+	auth.Post("/rewards/redeem/:id", s.redeem)
+	auth.Post("/rewardredeemed/checkout/redeem/:id", s.useRedeemed)
+	auth.Post("/rewards/checkout", s.applied)
+	auth.Post("/rewards/checkout/:id/reverse", s.reverse)
+	s.app.Get("/bff/v1/checkout", s.withTenant, s.withSession, s.checkout)
+	s.ready.Store(true)
+	return s, nil
+}
+
+// App is the Fiber application, for mounting more routes (the widget's files) before serving.
+func (s *Server) App() *fiber.App { return s.app }
+
+// NotFound installs the last handler: an enveloped 404 for every unknown path. Call it after
+// every route is mounted.
+func (s *Server) NotFound() {
+	s.app.Use(func(c *fiber.Ctx) error {
+		return &HTTPError{Code: http.StatusNotFound, ErrorCode: CodeNotFound, Msg: "No such path: " + c.Method() + " " + c.Path()}
+	})
+}
+
+// Serve serves on a listener until Shutdown.
+func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
+
+// Shutdown stops taking requests (readyz turns 503 at once) and waits for the ones under way.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.ready.Store(false)
+	return s.app.ShutdownWithContext(ctx)
+}
+
+func (s *Server) readyz(c *fiber.Ctx) error {
+	if !s.ready.Load() {
+		return c.Status(http.StatusServiceUnavailable).JSON(fiber.Map{"status": "shutting down"})
+	}
+	return c.JSON(fiber.Map{"status": "ready", "tenants": len(s.tenants)})
+}
+
+var idSeq atomic.Uint64
+
+// newRequestID: a process-unique id, cheap and sortable (start time + sequence).
+func newRequestID() string {
+	return strconv.FormatInt(startTime, 36) + "-" + strconv.FormatUint(idSeq.Add(1), 36)
+}
+
+var startTime = time.Now().UnixMilli()
+
+// logRequests logs one line per request, after the error handler has set the status. Tokens
+// are never logged: only the method, the path (no query), the status and the tenant.
+func (s *Server) logRequests(c *fiber.Ctx) error {
+	start := time.Now()
+	if err := c.Next(); err != nil {
+		if herr := s.handleError(c, err); herr != nil {
+			return herr
+		}
+	}
+	status := c.Response().StatusCode()
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelWarn
+	}
+	s.log.LogAttrs(c.UserContext(), level, "request",
+		slog.String("request_id", requestID(c)), slog.String("method", c.Method()), slog.String("path", c.Path()),
+		slog.Int("status", status), slog.Duration("duration", time.Since(start)), slog.String("tenant", c.Get("X-Bq-Tenant")))
+	return nil
+}
+
+func requestID(c *fiber.Ctx) string {
+	id, _ := c.Locals(requestid.ConfigDefault.ContextKey).(string)
+	return id
+}
+
+// errorEnvelope is every error's body.
+type errorEnvelope struct {
+	HasError  bool    `json:"HasError"`
+	Message   string  `json:"Message"`
+	Item      *string `json:"Item"`
+	ErrorCode string  `json:"ErrorCode"`
+}
+
+// handleError answers any error in the envelope. The client sees HTTPError.Msg only; causes go
+// to the log.
+func (s *Server) handleError(c *fiber.Ctx, err error) error {
+	var he *HTTPError
+	var fe *fiber.Error
+	switch {
+	case errors.As(err, &he):
+	case errors.As(err, &fe):
+		he = fiberError(fe)
+	default:
+		he = &HTTPError{Code: http.StatusInternalServerError, ErrorCode: CodeInternal, Msg: "Internal error.", Err: err}
+	}
+	if he.Err != nil || he.Code >= 500 {
+		s.log.Warn("request failed", "request_id", requestID(c), "path", c.Path(), "status", he.Code, "code", he.ErrorCode, "err", he.Err)
+	}
+	if he.RetryAfter != "" {
+		c.Set("Retry-After", he.RetryAfter)
+	}
+	return c.Status(he.Code).JSON(errorEnvelope{HasError: true, Message: he.Msg, ErrorCode: he.ErrorCode})
+}
+
+func fiberError(fe *fiber.Error) *HTTPError {
+	switch fe.Code {
+	case http.StatusRequestEntityTooLarge:
+		return &HTTPError{Code: fe.Code, ErrorCode: CodeBodyTooLarge, Msg: "The request body is too large."}
+	case http.StatusNotFound:
+		return &HTTPError{Code: fe.Code, ErrorCode: CodeNotFound, Msg: "No such path."}
+	case http.StatusMethodNotAllowed:
+		return &HTTPError{Code: fe.Code, ErrorCode: CodeMethodNotAllowed, Msg: "Method not allowed on this path."}
+	case http.StatusRequestTimeout:
+		return &HTTPError{Code: fe.Code, ErrorCode: CodeBadRequest, Msg: "The request took too long to arrive."}
+	}
+	if fe.Code >= 400 && fe.Code < 500 {
+		return &HTTPError{Code: fe.Code, ErrorCode: CodeBadRequest, Msg: "Bad request."}
+	}
+	return &HTTPError{Code: http.StatusInternalServerError, ErrorCode: CodeInternal, Msg: "Internal error.", Err: fe}
+}
+
+// withTenant resolves X-Bq-Tenant and holds a browser's request to the tenant's own origins.
+func (s *Server) withTenant(c *fiber.Ctx) error {
+	key := c.Get("X-Bq-Tenant")
+	if key == "" {
+		return badRequest(CodeMissingTenant, "The X-Bq-Tenant header (the store's public key) is required.")
+	}
+	t := s.tenants[key]
+	if t == nil {
+		return &HTTPError{Code: http.StatusNotFound, ErrorCode: CodeUnknownTenant, Msg: "Unknown store (X-Bq-Tenant)."}
+	}
+	if origin := c.Get("Origin"); origin != "" && !t.origins[origin] {
+		return &HTTPError{Code: http.StatusForbidden, ErrorCode: CodeOriginNotAllowed, Msg: "This page's origin is not allowed for this store."}
+	}
+	c.Locals(ctxTenant, t)
+	return c.Next()
+}
+
+// withSession verifies the BFF token against the tenant and keeps the unsealed session.
+func (s *Server) withSession(c *fiber.Ctx) error {
+	t := c.Locals(ctxTenant).(*tenant)
+	tok := c.Get("X-Bq-SecureToken")
+	if tok == "" {
+		return unauthorized("Sign in again: the X-Bq-SecureToken header is missing.", nil)
+	}
+	sess, err := s.keys.verify(tok, t.cfg.Key)
+	if err != nil {
+		return unauthorized("Sign in again: the session token is invalid or expired.", err)
+	}
+	c.Locals(ctxSession, sess)
+	return c.Next()
+}
+
+type ctxKey int
+
+const (
+	ctxTenant ctxKey = iota
+	ctxSession
+)
+
+func callOf(c *fiber.Ctx) (*tenant, session) {
+	return c.Locals(ctxTenant).(*tenant), c.Locals(ctxSession).(session)
+}
+
+var platformRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
+
+func (s *Server) login(c *fiber.Ctx) error {
+	t := c.Locals(ctxTenant).(*tenant)
+	platform := c.Params("platform")
+	if !platformRe.MatchString(platform) {
+		return badRequest(CodeBadRequest, "The platform in the path must be a lowercase name such as vtex or magazord.")
+	}
+	fields, herr := jsonObject(c.Body())
+	if herr != nil {
+		return herr
+	}
+	creds := map[string]string{}
+	for _, f := range []string{"sessionToken", "segmentToken"} {
+		v, herr := stringField(fields, f, 4096)
+		if herr != nil {
+			return herr
+		}
+		if v == "" {
+			return badRequest(CodeBadRequest, "%s is required (the storefront's session values).", f)
+		}
+		creds[f] = v
+	}
+	body, _ := json.Marshal(creds)
+	reply, herr := s.up.do(c.UserContext(), upstreamCall{method: "POST", url: t.base + "/pub/widget/vendors/" + platform + "/securelogin", tenant: t.cfg.Key, body: body})
+	if herr != nil {
+		return herr
+	}
+	env, herr := decodeEnvelope(reply)
+	if herr != nil {
+		return herr
+	}
+	if reply.status != 200 || env["HasError"] == true {
+		return s.relayDecoded(c, t, reply.status, env)
+	}
+	item, _ := env["Item"].(map[string]any)
+	upTok, _ := item["SecureToken"].(string)
+	userID, _ := item["UserId"].(string)
+	if upTok == "" || userID == "" {
+		return &HTTPError{Code: http.StatusBadGateway, ErrorCode: CodeUpstreamBadAnswer, Msg: "The loyalty programme sent an answer we could not read.", Err: errors.New("login answer without SecureToken or UserId")}
+	}
+	tok, exp, err := s.keys.issue(t.cfg.Key, userID, upTok)
+	if err != nil {
+		return err
+	}
+	item["SecureToken"] = tok
+	item["ExpiresAt"] = exp.UTC().Format(time.RFC3339)
+	return c.Status(200).JSON(env)
+}
+
+// purchaseParam validates purchaseValue: a finite, non-negative decimal below 1e9, returned in
+// cents. ok is false when absent.
+func purchaseParam(c *fiber.Ctx, required bool) (cents int64, ok bool, herr *HTTPError) {
+	raw := c.Query("purchaseValue")
+	if raw == "" {
+		if required {
+			return 0, false, badRequest(CodeInvalidPurchase, "purchaseValue is required: the cart's items total, e.g. 149.90.")
+		}
+		return 0, false, nil
+	}
+	if strings.HasPrefix(raw, "-") {
+		return 0, false, badRequest(CodeInvalidPurchase, "purchaseValue must not be negative.")
+	}
+	if !decimalRe.MatchString(raw) {
+		return 0, false, badRequest(CodeInvalidPurchase, "purchaseValue must be a decimal number with a dot, e.g. 149.90.")
+	}
+	v, err := strconv.ParseFloat(raw, 64)
+	if err != nil || v >= maxPurchase {
+		return 0, false, badRequest(CodeInvalidPurchase, "purchaseValue is too large (at most 999999999.99).")
+	}
+	return int64(v*100 + 0.5), true, nil
+}
+
+const maxPurchase = 1e9
+
+var decimalRe = regexp.MustCompile(`^[0-9]{1,15}(\.[0-9]{1,6})?$`)
+
+func centsString(c int64) string {
+	return strconv.FormatInt(c/100, 10) + "." + strconv.FormatInt(100+c%100, 10)[1:]
+}
+
+var cartIDRe = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+
+// cartParam validates an optional cart id (VTEX's orderFormId is 32 hex characters).
+func cartParam(name, v string) *HTTPError {
+	if v != "" && !cartIDRe.MatchString(v) {
+		return badRequest(CodeBadRequest, "%s must be 1 to 128 letters, digits or . _ : -", name)
+	}
+	return nil
+}
+
+// idParam validates a reward or redemption id in the path.
+func idParam(c *fiber.Ctx) (string, *HTTPError) {
+	raw := c.Params("id")
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id <= 0 || id > 1<<53 {
+		return "", badRequest(CodeInvalidID, "The id in the path must be a positive integer.")
+	}
+	return strconv.FormatInt(id, 10), nil
+}
+
+func (s *Server) listAvailable(c *fiber.Ctx) error {
+	t, sess := callOf(c)
+	pv, _, herr := purchaseParam(c, true)
+	if herr != nil {
+		return herr
+	}
+	cart := c.Query("order_form_id")
+	if herr := cartParam("order_form_id", cart); herr != nil {
+		return herr
+	}
+	reply, herr := s.available(c.UserContext(), t, sess, pv, strings.Clone(cart))
+	if herr != nil {
+		return herr
+	}
+	return s.relay(c, t, reply)
+}
+
+// available fetches (or reuses) the available-rewards answer.
+func (s *Server) available(ctx context.Context, t *tenant, sess session, pv int64, cart string) (upstreamReply, *HTTPError) {
+	url := t.base + "/pub/widget/rewards/checkout?purchaseValue=" + centsString(pv)
+	if cart != "" {
+		url += "&order_form_id=" + cart
+	}
+	return s.cache.get(shopperKey(t.cfg.Key, sess.subject), centsString(pv)+"\x00"+cart, s.o.Now(), func() (upstreamReply, *HTTPError) {
+		return s.up.do(ctx, upstreamCall{method: "GET", url: url, tenant: t.cfg.Key, token: sess.upstreamToken})
+	})
+}
+
+func (s *Server) listRedeemed(c *fiber.Ctx) error {
+	t, sess := callOf(c)
+	pv, _, herr := purchaseParam(c, true)
+	if herr != nil {
+		return herr
+	}
+	cart := c.Query("order_form_id")
+	if herr := cartParam("order_form_id", cart); herr != nil {
+		return herr
+	}
+	reply, herr := s.redeemedList(c.UserContext(), t, sess, pv, cart)
+	if herr != nil {
+		return herr
+	}
+	return s.relay(c, t, reply)
+}
+
+func (s *Server) redeemedList(ctx context.Context, t *tenant, sess session, pv int64, cart string) (upstreamReply, *HTTPError) {
+	url := t.base + "/pub/widget/rewards/checkout/redeemed?purchaseValue=" + centsString(pv)
+	if cart != "" {
+		url += "&order_form_id=" + cart
+	}
+	return s.up.do(ctx, upstreamCall{method: "GET", url: url, tenant: t.cfg.Key, token: sess.upstreamToken})
+}
+
+func (s *Server) redeem(c *fiber.Ctx) error {
+	return s.redeemAt(c, "/pub/widget/rewards/redeem/")
+}
+
+func (s *Server) useRedeemed(c *fiber.Ctx) error {
+	return s.redeemAt(c, "/pub/widget/rewardredeemed/checkout/redeem/")
+}
+
+// redeemAt forwards endpoints 4 and 5: id, optional purchaseValue, optional OriginalId.
+func (s *Server) redeemAt(c *fiber.Ctx, prefix string) error {
+	t, sess := callOf(c)
+	id, herr := idParam(c)
+	if herr != nil {
+		return herr
+	}
+	pv, hasPV, herr := purchaseParam(c, false)
+	if herr != nil {
+		return herr
+	}
+	body, herr := cartBody(c.Body(), "OriginalId")
+	if herr != nil {
+		return herr
+	}
+	url := t.base + prefix + id
+	if hasPV {
+		url += "?purchaseValue=" + centsString(pv)
+	}
+	reply, herr := s.up.do(c.UserContext(), upstreamCall{method: "POST", url: url, tenant: t.cfg.Key, token: sess.upstreamToken, body: body})
+	s.cache.drop(shopperKey(t.cfg.Key, sess.subject))
+	if herr != nil {
+		return herr
+	}
+	return s.relay(c, t, reply)
+}
+
+func (s *Server) applied(c *fiber.Ctx) error {
+	t, sess := callOf(c)
+	body, herr := cartBody(c.Body(), "CheckoutCode")
+	if herr != nil {
+		return herr
+	}
+	reply, herr := s.up.do(c.UserContext(), upstreamCall{method: "POST", url: t.base + "/pub/widget/rewards/checkout", tenant: t.cfg.Key, token: sess.upstreamToken, body: body})
+	if herr != nil {
+		return herr
+	}
+	return s.relay(c, t, reply)
+}
+
+func (s *Server) reverse(c *fiber.Ctx) error {
+	t, sess := callOf(c)
+	id, herr := idParam(c)
+	if herr != nil {
+		return herr
+	}
+	reply, herr := s.up.do(c.UserContext(), upstreamCall{method: "POST", url: t.base + "/pub/widget/rewards/checkout/" + id + "/reverse", tenant: t.cfg.Key, token: sess.upstreamToken, body: []byte("{}")})
+	s.cache.drop(shopperKey(t.cfg.Key, sess.subject))
+	if herr != nil {
+		return herr
+	}
+	return s.relay(c, t, reply)
+}
+
+// jsonObject decodes a request body that must be empty or one JSON object.
+func jsonObject(b []byte) (map[string]any, *HTTPError) {
+	m := map[string]any{}
+	if len(strings.TrimSpace(string(b))) == 0 {
+		return m, nil
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, badRequest(CodeInvalidJSON, "The request body must be a JSON object.")
+	}
+	return m, nil
+}
+
+// stringField reads an optional string field, matching its name case-insensitively as the
+// platform does.
+func stringField(m map[string]any, name string, maxLen int) (string, *HTTPError) {
+	for k, v := range m {
+		if !strings.EqualFold(k, name) {
+			continue
+		}
+		if v == nil {
+			return "", nil
+		}
+		s, ok := v.(string)
+		if !ok {
+			return "", badRequest(CodeBadRequest, "%s must be a string.", name)
+		}
+		if len(s) > maxLen {
+			return "", badRequest(CodeBadRequest, "%s is longer than %d characters.", name, maxLen)
+		}
+		return s, nil
+	}
+	return "", nil
+}
+
+// cartBody validates an optional {"<field>": cart id} body and returns what to forward.
+func cartBody(b []byte, field string) ([]byte, *HTTPError) {
+	m, herr := jsonObject(b)
+	if herr != nil {
+		return nil, herr
+	}
+	cart, herr := stringField(m, field, 128)
+	if herr != nil {
+		return nil, herr
+	}
+	if herr := cartParam(field, cart); herr != nil {
+		return nil, herr
+	}
+	if cart == "" {
+		return []byte("{}"), nil
+	}
+	out, _ := json.Marshal(map[string]string{field: cart})
+	return out, nil
+}
+
+// decodeEnvelope decodes an upstream answer keeping numbers exact.
+func decodeEnvelope(r upstreamReply) (map[string]any, *HTTPError) {
+	dec := json.NewDecoder(strings.NewReader(string(r.body)))
+	dec.UseNumber()
+	var env map[string]any
+	if err := dec.Decode(&env); err != nil {
+		return nil, &HTTPError{Code: http.StatusBadGateway, ErrorCode: CodeUpstreamBadAnswer, Msg: "The loyalty programme sent an answer we could not read.", Err: err}
+	}
+	return env, nil
+}
+
+// relay answers with an upstream envelope, its rewards annotated with localised messages.
+func (s *Server) relay(c *fiber.Ctx, t *tenant, r upstreamReply) error {
+	env, herr := decodeEnvelope(r)
+	if herr != nil {
+		return herr
+	}
+	return s.relayDecoded(c, t, r.status, env)
+}
+
+func (s *Server) relayDecoded(c *fiber.Ctx, t *tenant, status int, env map[string]any) error {
+	t.msgs.annotate(env["Item"], s.locale(c, t))
+	if status >= 400 || env["HasError"] == true {
+		env["ErrorCode"] = upstreamErrorCode(status)
+	}
+	return c.Status(status).JSON(env)
+}
+
+func upstreamErrorCode(status int) string {
+	if status == http.StatusUnauthorized {
+		return CodeUnauthorized
+	}
+	return CodeUpstreamError
+}
+
+func (s *Server) locale(c *fiber.Ctx, t *tenant) string {
+	return pickLocale(c.Query("lang"), c.Get("Accept-Language"), t.cfg.Locale)
+}

@@ -1,0 +1,182 @@
+package bff
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Key is one secret of the BFF's keyring, named by ID (the JWT "kid").
+type Key struct {
+	ID     string
+	Secret []byte
+}
+
+// ParseKeys reads keys written as "id:base64secret", separated by commas or new lines; the
+// first one signs. Blank entries and lines starting with # are skipped.
+func ParseKeys(s string) ([]Key, error) {
+	var keys []Key
+	var errs []error
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' }) {
+		f = strings.TrimSpace(f)
+		if f == "" || strings.HasPrefix(f, "#") {
+			continue
+		}
+		id, b64, ok := strings.Cut(f, ":")
+		if !ok {
+			errs = append(errs, fmt.Errorf("key %q: want id:base64secret", redact(f)))
+			continue
+		}
+		secret, err := base64.StdEncoding.DecodeString(strings.TrimSpace(b64))
+		if err != nil {
+			secret, err = base64.RawURLEncoding.DecodeString(strings.TrimSpace(b64))
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("key %q: secret is not base64", id))
+			continue
+		}
+		keys = append(keys, Key{ID: strings.TrimSpace(id), Secret: secret})
+	}
+	return keys, errors.Join(errs...)
+}
+
+func redact(s string) string {
+	if len(s) > 6 {
+		return s[:3] + "…"
+	}
+	return "…"
+}
+
+// RandomKey makes a fresh key for a BFF started without one.
+func RandomKey() Key {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return Key{ID: "ephemeral-" + base64.RawURLEncoding.EncodeToString(b[:4]), Secret: b}
+}
+
+const (
+	tokenIssuer = "loyalty-bff"
+	tokenAlg    = "HS256"
+)
+
+// keyring issues and verifies the BFF's session tokens: HS256 JWTs whose claim "ut" is the
+// upstream SecureToken sealed with AES-256-GCM. Both the MAC key and the sealing key are
+// derived from one secret with HKDF, so a key is rotated as one unit.
+type keyring struct {
+	signer *derivedKey
+	byID   map[string]*derivedKey
+	now    func() time.Time
+	ttl    time.Duration
+}
+
+type derivedKey struct {
+	id   string
+	mac  []byte
+	aead cipher.AEAD
+}
+
+func newKeyring(keys []Key, ttl time.Duration, now func() time.Time) (*keyring, error) {
+	kr := &keyring{byID: map[string]*derivedKey{}, now: now, ttl: ttl}
+	for _, k := range keys {
+		mac, err := hkdf.Key(sha256.New, k.Secret, nil, "loyalty-bff jwt hs256", 32)
+		if err != nil {
+			return nil, err
+		}
+		enc, err := hkdf.Key(sha256.New, k.Secret, nil, "loyalty-bff seal aes-256-gcm", 32)
+		if err != nil {
+			return nil, err
+		}
+		block, err := aes.NewCipher(enc)
+		if err != nil {
+			return nil, err
+		}
+		aead, err := cipher.NewGCM(block)
+		if err != nil {
+			return nil, err
+		}
+		dk := &derivedKey{id: k.ID, mac: mac, aead: aead}
+		kr.byID[k.ID] = dk
+		if kr.signer == nil {
+			kr.signer = dk
+		}
+	}
+	if kr.signer == nil {
+		return nil, errors.New("no key")
+	}
+	return kr, nil
+}
+
+// sessionClaims are the BFF token's claims: aud = tenant, sub = shopper's UserId.
+type sessionClaims struct {
+	jwt.RegisteredClaims
+	Sealed string `json:"ut"`
+}
+
+// aad binds a sealed token to its tenant and shopper: a ciphertext moved into another token
+// does not open.
+func aad(tenant, subject string) []byte { return []byte(tenant + "\x00" + subject) }
+
+// issue makes a token for a shopper of a tenant, carrying the sealed upstream token.
+func (kr *keyring) issue(tenant, subject, upstreamToken string) (string, time.Time, error) {
+	now := kr.now()
+	exp := now.Add(kr.ttl)
+	k := kr.signer
+	nonce := make([]byte, k.aead.NonceSize(), k.aead.NonceSize()+len(upstreamToken)+k.aead.Overhead())
+	_, _ = rand.Read(nonce)
+	sealed := k.aead.Seal(nonce, nonce, []byte(upstreamToken), aad(tenant, subject))
+	claims := sessionClaims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer: tokenIssuer, Subject: subject, Audience: jwt.ClaimStrings{tenant},
+			IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(exp),
+		},
+		Sealed: base64.RawURLEncoding.EncodeToString(sealed),
+	}
+	t := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
+	t.Header["kid"] = k.id
+	s, err := t.SignedString(k.mac)
+	return s, exp, err
+}
+
+// session is a verified token's content.
+type session struct {
+	subject       string
+	upstreamToken string
+}
+
+// verify checks signature, algorithm, issuer, expiry and that the audience is the tenant, then
+// unseals the upstream token.
+func (kr *keyring) verify(token, tenant string) (session, error) {
+	var claims sessionClaims
+	var key *derivedKey
+	_, err := jwt.ParseWithClaims(token, &claims, func(t *jwt.Token) (any, error) {
+		kid, _ := t.Header["kid"].(string)
+		key = kr.byID[kid]
+		if key == nil {
+			return nil, fmt.Errorf("unknown kid %q", kid)
+		}
+		return key.mac, nil
+	}, jwt.WithValidMethods([]string{tokenAlg}), jwt.WithAudience(tenant), jwt.WithIssuer(tokenIssuer),
+		jwt.WithExpirationRequired(), jwt.WithTimeFunc(kr.now))
+	if err != nil {
+		return session{}, err
+	}
+	sealed, err := base64.RawURLEncoding.DecodeString(claims.Sealed)
+	ns := key.aead.NonceSize()
+	if err != nil || len(sealed) < ns {
+		return session{}, errors.New("sealed token malformed")
+	}
+	plain, err := key.aead.Open(nil, sealed[:ns], sealed[ns:], aad(tenant, claims.Subject))
+	if err != nil {
+		return session{}, fmt.Errorf("sealed token does not open: %w", err)
+	}
+	return session{subject: claims.Subject, upstreamToken: string(plain)}, nil
+}
