@@ -31,8 +31,8 @@ var reasonNames = []string{
 
 // Message keys beyond the enum's names.
 const (
-	msgUnknown   = "Unknown"   // a UseReason value the enum does not have
-	msgDisabled  = "Disabled"  // a reward the store disabled without saying why
+	msgUnknown   = "Unknown"  // a UseReason value the enum does not have
+	msgDisabled  = "Disabled" // a reward the store disabled without saying why
 	msgMinNoInfo = "MinValueNotReachedNoAmount"
 )
 
