@@ -194,6 +194,9 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	if he.RetryAfter != "" {
 		c.Set("Retry-After", he.RetryAfter)
 	}
+	if c.GetRespHeader(fiber.HeaderXRequestID) == "" { // refused before the middleware ran (413)
+		c.Set(fiber.HeaderXRequestID, newRequestID())
+	}
 	return c.Status(he.Code).JSON(errorEnvelope{HasError: true, Message: he.Msg, ErrorCode: he.ErrorCode})
 }
 

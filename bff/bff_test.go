@@ -1,0 +1,727 @@
+package bff
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// normalize drops what the BFF changes on purpose (its token, the added fields) and the
+// random coupon codes, so a BFF answer can be compared with the sandbox's own.
+func normalize(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := map[string]any{}
+		for k, e := range x {
+			switch k {
+			case "UseReasonName", "UseReasonMessage", "ErrorCode", "ExpiresAt":
+			case "SecureToken", "CouponCode":
+				if e != nil {
+					out[k] = "<random>"
+				} else {
+					out[k] = nil
+				}
+			default:
+				out[k] = normalize(e)
+			}
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = normalize(e)
+		}
+		return out
+	}
+	return v
+}
+
+// TestDropInPaths runs one session on two identical sandboxes, one directly and one through
+// the BFF, and compares every answer.
+func TestDropInPaths(t *testing.T) {
+	c := newClock()
+	direct, _ := startSandbox(t, c)
+	behind, _ := startSandbox(t, c)
+	b := startBFF(t, c, behind.URL, nil)
+
+	login := `{"sessionToken":"ana","segmentToken":"seg"}`
+	dl := call(t, direct.URL, "POST", "/pub/widget/vendors/vtex/securelogin", hdr{"X-Bq-Tenant": "demo"}, login)
+	bl := b.do("POST", "/pub/widget/vendors/vtex/securelogin", hdr{"X-Bq-Tenant": "demo"}, login)
+	if !reflect.DeepEqual(normalize(dl.Env), normalize(bl.Env)) || dl.Status != bl.Status {
+		t.Fatalf("login differs:\nsandbox %s\nbff     %s", dl.Raw, bl.Raw)
+	}
+	dTok := dl.item()["SecureToken"].(string)
+	bTok := bl.item()["SecureToken"].(string)
+
+	steps := []struct{ name, method, path, body string }{
+		{"list rewards", "GET", "/pub/widget/rewards/checkout?purchaseValue=120", ""},
+		{"list with cart", "GET", "/pub/widget/rewards/checkout?purchaseValue=20.5&order_form_id=abc123", ""},
+		{"redeem", "POST", "/pub/widget/rewards/redeem/301", `{"OriginalId":"cart-1"}`},
+		{"redeem replay", "POST", "/pub/widget/rewards/redeem/301", `{"OriginalId":"cart-1"}`},
+		{"redeem refused", "POST", "/pub/widget/rewards/redeem/306", ``},
+		{"second reward on cart", "POST", "/pub/widget/rewards/redeem/302", `{"OriginalId":"cart-1"}`},
+		{"redeem without cart", "POST", "/pub/widget/rewards/redeem/302?purchaseValue=80", ``},
+		{"list redeemed", "GET", "/pub/widget/rewards/checkout/redeemed?purchaseValue=120", ""},
+		{"use redeemed", "POST", "/pub/widget/rewardredeemed/checkout/redeem/1002", `{"OriginalId":"cart-2"}`},
+		{"applied", "POST", "/pub/widget/rewards/checkout", `{"CheckoutCode":"cart-2"}`},
+		{"applied none", "POST", "/pub/widget/rewards/checkout", `{"CheckoutCode":"cart-none"}`},
+		{"reverse", "POST", "/pub/widget/rewards/checkout/1001/reverse", ``},
+		{"reverse again", "POST", "/pub/widget/rewards/checkout/1001/reverse", ``},
+		{"list after reverse", "GET", "/pub/widget/rewards/checkout?purchaseValue=120", ""},
+		{"unknown reward", "POST", "/pub/widget/rewards/redeem/999", ``},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			d := call(t, direct.URL, s.method, s.path, auth("demo", dTok), s.body)
+			g := b.do(s.method, s.path, auth("demo", bTok), s.body)
+			if d.Status != g.Status || !reflect.DeepEqual(normalize(d.Env), normalize(g.Env)) {
+				t.Fatalf("differs:\nsandbox %d %s\nbff     %d %s", d.Status, d.Raw, g.Status, g.Raw)
+			}
+			if d.Env["HasError"] == true && g.code() == "" {
+				t.Fatalf("upstream error without ErrorCode: %s", g.Raw)
+			}
+		})
+	}
+}
+
+func TestUpstreamTokenNeverReachesTheBrowser(t *testing.T) {
+	c := newClock()
+	up, _ := startSandbox(t, c)
+	b := startBFF(t, c, up.URL, nil)
+	lr := b.do("POST", "/pub/widget/vendors/vtex/securelogin", hdr{"X-Bq-Tenant": "demo"}, `{"sessionToken":"ana","segmentToken":"seg"}`)
+	tok := lr.item()["SecureToken"].(string)
+	sess, err := b.srv.keys.verify(tok, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := []byte(sess.upstreamToken)
+	if len(secret) != 36 {
+		t.Fatalf("unsealed upstream token %q", secret)
+	}
+	bodies := [][]byte{lr.Raw}
+	for _, s := range []struct{ method, path, body string }{
+		{"GET", "/pub/widget/rewards/checkout?purchaseValue=100", ""},
+		{"GET", "/pub/widget/rewards/checkout/redeemed?purchaseValue=100", ""},
+		{"POST", "/pub/widget/rewards/redeem/302", `{"OriginalId":"c1"}`},
+		{"POST", "/pub/widget/rewardredeemed/checkout/redeem/1001", `{"OriginalId":"c1"}`},
+		{"POST", "/pub/widget/rewards/checkout", `{"CheckoutCode":"c1"}`},
+		{"GET", "/bff/v1/checkout?purchaseValue=100&checkoutCode=c1", ""},
+		{"POST", "/pub/widget/rewards/checkout/1001/reverse", ""},
+	} {
+		r := mustOK(t, b.do(s.method, s.path, auth("demo", tok), s.body))
+		bodies = append(bodies, r.Raw)
+	}
+	// The JWT's payload is readable by anyone: the upstream token must not be in it either.
+	payload, err := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies = append(bodies, payload, []byte(tok))
+	for i, body := range bodies {
+		if bytes.Contains(body, secret) {
+			t.Fatalf("body %d contains the upstream token: %s", i, body)
+		}
+	}
+	if !bytes.Contains(payload, []byte(`"aud":["demo"]`)) || !bytes.Contains(payload, []byte(`"sub":"ana@example.com"`)) {
+		t.Fatalf("claims %s", payload)
+	}
+}
+
+func TestTokenRefusals(t *testing.T) {
+	c := newClock()
+	up, _ := startSandbox(t, c)
+	b := startBFF(t, c, up.URL, nil)
+	good := b.login("demo", "ana")
+	parts := strings.Split(good, ".")
+
+	// A token signed with another key but otherwise perfect.
+	other, _ := newKeyring([]Key{{ID: "k1", Secret: []byte(strings.Repeat("x", 32))}}, time.Hour, c.Now)
+	wrongKey, _, _ := other.issue("demo", "ana@example.com", "whatever")
+	// alg none, with the real claims.
+	none := jwt.NewWithClaims(jwt.SigningMethodNone, jwt.MapClaims{"iss": tokenIssuer, "aud": "demo", "sub": "ana@example.com", "exp": c.Now().Add(time.Hour).Unix()})
+	none.Header["kid"] = "k1"
+	algNone, _ := none.SignedString(jwt.UnsafeAllowNoneSignatureType)
+	// The payload changed (sub) under the old signature.
+	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	forged := parts[0] + "." + base64.RawURLEncoding.EncodeToString(bytes.Replace(payload, []byte("ana@"), []byte("bob@"), 1)) + "." + parts[2]
+	// HS256 with the right key but an unknown kid.
+	noKid := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"iss": tokenIssuer, "aud": "demo", "sub": "ana@example.com", "exp": c.Now().Add(time.Hour).Unix()})
+	noKid.Header["kid"] = "nope"
+	unknownKid, _ := noKid.SignedString(b.srv.keys.signer.mac)
+
+	tests := []struct{ name, tenant, token string }{
+		{"missing", "demo", ""},
+		{"malformed", "demo", "not.a.jwt"},
+		{"tampered payload", "demo", forged},
+		{"tampered signature", "demo", parts[0] + "." + parts[1] + "." + strings.Repeat("A", len(parts[2]))},
+		{"alg none", "demo", algNone},
+		{"wrong key", "demo", wrongKey},
+		{"unknown kid", "demo", unknownKid},
+		{"other tenant", "other", good},
+		{"upstream token itself", "demo", "742b9b93-c1dc-4ec1-8f92-6b3a1838c613"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := b.do("GET", "/pub/widget/rewards/checkout?purchaseValue=10", auth(tc.tenant, tc.token), "")
+			if r.Status != 401 || r.Env["HasError"] != true || r.code() != CodeUnauthorized || r.Env["Item"] != nil {
+				t.Fatalf("got %d %s", r.Status, r.Raw)
+			}
+		})
+	}
+	t.Run("good token works", func(t *testing.T) {
+		mustOK(t, b.do("GET", "/pub/widget/rewards/checkout?purchaseValue=10", auth("demo", good), ""))
+	})
+	t.Run("expired", func(t *testing.T) {
+		c.Advance(55*time.Minute + time.Second)
+		r := b.do("GET", "/pub/widget/rewards/checkout?purchaseValue=10", auth("demo", good), "")
+		if r.Status != 401 || r.code() != CodeUnauthorized {
+			t.Fatalf("expired token: %d %s", r.Status, r.Raw)
+		}
+	})
+}
+
+func TestKeyRotation(t *testing.T) {
+	c := newClock()
+	up, _ := startSandbox(t, c)
+	oldKey := Key{ID: "old", Secret: []byte(strings.Repeat("o", 32))}
+	newKey := Key{ID: "new", Secret: []byte(strings.Repeat("n", 32))}
+	before := startBFF(t, c, up.URL, func(o *Options) { o.Keys = []Key{oldKey} })
+	tok := before.login("demo", "ana")
+	// Another replica, after rotation: signs with the new key, still accepts the old one.
+	after := startBFF(t, c, up.URL, func(o *Options) { o.Keys = []Key{newKey, oldKey} })
+	mustOK(t, after.do("GET", "/pub/widget/rewards/checkout?purchaseValue=10", auth("demo", tok), ""))
+	fresh := after.login("demo", "ana")
+	if h, _ := base64.RawURLEncoding.DecodeString(strings.Split(fresh, ".")[0]); !bytes.Contains(h, []byte(`"kid":"new"`)) {
+		t.Fatalf("new tokens not signed by the first key: %s", h)
+	}
+	// Once the old key is gone, its tokens are refused.
+	retired := startBFF(t, c, up.URL, func(o *Options) { o.Keys = []Key{newKey} })
+	if r := retired.do("GET", "/pub/widget/rewards/checkout?purchaseValue=10", auth("demo", tok), ""); r.Status != 401 {
+		t.Fatalf("retired key accepted: %d", r.Status)
+	}
+}
+
+func TestCORS(t *testing.T) {
+	c := newClock()
+	up, _ := startSandbox(t, c)
+	b := startBFF(t, c, up.URL, nil)
+	tok := b.login("demo", "ana")
+	preflight := func(origin string) resp {
+		return b.do("OPTIONS", "/pub/widget/rewards/checkout?purchaseValue=1", hdr{
+			"Origin": origin, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "x-bq-tenant,x-bq-securetoken",
+		}, "")
+	}
+	t.Run("allowed origin preflight", func(t *testing.T) {
+		r := preflight(shopOrigin)
+		if r.Status != 204 || r.Header.Get("Access-Control-Allow-Origin") != shopOrigin ||
+			!strings.Contains(strings.ToLower(r.Header.Get("Access-Control-Allow-Headers")), "x-bq-securetoken") {
+			t.Fatalf("%d %v", r.Status, r.Header)
+		}
+		if r.Header.Get("Access-Control-Allow-Credentials") != "" {
+			t.Fatal("credentials allowed; the BFF uses a header token, not cookies")
+		}
+	})
+	t.Run("unknown origin preflight", func(t *testing.T) {
+		for _, o := range []string{"http://evil.test", "http://shop.test.evil.test", "https://shop.test", "null"} {
+			if got := preflight(o).Header.Get("Access-Control-Allow-Origin"); got != "" {
+				t.Fatalf("%s allowed: %q", o, got)
+			}
+		}
+	})
+	t.Run("allowed origin request", func(t *testing.T) {
+		h := auth("demo", tok)
+		h["Origin"] = shopOrigin
+		r := mustOK(t, b.do("GET", "/pub/widget/rewards/checkout?purchaseValue=1", h, ""))
+		if r.Header.Get("Access-Control-Allow-Origin") != shopOrigin || r.Header.Get("Access-Control-Allow-Origin") == "*" {
+			t.Fatalf("ACAO %q", r.Header.Get("Access-Control-Allow-Origin"))
+		}
+	})
+	t.Run("another tenant's origin is refused", func(t *testing.T) {
+		h := auth("demo", tok)
+		h["Origin"] = "http://other.test"
+		if r := b.do("GET", "/pub/widget/rewards/checkout?purchaseValue=1", h, ""); r.Status != 403 || r.code() != CodeOriginNotAllowed {
+			t.Fatalf("%d %s", r.Status, r.Raw)
+		}
+		h = hdr{"X-Bq-Tenant": "demo", "Origin": "http://evil.test"}
+		if r := b.do("POST", "/pub/widget/vendors/vtex/securelogin", h, `{"sessionToken":"ana","segmentToken":"x"}`); r.Status != 403 {
+			t.Fatalf("login from a foreign origin: %d", r.Status)
+		}
+	})
+}
+
+// fakeUpstream answers login and the listing with the rewards given, for message tests.
+func fakeUpstream(t *testing.T, rewards string) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/securelogin"):
+			fmt.Fprint(w, `{"HasError":false,"Message":null,"Item":{"Email":"a@b","Name":"A","UserId":"a@b","SecureToken":"up-token"}}`)
+		case r.URL.Path == "/pub/widget/rewards/checkout":
+			fmt.Fprintf(w, `{"ProgramName":"P","PointsBalance":10,"HasError":false,"Message":null,"Item":%s}`, rewards)
+		default:
+			w.WriteHeader(404)
+			fmt.Fprint(w, `{"HasError":true,"Message":"no","Item":null}`)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestMessagesForEveryReasonInThreeLocales(t *testing.T) {
+	var rewards []string
+	for reason := 0; reason <= 13; reason++ {
+		rem := "null"
+		if reason == 2 {
+			rem = "1234.56"
+		}
+		rewards = append(rewards, fmt.Sprintf(`{"Id":%d,"Enabled":true,"CanUse":%v,"UseReason":%d,"RemainingToUse":%s}`, 100+reason, reason == 0, reason, rem))
+	}
+	rewards = append(rewards,
+		`{"Id":200,"Enabled":true,"UseReason":2,"RemainingToUse":null}`,
+		`{"Id":201,"Enabled":false,"DisabledReason":"Pausada","UseReason":0}`,
+		`{"Id":202,"Enabled":false,"DisabledReason":null,"UseReason":0}`,
+		`{"Id":203,"Enabled":true,"UseReason":"odd"}`)
+	up := fakeUpstream(t, "["+strings.Join(rewards, ",")+"]")
+	c := newClock()
+	b := startBFF(t, c, up.URL, nil)
+	tok := b.login("demo", "ana")
+
+	wantMin := map[string]string{"pt-BR": "R$ 1.234,56", "en": "R$ 1,234.56", "es": "1.234,56"}
+	for _, loc := range locales {
+		t.Run(loc, func(t *testing.T) {
+			r := mustOK(t, b.do("GET", "/pub/widget/rewards/checkout?purchaseValue=1&lang="+loc, auth("demo", tok), ""))
+			seen := map[string]bool{}
+			for _, e := range r.list() {
+				rw := e.(map[string]any)
+				id := int(num(rw["Id"]))
+				name, msg := rw["UseReasonName"].(string), rw["UseReasonMessage"].(string)
+				if msg == "" || strings.Contains(msg, "{") {
+					t.Fatalf("reward %d: message %q", id, msg)
+				}
+				switch {
+				case id >= 100 && id <= 112:
+					if name != reasonNames[id-100] || msg != strings.ReplaceAll(defaultMessages[loc][name], "{remaining}", wantMinFull(loc)) {
+						t.Fatalf("reason %d: %s %q", id-100, name, msg)
+					}
+					if seen[msg] {
+						t.Fatalf("reason %d repeats another reason's message %q", id-100, msg)
+					}
+					seen[msg] = true
+				case id == 113 || id == 203:
+					if name != msgUnknown || msg != defaultMessages[loc][msgUnknown] {
+						t.Fatalf("unknown reason: %s %q", name, msg)
+					}
+				case id == 200:
+					if msg != defaultMessages[loc][msgMinNoInfo] {
+						t.Fatalf("min value without amount: %q", msg)
+					}
+				case id == 201:
+					if msg != "Pausada" {
+						t.Fatalf("disabled reason not used: %q", msg)
+					}
+				case id == 202:
+					if msg != defaultMessages[loc][msgDisabled] {
+						t.Fatalf("disabled without reason: %q", msg)
+					}
+				}
+				if id == 102 && !strings.Contains(msg, wantMin[loc]) {
+					t.Fatalf("MinValueNotReached in %s: %q lacks %q", loc, msg, wantMin[loc])
+				}
+			}
+		})
+	}
+	t.Run("locale precedence and overrides", func(t *testing.T) {
+		msgOf := func(r resp, id int) string {
+			for _, e := range r.list() {
+				if rw := e.(map[string]any); int(num(rw["Id"])) == id {
+					return rw["UseReasonMessage"].(string)
+				}
+			}
+			return ""
+		}
+		get := func(tenant, tok, q, accept string) string {
+			h := auth(tenant, tok)
+			if accept != "" {
+				h["Accept-Language"] = accept
+			}
+			return msgOf(mustOK(t, b.do("GET", "/pub/widget/rewards/checkout?purchaseValue=1"+q, h, "")), 101)
+		}
+		pt, en, es := defaultMessages["pt-BR"]["NotEnoughPoints"], defaultMessages["en"]["NotEnoughPoints"], defaultMessages["es"]["NotEnoughPoints"]
+		cases := []struct{ name, q, accept, want string }{
+			{"tenant default", "", "", pt},
+			{"Accept-Language", "", "es-MX,es;q=0.9,en;q=0.5", es},
+			{"lang wins", "&lang=en", "es", en},
+			{"unsupported lang falls through", "&lang=fr", "es", es},
+			{"garbage lang falls through", "&lang=%%%", "", pt},
+			{"unsupported everything", "&lang=de", "ja", pt},
+			{"pt-PT maps to pt-BR", "", "pt-PT", pt},
+		}
+		for _, tc := range cases {
+			if got := get("demo", tok, tc.q, tc.accept); got != tc.want {
+				t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+			}
+		}
+		otherTok := b.login("other", "ana")
+		if got := get("other", otherTok, "", ""); got != en {
+			t.Errorf("tenant default en: %q", got)
+		}
+	})
+	t.Run("tenant override and currency", func(t *testing.T) {
+		b2 := startBFF(t, c, up.URL, func(o *Options) {
+			o.Tenants[0].Messages = map[string]map[string]string{"MinValueNotReached": {"pt-BR": "Só mais {remaining}!"}}
+			o.Tenants[1].Currency = "USD"
+		})
+		tok := b2.login("demo", "ana")
+		r := mustOK(t, b2.do("GET", "/pub/widget/rewards/checkout?purchaseValue=1", auth("demo", tok), ""))
+		if got := r.list()[2].(map[string]any)["UseReasonMessage"]; got != "Só mais R$ 1.234,56!" {
+			t.Fatalf("override: %q", got)
+		}
+		tok = b2.login("other", "ana")
+		r = mustOK(t, b2.do("GET", "/pub/widget/rewards/checkout?purchaseValue=1", auth("other", tok), ""))
+		if got := r.list()[2].(map[string]any)["UseReasonMessage"].(string); !strings.Contains(got, "$ 1,234.56") {
+			t.Fatalf("USD in en: %q", got)
+		}
+		if got := r.list()[2].(map[string]any)["UseReasonMessage"].(string); strings.Contains(got, "Só") {
+			t.Fatalf("override leaked to another tenant: %q", got)
+		}
+	})
+}
+
+func wantMinFull(loc string) string {
+	return map[string]string{"pt-BR": "R$ 1.234,56", "en": "R$ 1,234.56", "es": "BRL 1.234,56"}[loc]
+}
+
+func TestCheckoutOneRoundTrip(t *testing.T) {
+	c := newClock()
+	up, calls := startSandbox(t, c)
+	b := startBFF(t, c, up.URL, nil)
+	tok := b.login("demo", "ana")
+	mustOK(t, b.do("POST", "/pub/widget/rewards/redeem/301", auth("demo", tok), `{"OriginalId":"cart-7"}`))
+	mustOK(t, b.do("POST", "/pub/widget/rewards/redeem/302", auth("demo", tok), ``))
+
+	r := mustOK(t, b.do("GET", "/bff/v1/checkout?purchaseValue=60&checkoutCode=cart-7&lang=en", auth("demo", tok), ""))
+	v := r.item()
+	if v["ProgramName"] != "Clube Demo" || num(v["PointsBalance"]) != 4650 || len(v["Missing"].([]any)) != 0 {
+		t.Fatalf("view %s", r.Raw)
+	}
+	if n := len(v["Rewards"].([]any)); n != 6 {
+		t.Fatalf("%d rewards", n)
+	}
+	if n := len(v["Redeemed"].([]any)); n != 2 {
+		t.Fatalf("%d redeemed", n)
+	}
+	applied := v["Applied"].(map[string]any)
+	reward := applied["Reward"].(map[string]any)
+	if applied["Success"] != true || num(reward["Id"]) != 301 || num(reward["RedeemedId"]) != 1001 || reward["UseReasonMessage"] == nil {
+		t.Fatalf("applied %v", applied)
+	}
+	if calls.get("/pub/widget/rewards/checkout/redeemed") != 1 {
+		t.Fatalf("redeemed asked %d times", calls.get("/pub/widget/rewards/checkout/redeemed"))
+	}
+
+	t.Run("without a cart there is no applied part", func(t *testing.T) {
+		v := mustOK(t, b.do("GET", "/bff/v1/checkout?purchaseValue=60", auth("demo", tok), "")).item()
+		if v["Applied"] != nil || len(v["Missing"].([]any)) != 0 {
+			t.Fatalf("%v", v)
+		}
+	})
+	t.Run("bad input", func(t *testing.T) {
+		for _, q := range []string{"", "?purchaseValue=-1", "?purchaseValue=1&checkoutCode=a%20b"} {
+			if r := b.do("GET", "/bff/v1/checkout"+q, auth("demo", tok), ""); r.Status != 400 || r.code() == "" {
+				t.Fatalf("%q: %d %s", q, r.Status, r.Raw)
+			}
+		}
+	})
+}
+
+// partlyBroken wraps a sandbox and breaks one path.
+func partlyBroken(t *testing.T, c *clock, brokenPath string, broken http.HandlerFunc) string {
+	up, _ := startSandbox(t, c)
+	target := up.URL
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == brokenPath {
+			broken(w, r)
+			return
+		}
+		req, _ := http.NewRequest(r.Method, target+r.URL.RequestURI(), r.Body)
+		req.Header = r.Header.Clone()
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			w.WriteHeader(502)
+			return
+		}
+		defer res.Body.Close()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(res.StatusCode)
+		var buf bytes.Buffer
+		_, _ = buf.ReadFrom(res.Body)
+		_, _ = w.Write(buf.Bytes())
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func TestCheckoutWithAFailedPart(t *testing.T) {
+	c := newClock()
+	up := partlyBroken(t, c, "/pub/widget/rewards/checkout/redeemed", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(500)
+		fmt.Fprint(w, "<html>Internal Server Error</html>")
+	})
+	b := startBFF(t, c, up, nil)
+	tok := b.login("demo", "ana")
+	r := mustOK(t, b.do("GET", "/bff/v1/checkout?purchaseValue=60&checkoutCode=x", auth("demo", tok), ""))
+	v := r.item()
+	missing := v["Missing"].([]any)
+	if len(missing) != 1 || missing[0] != "redeemed" || v["Redeemed"] != nil {
+		t.Fatalf("missing %v", missing)
+	}
+	p := v["Problems"].(map[string]any)["redeemed"].(map[string]any)
+	if num(p["Status"]) != 502 || p["ErrorCode"] != CodeUpstreamBadAnswer || p["Message"] == "" {
+		t.Fatalf("problem %v", p)
+	}
+	if len(v["Rewards"].([]any)) != 6 || v["Applied"] == nil || num(v["PointsBalance"]) != 5000 {
+		t.Fatalf("working parts missing: %s", r.Raw)
+	}
+}
+
+func TestCachedListingDroppedAfterRedeem(t *testing.T) {
+	c := newClock()
+	up, calls := startSandbox(t, c)
+	b := startBFF(t, c, up.URL, func(o *Options) { o.CacheTTL = time.Minute })
+	tok := b.login("demo", "ana")
+	const path = "/pub/widget/rewards/checkout"
+	list := func(q string) resp { return mustOK(t, b.do("GET", path+q, auth("demo", tok), "")) }
+	first := list("?purchaseValue=100")
+	list("?purchaseValue=100.00")
+	list("?purchaseValue=100&lang=en")
+	if n := calls.get(path); n != 1 {
+		t.Fatalf("upstream asked %d times for one listing", n)
+	}
+	list("?purchaseValue=101")
+	if n := calls.get(path); n != 2 {
+		t.Fatalf("another purchase value must be another entry: %d", n)
+	}
+	// Another shopper never gets ana's answer.
+	bruno := b.login("demo", "bruno")
+	if r := mustOK(t, b.do("GET", path+"?purchaseValue=100", auth("demo", bruno), "")); num(r.Env["PointsBalance"]) != 120 {
+		t.Fatalf("bruno sees %v", r.Env["PointsBalance"])
+	}
+	mustOK(t, b.do("POST", "/pub/widget/rewards/redeem/302", auth("demo", tok), `{"OriginalId":"c"}`))
+	after := list("?purchaseValue=100")
+	if num(first.Env["PointsBalance"]) != 5000 || num(after.Env["PointsBalance"]) != 4750 {
+		t.Fatalf("balance %v then %v: the cache was not dropped", first.Env["PointsBalance"], after.Env["PointsBalance"])
+	}
+	mustOK(t, b.do("POST", "/pub/widget/rewards/checkout/1001/reverse", auth("demo", tok), ""))
+	if r := list("?purchaseValue=100"); num(r.Env["PointsBalance"]) != 5000 {
+		t.Fatalf("after reverse %v", r.Env["PointsBalance"])
+	}
+	c.Advance(2 * time.Minute)
+	before := calls.get(path)
+	list("?purchaseValue=100")
+	if calls.get(path) != before+1 {
+		t.Fatal("an expired entry was served")
+	}
+}
+
+func TestCacheStaysBounded(t *testing.T) {
+	lc := newListingCache(time.Minute, 3)
+	now := time.Now()
+	fetches := 0
+	fetch := func() (upstreamReply, *HTTPError) { fetches++; return upstreamReply{status: 200, body: []byte(`{}`)}, nil }
+	for s := range 10 {
+		for v := range 20 {
+			lc.get(fmt.Sprint("shopper", s), fmt.Sprint(v), now, fetch)
+		}
+	}
+	if n := lc.c.ItemCount(); n != 3 {
+		t.Fatalf("%d shoppers cached, bound is 3", n)
+	}
+	for _, it := range lc.c.Items() {
+		if n := len(it.Object.(*shopperListings).m); n > cachePerShopper {
+			t.Fatalf("%d answers for one shopper, bound is %d", n, cachePerShopper)
+		}
+	}
+	if fetches != 200 {
+		t.Fatalf("every distinct request must still be answered: %d", fetches)
+	}
+}
+
+func TestUpstreamFaults(t *testing.T) {
+	c := newClock()
+	dead, _ := net.Listen("tcp", "127.0.0.1:0")
+	deadURL := "http://" + dead.Addr().String()
+	dead.Close()
+	handler := func(h http.HandlerFunc) string {
+		srv := httptest.NewServer(h)
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	tests := []struct {
+		name, upstream string
+		status         int
+		code           string
+		retryAfter     string
+	}{
+		{"dead address", deadURL, 502, CodeUpstreamUnreachable, ""},
+		{"slow past the timeout", handler(func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-time.After(3 * time.Second):
+			case <-r.Context().Done():
+			}
+		}), 504, CodeUpstreamTimeout, ""},
+		{"garbage", handler(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprint(w, "<html>Bad Gateway</html>")
+		}), 502, CodeUpstreamBadAnswer, ""},
+		{"JSON but not the envelope", handler(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, `[1,2,3]`) }), 502, CodeUpstreamBadAnswer, ""},
+		{"too large", handler(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, `{"HasError":false,"Item":"%s"}`, strings.Repeat("x", 2<<10))
+		}), 502, CodeUpstreamBadAnswer, ""},
+		{"rate limited", handler(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", "7")
+			w.WriteHeader(429)
+			fmt.Fprint(w, `{"HasError":true,"Message":"Too many","Item":null}`)
+		}), 429, CodeRateLimited, "7"},
+		{"rate limited without Retry-After", handler(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(429) }), 429, CodeRateLimited, "1"},
+		{"redirect is not followed", handler(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "http://127.0.0.1:1/steal", http.StatusFound)
+		}), 502, CodeUpstreamBadAnswer, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := startBFF(t, c, tc.upstream, func(o *Options) {
+				o.UpstreamTimeout = 300 * time.Millisecond
+				o.MaxUpstreamBody = 1 << 10
+			})
+			r := b.do("POST", "/pub/widget/vendors/vtex/securelogin", hdr{"X-Bq-Tenant": "demo"}, `{"sessionToken":"ana","segmentToken":"x"}`)
+			if r.Status != tc.status || r.code() != tc.code || r.Env["HasError"] != true || r.msg() == "" {
+				t.Fatalf("got %d %s", r.Status, r.Raw)
+			}
+			if r.Header.Get("Retry-After") != tc.retryAfter {
+				t.Fatalf("Retry-After %q, want %q", r.Header.Get("Retry-After"), tc.retryAfter)
+			}
+			if strings.Contains(string(r.Raw), "127.0.0.1") || strings.Contains(string(r.Raw), "dial") {
+				t.Fatalf("internal detail leaked: %s", r.Raw)
+			}
+		})
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	c := newClock()
+	up, calls := startSandbox(t, c)
+	b := startBFF(t, c, up.URL, func(o *Options) { o.BodyLimit = 4 << 10 })
+	tok := b.login("demo", "ana")
+	a := auth("demo", tok)
+	tests := []struct {
+		name, method, path string
+		h                  hdr
+		body               string
+		status             int
+		code               string
+	}{
+		{"missing tenant", "GET", "/pub/widget/rewards/checkout?purchaseValue=1", hdr{"X-Bq-SecureToken": tok}, "", 400, CodeMissingTenant},
+		{"unknown tenant", "GET", "/pub/widget/rewards/checkout?purchaseValue=1", auth("nope", tok), "", 404, CodeUnknownTenant},
+		{"purchaseValue missing", "GET", "/pub/widget/rewards/checkout", a, "", 400, CodeInvalidPurchase},
+		{"purchaseValue negative", "GET", "/pub/widget/rewards/checkout?purchaseValue=-5", a, "", 400, CodeInvalidPurchase},
+		{"purchaseValue NaN", "GET", "/pub/widget/rewards/checkout?purchaseValue=NaN", a, "", 400, CodeInvalidPurchase},
+		{"purchaseValue Inf", "GET", "/pub/widget/rewards/checkout?purchaseValue=Inf", a, "", 400, CodeInvalidPurchase},
+		{"purchaseValue huge", "GET", "/pub/widget/rewards/checkout?purchaseValue=1000000000", a, "", 400, CodeInvalidPurchase},
+		{"purchaseValue exponent", "GET", "/pub/widget/rewards/checkout?purchaseValue=1e400", a, "", 400, CodeInvalidPurchase},
+		{"purchaseValue comma", "GET", "/pub/widget/rewards/checkout/redeemed?purchaseValue=10,5", a, "", 400, CodeInvalidPurchase},
+		{"bad order_form_id", "GET", "/pub/widget/rewards/checkout?purchaseValue=1&order_form_id=a/b", a, "", 400, CodeBadRequest},
+		{"reward id zero", "POST", "/pub/widget/rewards/redeem/0", a, "", 400, CodeInvalidID},
+		{"reward id negative", "POST", "/pub/widget/rewards/redeem/-1", a, "", 400, CodeInvalidID},
+		{"reward id text", "POST", "/pub/widget/rewards/redeem/abc", a, "", 400, CodeInvalidID},
+		{"reward id fraction", "POST", "/pub/widget/rewardredeemed/checkout/redeem/1.5", a, "", 400, CodeInvalidID},
+		{"reverse id overflow", "POST", "/pub/widget/rewards/checkout/99999999999999999999/reverse", a, "", 400, CodeInvalidID},
+		{"malformed JSON", "POST", "/pub/widget/rewards/redeem/301", a, `{"OriginalId":`, 400, CodeInvalidJSON},
+		{"JSON array", "POST", "/pub/widget/rewards/checkout", a, `["x"]`, 400, CodeInvalidJSON},
+		{"OriginalId not a string", "POST", "/pub/widget/rewards/redeem/301", a, `{"OriginalId":7}`, 400, CodeBadRequest},
+		{"OriginalId too long", "POST", "/pub/widget/rewards/redeem/301", a, `{"OriginalId":"` + strings.Repeat("a", 129) + `"}`, 400, CodeBadRequest},
+		{"oversized body", "POST", "/pub/widget/rewards/redeem/301", a, `{"OriginalId":"` + strings.Repeat("a", 8<<10) + `"}`, 413, CodeBodyTooLarge},
+		{"login without sessionToken", "POST", "/pub/widget/vendors/vtex/securelogin", hdr{"X-Bq-Tenant": "demo"}, `{"segmentToken":"x"}`, 400, CodeBadRequest},
+		{"login with a number", "POST", "/pub/widget/vendors/vtex/securelogin", hdr{"X-Bq-Tenant": "demo"}, `{"sessionToken":1,"segmentToken":"x"}`, 400, CodeBadRequest},
+		{"login bad platform", "POST", "/pub/widget/vendors/VTEX%2F..%2Fx/securelogin", hdr{"X-Bq-Tenant": "demo"}, `{"sessionToken":"ana","segmentToken":"x"}`, 400, CodeBadRequest},
+		{"unknown path", "GET", "/pub/widget/nothing", a, "", 404, CodeNotFound},
+	}
+	before := calls.get("/pub/widget/rewards/redeem/301")
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := b.do(tc.method, tc.path, tc.h, tc.body)
+			if r.Status != tc.status || r.code() != tc.code || r.Env["HasError"] != true || r.msg() == "" || r.Env["Item"] != nil {
+				t.Fatalf("got %d %s", r.Status, r.Raw)
+			}
+			if r.Header.Get("X-Request-Id") == "" {
+				t.Fatal("no request id")
+			}
+		})
+	}
+	if calls.get("/pub/widget/rewards/redeem/301") != before {
+		t.Fatal("bad input reached the upstream")
+	}
+	if r := call(t, up.URL, "GET", "/_sandbox/tenants/demo/shoppers/ana@example.com", nil, ""); num(r.item()["Points"]) != 5000 {
+		t.Fatal("bad input changed the shopper's points")
+	}
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	c := newClock()
+	up, _ := startSandbox(t, c)
+	b := startBFF(t, c, up.URL, nil)
+	if r := b.do("GET", "/healthz", nil, ""); r.Status != 200 {
+		t.Fatalf("healthz %d", r.Status)
+	}
+	r := b.do("GET", "/readyz", nil, "")
+	if r.Status != 200 || num(r.Env["tenants"]) != 2 {
+		t.Fatalf("readyz %d %s", r.Status, r.Raw)
+	}
+	if a, z := b.do("GET", "/healthz", nil, "").Header.Get("X-Request-Id"), r.Header.Get("X-Request-Id"); a == "" || a == z {
+		t.Fatalf("request ids %q %q", a, z)
+	}
+}
+
+func TestOptionsValidationReportsEveryProblem(t *testing.T) {
+	o := Options{
+		Tenants: []TenantConfig{
+			{Key: "", Upstream: "ftp://x"},
+			{Key: "a", Upstream: "http://up", AllowedOrigins: []string{"*", "http://shop.test/", "https://*.shop.test", "http://ok.test"}, Locale: "fr", Currency: "XXXX",
+				Messages: map[string]map[string]string{"NotAReason": {"pt-BR": "x"}, "CanUse": {"de": "x"}}},
+			{Key: "a", Upstream: "http://up"},
+		},
+		Keys:     []Key{{ID: "short", Secret: []byte("123")}},
+		TokenTTL: 2 * time.Hour,
+	}
+	_, err := New(o)
+	if err == nil {
+		t.Fatal("invalid options accepted")
+	}
+	for _, want := range []string{"key is empty", `upstream "ftp://x"`, `allowed origin "*"`, `allowed origin "http://shop.test/"`, `"https://*.shop.test"`,
+		`locale "fr"`, `currency "XXXX"`, `"NotAReason" is not a UseReason`, `locale "de"`, "key appears twice", "needs at least 32", "TokenTTL"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "http://ok.test") {
+		t.Errorf("a valid origin was reported: %v", err)
+	}
+}
+
+func TestParseKeys(t *testing.T) {
+	keys, err := ParseKeys("new:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 32)) + "\n# retired soon\nold:" + base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{2}, 32)))
+	if err != nil || len(keys) != 2 || keys[0].ID != "new" || keys[1].Secret[0] != 2 {
+		t.Fatalf("%v %v", keys, err)
+	}
+	if _, err := ParseKeys("nocolon,bad:!!!"); err == nil || !strings.Contains(err.Error(), "id:base64secret") || !strings.Contains(err.Error(), "not base64") {
+		t.Fatalf("errors: %v", err)
+	}
+}
