@@ -536,7 +536,10 @@ func TestCacheStaysBounded(t *testing.T) {
 	lc := newListingCache(time.Minute, 3)
 	now := time.Now()
 	fetches := 0
-	fetch := func() (upstreamReply, *HTTPError) { fetches++; return upstreamReply{status: 200, body: []byte(`{}`)}, nil }
+	fetch := func() (upstreamReply, *HTTPError) {
+		fetches++
+		return upstreamReply{status: 200, body: []byte(`{}`)}, nil
+	}
 	for s := range 10 {
 		for v := range 20 {
 			lc.get(fmt.Sprint("shopper", s), fmt.Sprint(v), now, fetch)

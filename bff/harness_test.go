@@ -120,10 +120,10 @@ type resp struct {
 	Env    map[string]any
 }
 
-func (r resp) msg() string    { s, _ := r.Env["Message"].(string); return s }
-func (r resp) code() string   { s, _ := r.Env["ErrorCode"].(string); return s }
+func (r resp) msg() string          { s, _ := r.Env["Message"].(string); return s }
+func (r resp) code() string         { s, _ := r.Env["ErrorCode"].(string); return s }
 func (r resp) item() map[string]any { m, _ := r.Env["Item"].(map[string]any); return m }
-func (r resp) list() []any    { l, _ := r.Env["Item"].([]any); return l }
+func (r resp) list() []any          { l, _ := r.Env["Item"].([]any); return l }
 
 type hdr map[string]string
 
@@ -183,4 +183,3 @@ func num(v any) float64 {
 	f, _ := n.Float64()
 	return f
 }
-
