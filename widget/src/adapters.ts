@@ -1,0 +1,233 @@
+// Storefront adapters: one interface (types.ts Adapter) over VTEX, a plain DOM cart page
+// (Magazord and other themes) and an integrator's own callbacks.
+import type { Adapter, Cart, CustomAdapter, DomOptions, Session } from "./types";
+
+/** STORE_TIMEOUT bounds every call to the storefront's own cart. */
+const STORE_TIMEOUT = 5000;
+
+export function withTimeout<T>(p: PromiseLike<T> | T, ms = STORE_TIMEOUT): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error("timeout")), ms);
+    Promise.resolve(p).then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}
+
+export function readCookie(name: string): string | null {
+  for (const part of document.cookie ? document.cookie.split("; ") : []) {
+    const i = part.indexOf("=");
+    if (part.slice(0, i) === name) {
+      try {
+        return decodeURIComponent(part.slice(i + 1));
+      } catch {
+        return part.slice(i + 1);
+      }
+    }
+  }
+  return null;
+}
+
+// ---- VTEX -------------------------------------------------------------------------------
+
+interface OrderForm {
+  orderFormId: string;
+  value: number;
+  totalizers?: { id: string; value: number }[];
+  marketingData?: { coupon?: string | null } | null;
+}
+
+interface VtexCheckout {
+  getOrderForm(): PromiseLike<OrderForm>;
+  addDiscountCoupon(code: string): PromiseLike<OrderForm>;
+  removeDiscountCoupon(): PromiseLike<OrderForm>;
+}
+
+interface VtexWindow {
+  vtexjs?: { Checkout?: new () => VtexCheckout };
+  jQuery?: (el: unknown) => { on(ev: string, h: () => void): void; off(ev: string, h: () => void): void };
+}
+
+const VTEX_EVENT = "orderFormUpdated.vtex";
+
+/**
+ * vtexAdapter reads the session from the vtex_session / vtex_segment cookies and the cart from
+ * vtex.js (its own Checkout instance, so the store's calls are not aborted) or, without
+ * vtex.js, from the REST checkout API. Amounts in the orderForm are cents.
+ */
+export function vtexAdapter(): Adapter {
+  const w = window as unknown as VtexWindow;
+  const Checkout = w.vtexjs && w.vtexjs.Checkout;
+  const checkout: VtexCheckout | null = typeof Checkout === "function" ? new Checkout() : null;
+  let orderFormId = "";
+
+  const rest = async (path: string, body?: unknown): Promise<OrderForm> => {
+    const res = await fetch("/api/checkout/pub/orderForm" + path, {
+      method: body === undefined ? "GET" : "POST",
+      credentials: "same-origin",
+      headers: { Accept: "application/json", "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error("orderForm " + res.status);
+    return res.json();
+  };
+  // vtex.js broadcasts orderFormUpdated.vtex on every request, getOrderForm included, before
+  // resolving it: events raised while our own call runs are ours, not a cart change.
+  let own = 0;
+  const call = async (p: () => PromiseLike<OrderForm>): Promise<OrderForm> => {
+    own++;
+    try {
+      const of = await withTimeout(p());
+      if (of && of.orderFormId) orderFormId = of.orderFormId;
+      return of;
+    } finally {
+      own--;
+    }
+  };
+
+  return {
+    async session(): Promise<Session | null> {
+      const sessionToken = readCookie("vtex_session");
+      const segmentToken = readCookie("vtex_segment");
+      return sessionToken && segmentToken ? { sessionToken, segmentToken } : null;
+    },
+    async cart(): Promise<Cart | null> {
+      const of = await call(() => (checkout ? checkout.getOrderForm() : rest("")));
+      if (!of || !of.orderFormId) return null;
+      const items = (of.totalizers || []).find((t) => t.id === "Items");
+      return {
+        id: of.orderFormId,
+        value: (items ? items.value : 0) / 100,
+        coupon: (of.marketingData && of.marketingData.coupon) || null,
+      };
+    },
+    async applyCoupon(code: string): Promise<void> {
+      await call(() => (checkout ? checkout.addDiscountCoupon(code) : rest(`/${orderFormId}/coupons`, { text: code })));
+    },
+    async removeCoupon(): Promise<void> {
+      await call(() => (checkout ? checkout.removeDiscountCoupon() : rest(`/${orderFormId}/coupons`, { text: "" })));
+    },
+    onChange(cb: () => void): () => void {
+      const h = () => {
+        if (!own) cb();
+      };
+      const $ = w.jQuery;
+      // vtex.js triggers a jQuery event; other carts may dispatch a DOM event of that name.
+      if (typeof $ === "function") $(window).on(VTEX_EVENT, h);
+      window.addEventListener(VTEX_EVENT, h);
+      return () => {
+        if (typeof $ === "function") $(window).off(VTEX_EVENT, h);
+        window.removeEventListener(VTEX_EVENT, h);
+      };
+    },
+    locale() {
+      // vtex_segment is base64 JSON: {"currencyCode":"BRL","cultureInfo":"pt-BR",...}
+      try {
+        const seg = JSON.parse(atob(readCookie("vtex_segment") || ""));
+        return { locale: seg.cultureInfo, currency: seg.currencyCode };
+      } catch {
+        return {};
+      }
+    },
+  };
+}
+
+// ---- DOM (Magazord and other themes without a script API) --------------------------------
+
+/** parseMoney reads "R$ 1.234,56", "$1,234.56" or "1234.5" as a number; NaN when unreadable. */
+export function parseMoney(text: string): number {
+  const s = text.replace(/[^\d.,-]/g, "");
+  const lastSep = Math.max(s.lastIndexOf(","), s.lastIndexOf("."));
+  if (lastSep >= 0 && s.length - lastSep - 1 <= 2) {
+    return parseFloat(s.slice(0, lastSep).replace(/[.,]/g, "") + "." + s.slice(lastSep + 1));
+  }
+  return parseFloat(s.replace(/[.,]/g, ""));
+}
+
+function cartIdFor(tenant: string): string {
+  const key = "loyalty-widget:cart:" + tenant;
+  try {
+    let id = localStorage.getItem(key);
+    if (!id) {
+      id = "c" + Date.now().toString(36) + Math.random().toString(36).slice(2, 10);
+      localStorage.setItem(key, id);
+    }
+    return id;
+  } catch {
+    return "c" + Date.now().toString(36);
+  }
+}
+
+/**
+ * domAdapter works with the theme's own cart page: it reads the subtotal from the page and
+ * fills the coupon field and presses its button, through selectors the store gives.
+ */
+export function domAdapter(o: DomOptions, tenant: string, sessionToken?: string, segmentToken?: string): Adapter {
+  const $ = (sel?: string) => (sel ? document.querySelector(sel) : null);
+  const setInput = (code: string) => {
+    const input = $(o.couponInput) as HTMLInputElement | null;
+    const button = $(o.couponButton) as HTMLElement | null;
+    if (!input || !button) throw new Error("coupon field not found");
+    // The native setter, so that frameworks watching the field see the change.
+    const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value");
+    if (setter && setter.set) setter.set.call(input, code);
+    else input.value = code;
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+    button.click();
+  };
+  return {
+    async session() {
+      const s = sessionToken || (o.sessionCookie && readCookie(o.sessionCookie));
+      const g = segmentToken || (o.segmentCookie && readCookie(o.segmentCookie)) || s;
+      return s && g ? { sessionToken: s, segmentToken: g } : null;
+    },
+    async cart() {
+      const el = $(o.subtotal);
+      const value = el ? parseMoney(el.textContent || "") : NaN;
+      if (!isFinite(value)) return null;
+      const applied = $(o.couponApplied);
+      const input = $(o.couponInput) as HTMLInputElement | null;
+      const coupon = (applied ? applied.textContent : input && input.value) || "";
+      return { id: o.cartId || cartIdFor(tenant), value, coupon: coupon.trim() || null };
+    },
+    async applyCoupon(code: string) {
+      setInput(code);
+    },
+    async removeCoupon() {
+      const rm = $(o.couponRemove) as HTMLElement | null;
+      if (rm) rm.click();
+      else setInput("");
+    },
+    onChange(cb: () => void) {
+      const el = $(o.subtotal);
+      if (!el || typeof MutationObserver === "undefined") return () => {};
+      const mo = new MutationObserver(() => cb());
+      mo.observe(el, { childList: true, characterData: true, subtree: true });
+      return () => mo.disconnect();
+    },
+  };
+}
+
+// ---- custom --------------------------------------------------------------------------------
+
+/** customAdapter wraps an integrator's callbacks, each bounded by the same timeout. */
+export function customAdapter(c: CustomAdapter): Adapter {
+  return {
+    session: () => withTimeout(c.session()),
+    cart: () => withTimeout(c.cart()),
+    applyCoupon: (code) => withTimeout(c.applyCoupon(code)),
+    removeCoupon: (code) => withTimeout(c.removeCoupon(code)),
+    onChange(cb) {
+      const off = c.onChange ? c.onChange(cb) : undefined;
+      return typeof off === "function" ? off : () => {};
+    },
+  };
+}

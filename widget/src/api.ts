@@ -1,0 +1,136 @@
+// The BFF client: every call has a timeout, every failure is an ApiError, a 401 signs in
+// again once.
+import type { CheckoutView, RedeemResult, Session } from "./types";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Stored {
+  t: string; // BFF token
+  s: string; // the storefront session it belongs to
+  e: number; // expiry, ms since epoch
+}
+
+export class Api {
+  private token = "";
+  private session: Session | null = null;
+
+  constructor(
+    private readonly base: string,
+    private readonly tenant: string,
+    private readonly platform: string,
+    private readonly lang: string,
+    private readonly timeoutMs = 5000,
+  ) {}
+
+  /** Signs in, reusing this tab's token while it is valid for the same storefront session. */
+  async login(session: Session): Promise<void> {
+    this.session = session;
+    const stored = this.load();
+    if (stored && stored.s === session.sessionToken && stored.e - Date.now() > 60_000) {
+      this.token = stored.t;
+      return;
+    }
+    await this.freshLogin();
+  }
+
+  private async freshLogin(): Promise<void> {
+    const s = this.session;
+    if (!s) throw new ApiError(401, "unauthorized", "no session");
+    const item = await this.send<{ SecureToken: string; ExpiresAt?: string }>(
+      "POST",
+      `/pub/widget/vendors/${encodeURIComponent(this.platform)}/securelogin`,
+      { sessionToken: s.sessionToken, segmentToken: s.segmentToken },
+      false,
+    );
+    this.token = item.SecureToken;
+    const exp = Date.parse(item.ExpiresAt || "") || Date.now() + 30 * 60_000;
+    this.save({ t: this.token, s: s.sessionToken, e: exp });
+  }
+
+  checkout(purchaseValue: number, cartId: string): Promise<CheckoutView> {
+    const q = `purchaseValue=${purchaseValue.toFixed(2)}&checkoutCode=${encodeURIComponent(cartId)}&lang=${encodeURIComponent(this.lang)}`;
+    return this.authed("GET", `/bff/v1/checkout?${q}`);
+  }
+
+  redeem(rewardId: number, cartId: string): Promise<RedeemResult> {
+    return this.authed("POST", `/pub/widget/rewards/redeem/${rewardId}?lang=${this.lang}`, { OriginalId: cartId });
+  }
+
+  useRedeemed(redeemedId: number, cartId: string): Promise<RedeemResult> {
+    return this.authed("POST", `/pub/widget/rewardredeemed/checkout/redeem/${redeemedId}?lang=${this.lang}`, { OriginalId: cartId });
+  }
+
+  reverse(redeemedId: number): Promise<unknown> {
+    return this.authed("POST", `/pub/widget/rewards/checkout/${redeemedId}/reverse?lang=${this.lang}`, {});
+  }
+
+  private async authed<T>(method: string, path: string, body?: unknown): Promise<T> {
+    try {
+      return await this.send<T>(method, path, body, true);
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.status !== 401 || !this.session) throw e;
+      this.save(null);
+      await this.freshLogin();
+      return this.send<T>(method, path, body, true);
+    }
+  }
+
+  private async send<T>(method: string, path: string, body: unknown, auth: boolean): Promise<T> {
+    const headers: Record<string, string> = { "X-Bq-Tenant": this.tenant };
+    if (auth) headers["X-Bq-SecureToken"] = this.token;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const ctrl = new AbortController();
+    const timer = setTimeout(() => ctrl.abort(), this.timeoutMs);
+    let res: Response;
+    let env: { HasError?: boolean; Message?: string | null; ErrorCode?: string; Item?: T } = {};
+    try {
+      res = await fetch(this.base + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: ctrl.signal,
+        mode: "cors",
+        credentials: "omit",
+      });
+      env = await res.json().catch(() => ({}));
+    } catch {
+      throw new ApiError(0, "network", "network");
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!res.ok || env.HasError || env.Item === undefined) {
+      throw new ApiError(res.status, env.ErrorCode || "error", env.Message || "");
+    }
+    return env.Item as T;
+  }
+
+  private key(): string {
+    return "loyalty-widget:" + this.tenant;
+  }
+
+  private load(): Stored | null {
+    try {
+      const v = JSON.parse(sessionStorage.getItem(this.key()) || "null");
+      return v && typeof v.t === "string" ? v : null;
+    } catch {
+      return null;
+    }
+  }
+
+  private save(v: Stored | null): void {
+    try {
+      if (v) sessionStorage.setItem(this.key(), JSON.stringify(v));
+      else sessionStorage.removeItem(this.key());
+    } catch {
+      // storage unavailable (private mode): the token lives in memory only
+    }
+  }
+}

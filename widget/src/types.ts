@@ -1,0 +1,116 @@
+// Shapes of the BFF's answers (see the README) and of the adapters' cart.
+
+export interface Reward {
+  Id: number;
+  Type: number;
+  Title: string;
+  Points: number;
+  Description?: string | null;
+  Enabled: boolean;
+  DisabledReason?: string | null;
+  CanUse: boolean;
+  UseReason: number;
+  UseReasonName?: string;
+  UseReasonMessage?: string;
+  RemainingToUse?: number | null;
+  MinValueToUse?: number | null;
+}
+
+export interface RedeemedReward extends Reward {
+  RedeemedId: number;
+  RedeemedPoints: number;
+  RedeemedValue: number;
+}
+
+export interface Applied {
+  Success: boolean;
+  CouponCode: string | null;
+  Reward: (Reward & { RedeemedId?: number }) | null;
+}
+
+export interface CheckoutView {
+  ProgramName: string | null;
+  PointsBalance: number | null;
+  Rewards: Reward[] | null;
+  Redeemed: RedeemedReward[] | null;
+  Applied: Applied | null;
+  Missing: string[];
+}
+
+export interface RedeemResult {
+  Success: boolean;
+  CouponCode: string;
+  Reward: RedeemedReward;
+}
+
+/** What an adapter knows of the storefront's cart. */
+export interface Cart {
+  /** The cart id (VTEX orderFormId): the idempotency key of a redemption. */
+  id: string;
+  /** The items total, without shipping and discounts, in currency units. */
+  value: number;
+  /** The coupon in the cart, if any. */
+  coupon: string | null;
+}
+
+export interface Session {
+  sessionToken: string;
+  segmentToken: string;
+}
+
+/** One storefront platform, as the widget sees it. */
+export interface Adapter {
+  /** The shopper's storefront session, or null when nobody is logged in. */
+  session(): Promise<Session | null>;
+  /** The cart, or null when there is none. */
+  cart(): Promise<Cart | null>;
+  applyCoupon(code: string): Promise<void>;
+  removeCoupon(code: string): Promise<void>;
+  /** Calls back when the cart changes; returns a function that stops listening. */
+  onChange(cb: () => void): () => void;
+  /** The shopper's locale and currency, when the platform knows them. */
+  locale?(): { locale?: string; currency?: string };
+}
+
+/** The integrator's callbacks for the custom adapter (see the README). */
+export interface CustomAdapter {
+  session(): Session | null | Promise<Session | null>;
+  cart(): Cart | null | Promise<Cart | null>;
+  applyCoupon(code: string): void | Promise<void>;
+  removeCoupon(code: string): void | Promise<void>;
+  onChange?(cb: () => void): (() => void) | void;
+}
+
+export interface MountOptions {
+  tenant: string;
+  platform?: "vtex" | "dom" | "custom";
+  /** A selector or an element; default "#loyalty-widget". */
+  target?: string | Element;
+  /** The BFF's base URL; default: where widget.js came from. */
+  bff?: string;
+  lang?: string;
+  currency?: string;
+  adapter?: CustomAdapter;
+  /** dom adapter: selectors and cart id, as in the data- attributes. */
+  dom?: DomOptions;
+  onApplied?(detail: AppliedDetail): void;
+  onRemoved?(detail: AppliedDetail): void;
+}
+
+export interface DomOptions {
+  subtotal: string;
+  couponInput: string;
+  couponButton: string;
+  couponRemove?: string;
+  couponApplied?: string;
+  sessionCookie?: string;
+  segmentCookie?: string;
+  cartId?: string;
+}
+
+export interface AppliedDetail {
+  couponCode: string;
+  rewardId: number;
+  redeemedId: number;
+  title: string;
+}
