@@ -1,10 +1,10 @@
-// Command bff-widget runs the loyalty checkout product: the BFF and, behind it, the embedded
-// sandbox of the loyalty platform. main only wires packages together; each package documents
-// its own job.
+// Command bff-widget runs the loyalty checkout product: the BFF (serving the widget), the
+// embedded sandbox of the loyalty platform behind it, and a demo store to try it in. main
+// only wires packages together; each package documents its own job.
 //
-//	go run .            everything: the BFF on ADDR with the sandbox as the demo tenant's upstream
+//	go run .            everything: BFF on ADDR, sandbox on SANDBOX_ADDR, demo store on DEMO_ADDR
 //	go run . sandbox    the sandbox alone, as a separate upstream process
-//	go run . bff        the BFF alone, with the tenants of TENANTS
+//	go run . bff        the BFF alone (with its widget), for the tenants of TENANTS
 package main
 
 import (
@@ -12,45 +12,52 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/loyalty-checkout/bff-widget/bff"
+	"github.com/loyalty-checkout/bff-widget/demostore"
 	"github.com/loyalty-checkout/bff-widget/sandbox"
 )
 
 func main() {
-	if err := run(); err != nil {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
 	}
 }
 
+// config is what the command line and the environment say.
 type config struct {
-	mode, addr, sandboxAddr, demoAddr, seed, tenants, keys, keysFile string
+	mode, addr, sandboxAddr, demoAddr, publicURL, seed, tenants, keys, keysFile string
 }
 
-func run() error {
+func parseConfig(args []string) (config, error) {
 	var cfg config
-	fs := flag.NewFlagSet("bff-widget", flag.ExitOnError)
+	fs := flag.NewFlagSet("bff-widget", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: %s [flags] [all|sandbox|bff]\n\n", os.Args[0])
+		fmt.Fprintf(fs.Output(), "usage: bff-widget [flags] [all|sandbox|bff]\n\n")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&cfg.addr, "addr", envOr("ADDR", ":8080"), "BFF listen address (env ADDR)")
 	fs.StringVar(&cfg.sandboxAddr, "sandbox-addr", envOr("SANDBOX_ADDR", "127.0.0.1:8081"), "sandbox listen address (env SANDBOX_ADDR)")
-	fs.StringVar(&cfg.demoAddr, "demo-addr", envOr("DEMO_ADDR", ":8082"), "demo store address, allowed as an origin of the demo tenant (env DEMO_ADDR)")
+	fs.StringVar(&cfg.demoAddr, "demo-addr", envOr("DEMO_ADDR", ":8082"), "demo store listen address; its origin is allowed by the demo tenant (env DEMO_ADDR)")
+	fs.StringVar(&cfg.publicURL, "public-url", os.Getenv("PUBLIC_URL"), "the BFF's public base URL, for the demo page's script tag; default http://ADDR (env PUBLIC_URL)")
 	fs.StringVar(&cfg.seed, "seed", os.Getenv("SANDBOX_SEED"), "sandbox seed file; empty: the built-in seed (env SANDBOX_SEED)")
 	fs.StringVar(&cfg.tenants, "tenants", os.Getenv("TENANTS"), "BFF tenants file; empty: the built-in demo tenant on the sandbox (env TENANTS)")
 	fs.StringVar(&cfg.keysFile, "keys-file", os.Getenv("BFF_KEYS_FILE"), "file of BFF token keys, id:base64secret per line, the first signs (env BFF_KEYS_FILE)")
-	_ = fs.Parse(os.Args[1:])
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
 	cfg.keys = os.Getenv("BFF_KEYS")
 	cfg.mode = fs.Arg(0)
 	if cfg.mode == "" {
@@ -58,43 +65,115 @@ func run() error {
 	}
 	if cfg.mode != "all" && cfg.mode != "sandbox" && cfg.mode != "bff" {
 		fs.Usage()
-		return fmt.Errorf("unknown command %q", cfg.mode)
+		return cfg, fmt.Errorf("unknown command %q", cfg.mode)
 	}
+	return cfg, nil
+}
 
+func run(args []string, out io.Writer) error {
+	cfg, err := parseConfig(args)
+	if err != nil {
+		return err
+	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	st, err := newStack(cfg, log, out)
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	g, ctx := errgroup.WithContext(ctx)
+	return st.serve(ctx)
+}
 
+// stack is the servers one command runs, each on its own listener.
+type stack struct {
+	sandboxLn, bffLn, demoLn net.Listener
+	sandbox                  *sandbox.Server
+	bff                      *bff.Server
+	demo                     *demostore.Store
+	sandboxURL, bffURL       string
+	demoURL                  string
+}
+
+// newStack listens on every address first (so ports may be 0), then builds the servers with
+// the real addresses: the demo tenant allows the demo store's origin, and the demo page's
+// script tag points at the BFF.
+func newStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
+	st := &stack{}
+	var err error
+	fail := func(e error) (*stack, error) { st.close(); return nil, e }
 	if cfg.mode != "bff" {
-		sb, err := newSandbox(cfg, log)
-		if err != nil {
-			return err
+		if st.sandboxLn, st.sandboxURL, err = listen(cfg.sandboxAddr); err != nil {
+			return fail(fmt.Errorf("sandbox: %w", err))
 		}
-		ln, err := listen("sandbox", cfg.sandboxAddr)
-		if err != nil {
-			return err
-		}
-		g.Go(func() error { return serveHTTP(ctx, ln, sb) })
 	}
 	if cfg.mode != "sandbox" {
-		srv, err := newBFF(cfg, log)
-		if err != nil {
-			return err
+		if st.bffLn, st.bffURL, err = listen(cfg.addr); err != nil {
+			return fail(fmt.Errorf("bff: %w", err))
 		}
-		ln, err := listen("bff", cfg.addr)
-		if err != nil {
-			return err
+		if cfg.publicURL != "" {
+			st.bffURL = strings.TrimRight(cfg.publicURL, "/")
 		}
-		g.Go(func() error { return srv.Serve(ln) })
+	}
+	if cfg.mode == "all" {
+		if st.demoLn, st.demoURL, err = listen(cfg.demoAddr); err != nil {
+			return fail(fmt.Errorf("demo store: %w", err))
+		}
+	}
+	if st.sandboxLn != nil {
+		if st.sandbox, err = newSandbox(cfg, log); err != nil {
+			return fail(err)
+		}
+	}
+	if st.bffLn != nil {
+		if st.bff, err = newBFF(cfg, log, st.sandboxURL, origins(st.demoLn)); err != nil {
+			return fail(err)
+		}
+		w, err := buildWidget()
+		if err != nil {
+			return fail(err)
+		}
+		st.bff.MountWidget(w)
+		st.bff.NotFound()
+		fmt.Fprintf(out, "%-8s %s   (widget %s: %d bytes, integrity %s)\n", "bff", st.bffURL, w.Name, len(w.JS), w.Integrity)
+	}
+	if st.sandboxLn != nil {
+		fmt.Fprintf(out, "%-8s %s\n", "sandbox", st.sandboxURL)
+	}
+	if st.demoLn != nil {
+		st.demo = demostore.New(demostore.Options{BFFURL: st.bffURL, SandboxURL: st.sandboxURL, Logger: log.With("server", "demo")})
+		fmt.Fprintf(out, "%-8s %s   <- open this: the demo store's checkout\n", "demo", st.demoURL)
+	}
+	return st, nil
+}
+
+// serve runs every server until ctx ends, then shuts them down gracefully.
+func (st *stack) serve(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	if st.sandbox != nil {
+		g.Go(func() error { return serveHTTP(ctx, st.sandboxLn, st.sandbox) })
+	}
+	if st.demo != nil {
+		g.Go(func() error { return serveHTTP(ctx, st.demoLn, st.demo) })
+	}
+	if st.bff != nil {
+		g.Go(func() error { return st.bff.Serve(st.bffLn) })
 		g.Go(func() error {
 			<-ctx.Done()
 			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			return srv.Shutdown(sctx)
+			return st.bff.Shutdown(sctx)
 		})
 	}
 	return g.Wait()
+}
+
+func (st *stack) close() {
+	for _, ln := range []net.Listener{st.sandboxLn, st.bffLn, st.demoLn} {
+		if ln != nil {
+			ln.Close()
+		}
+	}
 }
 
 func newSandbox(cfg config, log *slog.Logger) (*sandbox.Server, error) {
@@ -109,16 +188,19 @@ func newSandbox(cfg config, log *slog.Logger) (*sandbox.Server, error) {
 	return sandbox.New(opts)
 }
 
-func newBFF(cfg config, log *slog.Logger) (*bff.Server, error) {
+func newBFF(cfg config, log *slog.Logger, sandboxURL string, demoOrigins []string) (*bff.Server, error) {
 	opts := bff.Options{Logger: log.With("server", "bff")}
-	if cfg.tenants != "" {
+	switch {
+	case cfg.tenants != "":
 		tenants, err := bff.LoadTenants(cfg.tenants)
 		if err != nil {
 			return nil, err
 		}
 		opts.Tenants = tenants
-	} else {
-		opts.Tenants = []bff.TenantConfig{bff.DemoTenant("http://"+dialable(cfg.sandboxAddr), origins(cfg.demoAddr))}
+	case sandboxURL != "":
+		opts.Tenants = []bff.TenantConfig{bff.DemoTenant(sandboxURL, demoOrigins)}
+	default:
+		return nil, errors.New("bff alone needs TENANTS (there is no embedded sandbox to point the demo tenant at)")
 	}
 	keys := cfg.keys
 	if cfg.keysFile != "" {
@@ -136,8 +218,16 @@ func newBFF(cfg config, log *slog.Logger) (*bff.Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("BFF configuration:\n%w", err)
 	}
-	srv.NotFound()
 	return srv, nil
+}
+
+// listen opens addr and says the URL a client on this machine reaches it at.
+func listen(addr string) (net.Listener, string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", err
+	}
+	return ln, "http://" + dialable(ln.Addr().String()), nil
 }
 
 // dialable turns a listen address into one a client can dial (":8081" -> "127.0.0.1:8081").
@@ -152,25 +242,19 @@ func dialable(addr string) string {
 	return net.JoinHostPort(host, port)
 }
 
-// origins are the browser origins a page served on addr has.
-func origins(addr string) []string {
-	host, port, err := net.SplitHostPort(addr)
+// origins are the browser origins of pages served on ln.
+func origins(ln net.Listener) []string {
+	if ln == nil {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(ln.Addr().String())
 	if err != nil {
 		return nil
 	}
-	if host == "" || host == "0.0.0.0" || host == "::" {
+	if ip := net.ParseIP(host); ip != nil && (ip.IsUnspecified() || ip.IsLoopback()) {
 		return []string{"http://localhost:" + port, "http://127.0.0.1:" + port}
 	}
 	return []string{"http://" + net.JoinHostPort(host, port)}
-}
-
-func listen(name, addr string) (net.Listener, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	fmt.Printf("%-8s http://%s\n", name, dialable(ln.Addr().String()))
-	return ln, nil
 }
 
 // serveHTTP runs a net/http server until ctx ends, then shuts it down gracefully.

@@ -1,0 +1,427 @@
+// Package demostore is a small VTEX-like store for trying the product and testing it in a real
+// browser: a checkout page (items, subtotal, discount, total, a shopper switcher, quantity
+// buttons and the widget's real script tag), an orderForm API shaped like VTEX's checkout API,
+// and a vtexjs.checkout stand-in, so the widget's vtex adapter runs unchanged. Coupons are
+// looked up in the loyalty sandbox, so a redeemed reward gives its real discount.
+package demostore
+
+import (
+	"crypto/rand"
+	"embed"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+//go:embed static
+var static embed.FS
+
+var page = template.Must(template.ParseFS(static, "static/index.html"))
+
+// Options configures the store.
+type Options struct {
+	// BFFURL is the BFF's public base URL: the widget's script tag and the CSP point at it.
+	BFFURL string
+	// SandboxURL is the loyalty sandbox, for the shopper list and coupon look-ups.
+	SandboxURL string
+	// Tenant is the store's key at the BFF and the sandbox. Default "demo".
+	Tenant string
+	// Client calls the sandbox. Default: a client with a 3-second timeout.
+	Client *http.Client
+	Logger *slog.Logger
+}
+
+// product is one line of the catalogue; prices are cents, as VTEX's.
+type product struct {
+	ID    string
+	Name  string
+	Price int64
+}
+
+var catalogue = []product{
+	{"1", "Camiseta Básica", 5990},
+	{"2", "Caneca Esmaltada", 3990},
+	{"3", "Meia Divertida", 1990},
+}
+
+// initialQuantities: a new cart holds a T-shirt and a mug (R$ 99,80).
+var initialQuantities = []int{1, 1, 0}
+
+type cart struct {
+	id       string
+	qty      []int
+	coupon   string
+	kind     int     // the coupon's reward type: 0 percent, 1 fixed, 3 cashback
+	value    float64 // percent, or amount in currency
+	finished bool
+}
+
+// Store is the demo store; it is an http.Handler.
+type Store struct {
+	o     Options
+	mux   *http.ServeMux
+	mu    sync.Mutex
+	carts map[string]*cart
+}
+
+// New builds the store.
+func New(o Options) *Store {
+	if o.Tenant == "" {
+		o.Tenant = "demo"
+	}
+	if o.Client == nil {
+		o.Client = &http.Client{Timeout: 3 * time.Second}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	o.BFFURL = strings.TrimRight(o.BFFURL, "/")
+	s := &Store{o: o, carts: map[string]*cart{}}
+	m := http.NewServeMux()
+	m.HandleFunc("GET /{$}", s.index)
+	m.Handle("GET /static/", http.FileServerFS(static))
+	m.HandleFunc("GET /api/checkout/pub/orderForm", s.getOrderForm)
+	m.HandleFunc("POST /api/checkout/pub/orderForm", s.getOrderForm)
+	m.HandleFunc("POST /api/checkout/pub/orderForm/{id}/items/update", s.updateItems)
+	m.HandleFunc("POST /api/checkout/pub/orderForm/{id}/coupons", s.setCoupon)
+	m.HandleFunc("POST /api/checkout/pub/orderForm/{id}/finish", s.finish)
+	s.mux = m
+	return s
+}
+
+func (s *Store) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	s.mux.ServeHTTP(w, r)
+}
+
+// CSP is the Content-Security-Policy the checkout page is served with: strict (no inline
+// script or style, no eval, Trusted Types required), with the BFF allowed for the widget's
+// script and its calls. It is the policy a store must allow for the widget.
+func (s *Store) CSP() string {
+	bff := s.o.BFFURL
+	if u, err := url.Parse(bff); err == nil {
+		bff = u.Scheme + "://" + u.Host
+	}
+	return "default-src 'none'; script-src 'self' " + bff + "; connect-src 'self' " + bff +
+		"; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; require-trusted-types-for 'script'"
+}
+
+type shopperLink struct {
+	SessionToken, Name string
+	Current            bool
+}
+
+func (s *Store) index(w http.ResponseWriter, r *http.Request) {
+	if q := r.URL.Query(); q.Has("shopper") {
+		s.switchShopper(w, q.Get("shopper"))
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	s.cartFor(w, r)
+	current := ""
+	if c, err := r.Cookie("vtex_session"); err == nil {
+		current = c.Value
+	}
+	var links []shopperLink
+	currentName := ""
+	for _, sh := range s.shoppers() {
+		links = append(links, shopperLink{SessionToken: sh.SessionToken, Name: sh.Name, Current: sh.SessionToken == current})
+		if sh.SessionToken == current {
+			currentName = sh.Name
+		}
+	}
+	w.Header().Set("Content-Security-Policy", s.CSP())
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	err := page.Execute(w, map[string]any{
+		"WidgetSrc": s.o.BFFURL + "/widget.js", "Tenant": s.o.Tenant,
+		"Shoppers": links, "CurrentName": currentName,
+	})
+	if err != nil {
+		s.o.Logger.Warn("demo page", "err", err)
+	}
+}
+
+// switchShopper logs a seeded shopper in the way VTEX would: the vtex_session and
+// vtex_segment cookies. An empty token logs out.
+func (s *Store) switchShopper(w http.ResponseWriter, token string) {
+	if token == "" {
+		for _, n := range []string{"vtex_session", "vtex_segment"} {
+			http.SetCookie(w, &http.Cookie{Name: n, Value: "", Path: "/", MaxAge: -1})
+		}
+		return
+	}
+	segment, _ := json.Marshal(map[string]any{"channel": "1", "priceTables": nil, "regionId": nil, "utm_campaign": nil,
+		"currencyCode": "BRL", "currencySymbol": "R$", "countryCode": "BRA", "cultureInfo": "pt-BR"})
+	http.SetCookie(w, &http.Cookie{Name: "vtex_session", Value: url.QueryEscape(token), Path: "/", SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: "vtex_segment", Value: base64.StdEncoding.EncodeToString(segment), Path: "/", SameSite: http.SameSiteLaxMode})
+}
+
+type seededShopper struct {
+	SessionToken string `json:"SessionToken"`
+	Name         string `json:"Name"`
+}
+
+// shoppers asks the sandbox for the tenant's seeded shoppers; none when it cannot answer.
+func (s *Store) shoppers() []seededShopper {
+	var env struct {
+		Item []struct {
+			Key      string          `json:"Key"`
+			Shoppers []seededShopper `json:"Shoppers"`
+		} `json:"Item"`
+	}
+	if err := s.sandboxJSON("GET", "/_sandbox/tenants", &env); err != nil {
+		s.o.Logger.Warn("demo store: no shopper list", "err", err)
+		return nil
+	}
+	for _, t := range env.Item {
+		if t.Key == s.o.Tenant {
+			return t.Shoppers
+		}
+	}
+	return nil
+}
+
+func (s *Store) sandboxJSON(method, path string, v any) error {
+	req, err := http.NewRequest(method, strings.TrimRight(s.o.SandboxURL, "/")+path, nil)
+	if err != nil {
+		return err
+	}
+	res, err := s.o.Client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		_, _ = io.Copy(io.Discard, res.Body)
+		return fmt.Errorf("sandbox %s %s: %s", method, path, res.Status)
+	}
+	return json.NewDecoder(io.LimitReader(res.Body, 1<<20)).Decode(v)
+}
+
+const cartCookie = "checkout.vtex.com"
+
+// cartFor returns the browser's cart, making one (and its HttpOnly cookie, as VTEX's) when
+// there is none or it is finished.
+func (s *Store) cartFor(w http.ResponseWriter, r *http.Request) *cart {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, err := r.Cookie(cartCookie); err == nil {
+		if ct := s.carts[strings.TrimPrefix(c.Value, "__ofid=")]; ct != nil && !ct.finished {
+			return ct
+		}
+	}
+	return s.newCartLocked(w)
+}
+
+func (s *Store) newCartLocked(w http.ResponseWriter) *cart {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	ct := &cart{id: hex.EncodeToString(b), qty: append([]int(nil), initialQuantities...)}
+	s.carts[ct.id] = ct
+	http.SetCookie(w, &http.Cookie{Name: cartCookie, Value: "__ofid=" + ct.id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	return ct
+}
+
+// orderForm is the part of VTEX's orderForm the widget and the page read.
+type orderForm struct {
+	OrderFormID   string         `json:"orderFormId"`
+	Value         int64          `json:"value"`
+	Items         []item         `json:"items"`
+	Totalizers    []totalizer    `json:"totalizers"`
+	MarketingData *marketingData `json:"marketingData"`
+	Messages      []message      `json:"messages"`
+}
+
+type item struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Price     int64  `json:"price"`
+	ListPrice int64  `json:"listPrice"`
+	Quantity  int    `json:"quantity"`
+}
+
+type totalizer struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Value int64  `json:"value"`
+}
+
+type marketingData struct {
+	Coupon string `json:"coupon"`
+}
+
+type message struct {
+	Code   string `json:"code"`
+	Text   string `json:"text"`
+	Status string `json:"status"`
+}
+
+// view renders a cart as an orderForm; the caller holds s.mu.
+func (ct *cart) view(msgs ...message) orderForm {
+	of := orderForm{OrderFormID: ct.id, Items: []item{}, Messages: append([]message{}, msgs...)}
+	var subtotal int64
+	for i, p := range catalogue {
+		of.Items = append(of.Items, item{ID: p.ID, Name: p.Name, Price: p.Price, ListPrice: p.Price, Quantity: ct.qty[i]})
+		subtotal += p.Price * int64(ct.qty[i])
+	}
+	discount := ct.discount(subtotal)
+	of.Totalizers = []totalizer{{ID: "Items", Name: "Total dos Itens", Value: subtotal}}
+	if discount > 0 {
+		of.Totalizers = append(of.Totalizers, totalizer{ID: "Discounts", Name: "Total dos Descontos", Value: -discount})
+	}
+	of.Value = subtotal - discount
+	if ct.coupon != "" {
+		of.MarketingData = &marketingData{Coupon: ct.coupon}
+	}
+	return of
+}
+
+// discount is what the coupon takes off the items total, in cents.
+func (ct *cart) discount(subtotal int64) int64 {
+	if ct.coupon == "" {
+		return 0
+	}
+	var d int64
+	switch ct.kind {
+	case 0:
+		d = int64(math.Round(float64(subtotal) * ct.value / 100))
+	case 1, 3:
+		d = int64(math.Round(ct.value * 100))
+	}
+	return min(d, subtotal)
+}
+
+func (s *Store) getOrderForm(w http.ResponseWriter, r *http.Request) {
+	ct := s.cartFor(w, r)
+	s.mu.Lock()
+	of := ct.view()
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, of)
+}
+
+// cartByPath finds the cart of a /orderForm/{id}/... call.
+func (s *Store) cartByPath(w http.ResponseWriter, r *http.Request) *cart {
+	s.mu.Lock()
+	ct := s.carts[r.PathValue("id")]
+	s.mu.Unlock()
+	if ct == nil || ct.finished {
+		writeJSON(w, http.StatusNotFound, map[string]any{"error": map[string]string{"code": "ORD002", "message": "orderForm not found"}})
+		return nil
+	}
+	return ct
+}
+
+func (s *Store) updateItems(w http.ResponseWriter, r *http.Request) {
+	ct := s.cartByPath(w, r)
+	if ct == nil {
+		return
+	}
+	var body struct {
+		OrderItems []struct {
+			Index    int `json:"index"`
+			Quantity int `json:"quantity"`
+		} `json:"orderItems"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&body); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]string{"message": "invalid JSON: " + err.Error()}})
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, it := range body.OrderItems {
+		if it.Index < 0 || it.Index >= len(catalogue) || it.Quantity < 0 || it.Quantity > 99 {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]string{"message": "index or quantity out of range"}})
+			return
+		}
+	}
+	for _, it := range body.OrderItems {
+		ct.qty[it.Index] = it.Quantity
+	}
+	writeJSON(w, http.StatusOK, ct.view())
+}
+
+// setCoupon applies {"text": code}, or removes the coupon when text is empty, as VTEX's
+// coupons endpoint. A code the sandbox does not know (or no longer active) is refused with a
+// message and leaves the cart as it was.
+func (s *Store) setCoupon(w http.ResponseWriter, r *http.Request) {
+	ct := s.cartByPath(w, r)
+	if ct == nil {
+		return
+	}
+	var body struct {
+		Text string `json:"text"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&body); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]string{"message": "invalid JSON: " + err.Error()}})
+		return
+	}
+	code := strings.TrimSpace(body.Text)
+	if code == "" {
+		s.mu.Lock()
+		ct.coupon, ct.kind, ct.value = "", 0, 0
+		of := ct.view()
+		s.mu.Unlock()
+		writeJSON(w, http.StatusOK, of)
+		return
+	}
+	var env struct {
+		Item struct {
+			RewardType int     `json:"RewardType"`
+			Value      float64 `json:"Value"`
+			State      string  `json:"State"`
+		} `json:"Item"`
+	}
+	err := s.sandboxJSON("GET", "/_sandbox/tenants/"+url.PathEscape(s.o.Tenant)+"/coupons/"+url.PathEscape(code), &env)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil || env.Item.State != "active" || (env.Item.RewardType != 0 && env.Item.RewardType != 1 && env.Item.RewardType != 3) {
+		writeJSON(w, http.StatusOK, ct.view(message{Code: "couponNotFound", Text: "O cupom " + code + " é inválido.", Status: "error"}))
+		return
+	}
+	ct.coupon, ct.kind, ct.value = code, env.Item.RewardType, env.Item.Value
+	writeJSON(w, http.StatusOK, ct.view())
+}
+
+// finish places the order (a demo-only call): the sandbox is told the cart's reward was used,
+// and the browser gets a new, empty-coupon cart. The order goes through even when the
+// loyalty side is down.
+func (s *Store) finish(w http.ResponseWriter, r *http.Request) {
+	ct := s.cartByPath(w, r)
+	if ct == nil {
+		return
+	}
+	s.mu.Lock()
+	ct.finished = true
+	total := ct.view().Value
+	coupon := ct.coupon
+	s.mu.Unlock()
+	if coupon != "" {
+		var ignored any
+		if err := s.sandboxJSON("POST", "/_sandbox/tenants/"+url.PathEscape(s.o.Tenant)+"/orders/"+url.PathEscape(ct.id)+"/finish", &ignored); err != nil {
+			s.o.Logger.Warn("demo store: order placed, loyalty not told", "err", err)
+		}
+	}
+	s.mu.Lock()
+	next := s.newCartLocked(w)
+	of := next.view()
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"orderId": ct.id[:8], "total": total, "orderForm": of})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
