@@ -12,28 +12,37 @@
     return t ? t.value : 0;
   }
 
+  var quantities = [];
+  var pending = 0; // quantity updates under way
+
   function render(of) {
-    var rows = of.items.map(function (it, i) {
-      var tr = el("tr");
-      tr.appendChild(el("td", it.name));
-      tr.appendChild(el("td", money(it.price)));
-      var q = el("td");
-      var minus = el("button", "−");
-      minus.type = "button";
-      minus.setAttribute("aria-label", "Menos " + it.name);
-      minus.setAttribute("data-qty", i + ":-1");
-      var n = el("span", String(it.quantity));
-      n.setAttribute("data-quantity", it.id);
-      var plus = el("button", "+");
-      plus.type = "button";
-      plus.setAttribute("aria-label", "Mais " + it.name);
-      plus.setAttribute("data-qty", i + ":1");
-      q.append(minus, " ", n, " ", plus);
-      tr.appendChild(q);
-      tr.appendChild(el("td", money(it.price * it.quantity)));
-      return tr;
+    if (!pending) quantities = of.items.map(function (it) { return it.quantity; });
+    // Rows are built once and then updated in place, so focus and clicks survive updates.
+    var body = $("items");
+    if (body.children.length !== of.items.length) {
+      body.replaceChildren.apply(body, of.items.map(function (it, i) {
+        var tr = el("tr");
+        var q = el("td");
+        var minus = el("button", "−");
+        minus.type = "button";
+        minus.setAttribute("aria-label", "Menos " + it.name);
+        minus.setAttribute("data-qty", i + ":-1");
+        var n = el("span");
+        n.setAttribute("data-quantity", it.id);
+        var plus = el("button", "+");
+        plus.type = "button";
+        plus.setAttribute("aria-label", "Mais " + it.name);
+        plus.setAttribute("data-qty", i + ":1");
+        q.append(minus, " ", n, " ", plus);
+        tr.append(el("td", it.name), el("td", money(it.price)), q, el("td"));
+        return tr;
+      }));
+    }
+    of.items.forEach(function (it, i) {
+      var cells = body.children[i].children;
+      cells[2].querySelector("[data-quantity]").textContent = String(it.quantity);
+      cells[3].textContent = money(it.price * it.quantity);
     });
-    $("items").replaceChildren.apply($("items"), rows);
     var sub = total(of, "Items"), disc = total(of, "Discounts");
     $("subtotal").textContent = money(sub);
     $("subtotal").setAttribute("data-cart-subtotal", (sub / 100).toFixed(2));
@@ -54,9 +63,11 @@
     if (!b) return;
     var parts = b.getAttribute("data-qty").split(":");
     var i = +parts[0];
-    var current = +document.querySelectorAll("[data-quantity]")[i].textContent;
-    var qty = Math.max(0, current + +parts[1]);
-    checkout.updateItems([{ index: i, quantity: qty }]).catch(function () {});
+    // Count from what was asked last, not from the page: quick clicks must all count.
+    quantities[i] = Math.max(0, quantities[i] + +parts[1]);
+    pending++;
+    var settle = function () { pending--; };
+    checkout.updateItems([{ index: i, quantity: quantities[i] }]).then(settle, settle);
   });
 
   $("place-order").addEventListener("click", function () {

@@ -1,0 +1,590 @@
+package main
+
+// Real-browser tests: Debian's Chromium driven by chromedp, one shared browser, a new
+// browser context (own cookies) per test, against the whole stack (sandbox, BFF with the
+// widget, demo store) started in-process on free ports. A test fails on any JavaScript
+// exception, console.error, CSP violation or dialog.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+var (
+	browserOnce   sync.Once
+	browserCtx    context.Context
+	browserErr    error
+	browserCancel = func() {}
+)
+
+// chromiumPath is Debian's Chromium, or $CHROMIUM.
+func chromiumPath() string {
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	browserCancel()
+	os.Exit(code)
+}
+
+// browser starts the shared Chromium on first use, or skips the test when there is none.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path := chromiumPath()
+	if path == "" {
+		t.Skip("Chromium not found: install Debian's chromium (apt-get install chromium) or set CHROMIUM; .ci/run installs it")
+	}
+	browserOnce.Do(func() {
+		opts := append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
+			chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true),
+			chromedp.WindowSize(1200, 900),
+		)
+		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancelCtx := chromedp.NewContext(alloc)
+		browserErr = chromedp.Do(ctx)
+		browserCtx = ctx
+		browserCancel = func() { cancelCtx(); cancelAlloc() }
+	})
+	if browserErr != nil {
+		t.Fatalf("starting Chromium: %v", browserErr)
+	}
+	return browserCtx
+}
+
+// e2e is one test's stack and browser tab.
+type e2e struct {
+	t   *testing.T
+	st  *stack
+	ctx context.Context
+}
+
+// newE2E starts a fresh stack (optionally with a seed file) and opens a tab in a new
+// browser context.
+func newE2E(t *testing.T, seedJSON string) *e2e {
+	bctx := browser(t)
+	cfg := config{mode: "all", addr: "127.0.0.1:0", sandboxAddr: "127.0.0.1:0", demoAddr: "127.0.0.1:0",
+		keys: "k:" + strings.Repeat("QUJD", 11)}
+	if seedJSON != "" {
+		cfg.seed = filepath.Join(t.TempDir(), "seed.json")
+		if err := os.WriteFile(cfg.seed, []byte(seedJSON), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := newStack(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = st.serve(sctx); close(done) }()
+	t.Cleanup(func() { stop(); <-done })
+
+	tab, cancelTab := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
+	ctx, cancelTimeout := context.WithTimeout(tab, 90*time.Second)
+	var mu sync.Mutex
+	var problems []string
+	if err := chromedp.Listen(ctx, func(ev any) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch ev := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			d := ev.ExceptionDetails
+			text := d.Text
+			if d.Exception != nil {
+				text += " " + d.Exception.Description
+			}
+			problems = append(problems, "exception: "+text)
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
+				problems = append(problems, "console."+string(ev.Type)+": "+argsText(ev.Args))
+			}
+		case *cdplog.EventEntryAdded:
+			if ev.Entry.Source == cdplog.EntrySourceSecurity || ev.Entry.Source == cdplog.EntrySourceJavascript {
+				problems = append(problems, string(ev.Entry.Source)+": "+ev.Entry.Text)
+			}
+		case *page.EventJavascriptDialogOpening:
+			problems = append(problems, "dialog: "+ev.Message)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, p := range problems {
+			t.Errorf("in the page: %s", p)
+		}
+		cancelTimeout()
+		cancelTab()
+	})
+	return &e2e{t: t, st: st, ctx: ctx}
+}
+
+func argsText(args []*runtime.RemoteObject) string {
+	var parts []string
+	for _, a := range args {
+		if a.Value != nil {
+			parts = append(parts, string(a.Value))
+		} else {
+			parts = append(parts, a.Description)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func (e *e2e) run(actions ...chromedp.Action[chromedp.Void]) {
+	e.t.Helper()
+	if err := chromedp.Do(e.ctx, actions...); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// open logs a seeded shopper in (the demo sets the VTEX cookies) and loads the checkout.
+func (e *e2e) open(shopper string) {
+	e.t.Helper()
+	e.run(chromedp.Navigate(e.st.demoURL + "/?shopper=" + shopper))
+	e.waitJS(`document.querySelector("#total").dataset.cartTotal !== ""`)
+}
+
+// js evaluates an expression (awaiting promises) into out.
+func (e *e2e) js(expr string, out any) {
+	e.t.Helper()
+	raw, err := chromedp.Run(e.ctx, chromedp.Evaluate[json.RawMessage](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		e.t.Fatalf("%s: %v", expr, err)
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		e.t.Fatalf("%s: %s: %v", expr, raw, err)
+	}
+}
+
+// waitJS polls until an expression is true.
+func (e *e2e) waitJS(expr string) {
+	e.t.Helper()
+	if _, err := chromedp.Run(e.ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(15*time.Second))); err != nil {
+		state, _ := chromedp.Run(e.ctx, chromedp.Evaluate[string](`(()=>{const r=document.querySelector("#loyalty-widget").shadowRoot;return "widget: "+(r?r.textContent:"<none>")+" | total: "+document.querySelector("#total").dataset.cartTotal})()`))
+		e.t.Fatalf("waiting for %s: %v\n%s", expr, err, state)
+	}
+}
+
+// In-page helpers: the widget lives in an open shadow root.
+const (
+	root = `document.querySelector("#loyalty-widget").shadowRoot`
+	// btn finds a widget button by its visible text.
+	btn = `((text) => [...` + root + `.querySelectorAll("button")].find(b => b.textContent === text))`
+)
+
+func (e *e2e) waitRewards() { e.t.Helper(); e.waitJS(root + ` && ` + root + `.querySelectorAll("button[data-k^=a]").length > 0`) }
+
+// click presses an enabled widget button (the widget disables them while it works).
+func (e *e2e) click(text string) {
+	e.t.Helper()
+	e.waitJS(fmt.Sprintf(`(() => { const b = %s(%q); return !!b && b.getAttribute("aria-disabled") !== "true" })()`, btn, text))
+	e.clickAny(text)
+}
+
+// clickAny presses a widget button whatever its state.
+func (e *e2e) clickAny(text string) {
+	e.t.Helper()
+	var ok bool
+	e.js(fmt.Sprintf(`(() => { const b = %s(%q); if (!b) return false; b.click(); return true })()`, btn, text), &ok)
+	if !ok {
+		e.t.Fatalf("no widget button %q", text)
+	}
+}
+
+func (e *e2e) total() string {
+	e.t.Helper()
+	var s string
+	e.js(`document.querySelector("#total").dataset.cartTotal`, &s)
+	return s
+}
+
+func (e *e2e) cartCoupon() string {
+	var s string
+	e.js(`document.querySelector("#coupon").dataset.cartCoupon`, &s)
+	return s
+}
+
+func (e *e2e) widgetText() string {
+	var s string
+	e.js(root+`.textContent`, &s)
+	return s
+}
+
+// shopper reads the sandbox's inspection endpoint.
+func (e *e2e) shopper(userID string) (points int64, ledger []map[string]any) {
+	e.t.Helper()
+	res, err := http.Get(e.st.sandboxURL + "/_sandbox/tenants/demo/shoppers/" + userID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var env struct {
+		Item struct {
+			Points int64            `json:"Points"`
+			Ledger []map[string]any `json:"Ledger"`
+		} `json:"Item"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&env); err != nil {
+		e.t.Fatal(err)
+	}
+	return env.Item.Points, env.Item.Ledger
+}
+
+// watchEvents records the widget's CustomEvents on the mount point.
+func (e *e2e) watchEvents() {
+	var ok bool
+	e.js(`(() => { window.__lw = []; const m = document.querySelector("#loyalty-widget");
+		for (const k of ["loyalty:applied", "loyalty:removed"]) m.addEventListener(k, ev => window.__lw.push(k + ":" + ev.detail.couponCode)); return true })()`, &ok)
+}
+
+func (e *e2e) events() []string {
+	var out []string
+	e.js(`window.__lw`, &out)
+	return out
+}
+
+func TestBrowserRedeemFixedAndPercent(t *testing.T) {
+	e := newE2E(t, "")
+	e.open("ana")
+	e.waitRewards()
+	e.watchEvents()
+	if got := e.total(); got != "99.80" {
+		t.Fatalf("start total %s", got)
+	}
+	e.click("R$ 10,00")
+	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "89.80"`)
+	e.waitJS(root + `.querySelector("[data-coupon]") !== null`)
+	var shown string
+	e.js(root+`.querySelector("[data-coupon]").textContent`, &shown)
+	if c := e.cartCoupon(); c == "" || c != shown {
+		t.Fatalf("coupon in cart %q, shown %q", c, shown)
+	}
+	if p, _ := e.shopper("ana@example.com"); p != 4900 {
+		t.Fatalf("points %d after a 100-point reward", p)
+	}
+	e.waitJS(root + `.textContent.includes("4.900 pontos")`)
+
+	e.click("Remover recompensa")
+	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "99.80"`)
+	e.waitRewards()
+	e.click("10%")
+	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "89.82"`) // 10% of 99.80 = 9.98
+	if p, _ := e.shopper("ana@example.com"); p != 4750 {
+		t.Fatalf("points %d after reversing 100 and redeeming 250", p)
+	}
+	ev := e.events()
+	if len(ev) != 3 || !strings.HasPrefix(ev[0], "loyalty:applied:") || !strings.HasPrefix(ev[1], "loyalty:removed:") || !strings.HasPrefix(ev[2], "loyalty:applied:") {
+		t.Fatalf("events %v", ev)
+	}
+}
+
+func TestBrowserReloadRestoresAppliedReward(t *testing.T) {
+	e := newE2E(t, "")
+	e.open("ana")
+	e.waitRewards()
+	e.click("10%")
+	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "89.82"`)
+	coupon := e.cartCoupon()
+
+	e.run(chromedp.Reload())
+	e.waitJS(root + ` && ` + root + `.querySelector("[data-coupon]") !== null`)
+	if !strings.Contains(e.widgetText(), coupon) || e.total() != "89.82" {
+		t.Fatalf("after reload: %q total %s", e.widgetText(), e.total())
+	}
+	// The shopper left and the coupon fell out of the cart; coming back puts it in again.
+	var ok bool
+	e.js(`fetch("/api/checkout/pub/orderForm").then(r => r.json()).then(of =>
+		fetch("/api/checkout/pub/orderForm/" + of.orderFormId + "/coupons", {method: "POST", body: JSON.stringify({text: ""})})).then(r => r.ok)`, &ok)
+	e.run(chromedp.Reload())
+	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "89.82"`)
+	if got := e.cartCoupon(); got != coupon {
+		t.Fatalf("coupon %q restored as %q", coupon, got)
+	}
+	if p, ledger := e.shopper("ana@example.com"); p != 4750 || len(ledger) != 1 {
+		t.Fatalf("restoring debited again: %d points, %d entries", p, len(ledger))
+	}
+}
+
+func TestBrowserRemoveBringsTotalAndPointsBack(t *testing.T) {
+	e := newE2E(t, "")
+	e.open("ana")
+	e.waitRewards()
+	e.click("R$ 50,00")
+	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "49.80"`)
+	if p, _ := e.shopper("ana@example.com"); p != 4500 {
+		t.Fatalf("points %d", p)
+	}
+	e.click("Remover recompensa")
+	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "99.80"`)
+	e.waitJS(`document.querySelector("#coupon").dataset.cartCoupon === ""`)
+	e.waitJS(root + `.querySelector("[role=status]").textContent.includes("Seus pontos voltaram")`)
+	p, ledger := e.shopper("ana@example.com")
+	if p != 5000 || len(ledger) != 2 || ledger[1]["Kind"] != "credit" || ledger[1]["Points"] != float64(500) {
+		t.Fatalf("points %d, ledger %v", p, ledger)
+	}
+}
+
+func TestBrowserDisabledRewardsShowTheirReasons(t *testing.T) {
+	e := newE2E(t, "")
+	e.open("bruno")
+	e.waitRewards()
+	type option struct {
+		Disabled, Reason, Name string
+	}
+	read := func(title string) option {
+		var o option
+		e.js(fmt.Sprintf(`(() => { const b = %s(%q); const d = b.getAttribute("aria-describedby");
+			return {Disabled: b.getAttribute("aria-disabled") || "", Name: b.getAttribute("aria-label") || b.textContent,
+			        Reason: d ? %s.getElementById(d).textContent : ""} })()`, btn, title, root), &o)
+		return o
+	}
+	for _, tc := range []struct{ title, reason string }{
+		{"10%", "Você ainda não tem pontos suficientes para esta recompensa."},
+		{"20%", "Recompensa pausada pela loja até o fim da campanha."},
+		{"Cashback", "Você não tem cashback disponível no momento."},
+		{"R$ 100,00", "Você ainda não tem pontos suficientes"},
+	} {
+		o := read(tc.title)
+		if o.Disabled != "true" || !strings.Contains(o.Reason, tc.reason) || o.Name != tc.title {
+			t.Errorf("%s: %+v", tc.title, o)
+		}
+	}
+	if o := read("R$ 10,00"); o.Disabled != "" {
+		t.Errorf("bruno can afford R$ 10,00: %+v", o)
+	}
+	// Clicking a disabled reward does nothing.
+	e.clickAny("10%")
+	time.Sleep(300 * time.Millisecond)
+	if p, ledger := e.shopper("bruno@example.com"); p != 120 || len(ledger) != 0 {
+		t.Fatalf("a disabled reward was redeemed: %d", p)
+	}
+	var group string
+	e.js(`(() => { const g = `+root+`.querySelector("[role=group]"); return `+root+`.getElementById(g.getAttribute("aria-labelledby")).textContent })()`, &group)
+	if group != "Escolha uma recompensa para esta compra" {
+		t.Fatalf("rewards group named %q", group)
+	}
+}
+
+func TestBrowserCartChangeUpdatesTheList(t *testing.T) {
+	e := newE2E(t, "")
+	e.open("ana")
+	e.waitRewards()
+	disabled := func(title string) string {
+		return fmt.Sprintf(`%s(%q).getAttribute("aria-disabled") === "true"`, btn, title)
+	}
+	e.waitJS("!(" + disabled("R$ 10,00") + ")")
+	// Take the T-shirt out: R$ 39,90 is under the R$ 50,00 minimum.
+	e.run(chromedp.Click(chromedp.CSS(`button[aria-label="Menos Camiseta Básica"]`)))
+	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "39.90"`)
+	e.waitJS(disabled("R$ 10,00"))
+	if !strings.Contains(e.widgetText(), "Faltam R$ 10,10 em produtos") {
+		t.Fatalf("no missing amount: %q", e.widgetText())
+	}
+	// Back above the minimum, redeem, then drop below it again: the shopper is told.
+	e.run(chromedp.Click(chromedp.CSS(`button[aria-label="Mais Camiseta Básica"]`)))
+	e.waitJS("!(" + disabled("R$ 10,00") + ")")
+	e.click("R$ 10,00")
+	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "89.80"`)
+	e.run(chromedp.Click(chromedp.CSS(`button[aria-label="Menos Camiseta Básica"]`)))
+	e.waitJS(root + `.textContent.includes("Esta recompensa não vale mais para o carrinho atual")`)
+}
+
+func TestBrowserDoubleClickRedeemsOnce(t *testing.T) {
+	e := newE2E(t, "")
+	e.open("ana")
+	e.waitRewards()
+	var box struct{ X, Y float64 }
+	e.js(fmt.Sprintf(`(() => { const r = %s("R$ 100,00").getBoundingClientRect(); return {X: r.x + r.width/2, Y: r.y + r.height/2} })()`, btn), &box)
+	// Make the cart big enough for it first (R$ 300,00 minimum): 5 T-shirts.
+	for range 4 {
+		e.run(chromedp.Click(chromedp.CSS(`button[aria-label="Mais Camiseta Básica"]`)))
+	}
+	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "339.40"`)
+	e.waitJS(fmt.Sprintf(`%s("R$ 100,00").getAttribute("aria-disabled") !== "true"`, btn))
+	e.js(fmt.Sprintf(`(() => { const r = %s("R$ 100,00").getBoundingClientRect(); return {X: r.x + r.width/2, Y: r.y + r.height/2} })()`, btn), &box)
+	e.run(chromedp.MouseClickXY(box.X, box.Y), chromedp.MouseClickXY(box.X, box.Y, chromedp.ClickCount(2)))
+	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "239.40"`)
+	time.Sleep(500 * time.Millisecond)
+	if p, ledger := e.shopper("ana@example.com"); p != 4000 || len(ledger) != 1 {
+		t.Fatalf("double click: %d points, %d ledger entries", p, len(ledger))
+	}
+}
+
+func TestBrowserRewardTitleIsText(t *testing.T) {
+	const evil = `<img src=x onerror=alert(1)>`
+	seed := `{"tenants":[{"key":"demo","programName":"<b>Clube</b>","shoppers":[{"sessionToken":"ana","userId":"ana@example.com","name":"Ana","email":"ana@example.com","points":1000,"cashback":0,"enrolled":true}],
+		"rewards":[{"id":1,"type":1,"title":"` + strings.ReplaceAll(evil, `"`, `\"`) + `","description":"<script>alert(2)</script>","points":10,"value":5,"minValueToUse":0,"enabled":true}]}]}`
+	e := newE2E(t, seed)
+	e.open("ana")
+	e.waitRewards()
+	var imgs, shownTitle, heading string
+	e.js(root+`.querySelectorAll("img, script, b").length.toString()`, &imgs)
+	e.js(root+`.querySelector("button[data-k^=a]").textContent`, &shownTitle)
+	e.js(root+`.querySelector("h2").textContent`, &heading)
+	if imgs != "0" || shownTitle != evil || heading != "<b>Clube</b>" {
+		t.Fatalf("elements %s, title %q, heading %q", imgs, shownTitle, heading)
+	}
+	e.click(evil)
+	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "94.80"`)
+	e.waitJS(root + `.querySelector("strong") && ` + root + `.querySelector("strong").textContent === ` + fmt.Sprintf("%q", evil))
+}
+
+func TestBrowserCheckoutCompletesWithTheBFFDown(t *testing.T) {
+	t.Run("down before the page loads", func(t *testing.T) {
+		e := newE2E(t, "")
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := e.st.bff.Shutdown(ctx); err != nil {
+			t.Fatal(err)
+		}
+		e.open("ana")
+		e.run(chromedp.Click(chromedp.CSS("#place-order")))
+		e.waitJS(`document.querySelector("#order-status").dataset.orderPlaced !== undefined`)
+		var text string
+		e.js(`document.querySelector("#order-status").textContent`, &text)
+		if !strings.Contains(text, "99,80") {
+			t.Fatalf("order: %q", text)
+		}
+	})
+	t.Run("down after the widget loaded", func(t *testing.T) {
+		e := newE2E(t, "")
+		e.open("ana")
+		e.waitRewards()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := e.st.bff.Shutdown(ctx); err != nil {
+			t.Fatal(err)
+		}
+		e.click("R$ 10,00")
+		e.waitJS(root + `.querySelector("[role=alert]") !== null`)
+		if !strings.Contains(e.widgetText(), "Você pode finalizar a compra normalmente") || e.total() != "99.80" {
+			t.Fatalf("widget %q total %s", e.widgetText(), e.total())
+		}
+		// A cart change with the BFF gone: still at most one notice, and the store works.
+		e.run(chromedp.Click(chromedp.CSS(`button[aria-label="Mais Meia Divertida"]`)))
+		e.waitJS(`document.querySelector("#total").dataset.cartTotal === "119.70"`)
+		time.Sleep(600 * time.Millisecond)
+		var notices int
+		e.js(root+`.querySelectorAll("[role=alert]").length`, &notices)
+		if notices != 1 {
+			t.Fatalf("%d notices", notices)
+		}
+		e.run(chromedp.Click(chromedp.CSS("#place-order")))
+		e.waitJS(`document.querySelector("#order-status").dataset.orderPlaced !== undefined`)
+	})
+}
+
+func TestBrowserKeyboardOnly(t *testing.T) {
+	e := newE2E(t, "")
+	e.open("ana")
+	e.waitRewards()
+	// Tab from the top of the page until the focus is on the reward, then Enter.
+	focusOn := func(text string) {
+		t.Helper()
+		for range 40 {
+			var at string
+			e.js(`(document.activeElement && document.activeElement.shadowRoot && document.activeElement.shadowRoot.activeElement || {}).textContent || ""`, &at)
+			if at == text {
+				return
+			}
+			e.run(chromedp.KeyEvent(kb.Tab))
+		}
+		t.Fatalf("Tab never reached %q", text)
+	}
+	focusOn("10%")
+	e.run(chromedp.KeyEvent(kb.Enter))
+	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "89.82"`)
+	e.waitJS(root + `.querySelector("[role=status]").textContent === "Recompensa aplicada: 10%"`)
+	focusOn("Remover recompensa")
+	e.run(chromedp.KeyEvent(" "))
+	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "99.80"`)
+	e.waitJS(root + `.querySelector("[role=status]").textContent === "Recompensa removida. Seus pontos voltaram."`)
+}
+
+func TestBrowserStrictCSP(t *testing.T) {
+	e := newE2E(t, "")
+	res, err := http.Get(e.st.demoURL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	csp := res.Header.Get("Content-Security-Policy")
+	for _, want := range []string{"default-src 'none'", "script-src 'self' " + e.st.bffURL + ";", "style-src 'self';", "require-trusted-types-for 'script'"} {
+		if !strings.Contains(csp, want) {
+			t.Fatalf("CSP %q lacks %q", csp, want)
+		}
+	}
+	if strings.Contains(csp, "unsafe") {
+		t.Fatalf("CSP is not strict: %q", csp)
+	}
+	e.open("ana")
+	e.waitRewards()
+	// The widget's styles applied without 'unsafe-inline' (a constructed stylesheet), and they
+	// stay inside the shadow root.
+	var radius, pageButton string
+	e.js(btn+`("10%").computedStyleMap ? getComputedStyle(`+btn+`("10%")).borderTopLeftRadius : ""`, &radius)
+	e.js(`getComputedStyle(document.querySelector("#place-order")).borderTopLeftRadius`, &pageButton)
+	if radius != "6px" || pageButton != "4px" {
+		t.Fatalf("widget button radius %q, page button %q", radius, pageButton)
+	}
+	e.click("10%")
+	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "89.82"`)
+	// (Any CSP violation would have been reported by the page and failed the test.)
+}
+
+// TestBrowserScreenshot keeps assets/demo-applied.png for the README: the demo checkout with
+// a reward applied. It writes the file only with UPDATE_SCREENSHOT=1.
+func TestBrowserScreenshot(t *testing.T) {
+	e := newE2E(t, "")
+	e.open("ana")
+	e.waitRewards()
+	e.click("R$ 10,00")
+	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "89.80"`)
+	e.waitJS(root + `.querySelector("[data-coupon]") !== null`)
+	png, err := chromedp.Run(e.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(png) < 10_000 {
+		t.Fatalf("screenshot of %d bytes", len(png))
+	}
+	if os.Getenv("UPDATE_SCREENSHOT") == "1" {
+		if err := os.WriteFile("assets/demo-applied.png", png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
