@@ -205,7 +205,10 @@ const (
 	btn = `((text) => [...` + root + `.querySelectorAll("button")].find(b => b.textContent === text))`
 )
 
-func (e *e2e) waitRewards() { e.t.Helper(); e.waitJS(root + ` && ` + root + `.querySelectorAll("button[data-k^=a]").length > 0`) }
+func (e *e2e) waitRewards() {
+	e.t.Helper()
+	e.waitJS(root + ` && ` + root + `.querySelectorAll("button[data-k^=a]").length > 0`)
+}
 
 // click presses an enabled widget button (the widget disables them while it works).
 func (e *e2e) click(text string) {
@@ -587,4 +590,3 @@ func TestBrowserScreenshot(t *testing.T) {
 		}
 	}
 }
-
