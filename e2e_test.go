@@ -314,6 +314,15 @@ func TestBrowserRedeemFixedAndPercent(t *testing.T) {
 	}
 }
 
+func TestBrowserCashbackShowsItsAmount(t *testing.T) {
+	e := newE2E(t, "")
+	e.open("ana")
+	e.waitRewards()
+	e.click("Cashback")
+	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "74.80"`) // R$ 25,00 of cashback
+	e.waitJS(root + `.querySelector("strong") && ` + root + `.querySelector("strong").textContent === "Cashback (R$\u00a025,00)"`)
+}
+
 func TestBrowserReloadRestoresAppliedReward(t *testing.T) {
 	e := newE2E(t, "")
 	e.open("ana")

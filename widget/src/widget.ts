@@ -214,13 +214,13 @@ export class Widget {
       if (v.PointsBalance != null) kids.push(h("p", { class: "bal" }, nf.format(v.PointsBalance) + " " + w.points));
       const ap = v.Applied && v.Applied.Success && v.Applied.Reward ? v.Applied : null;
       const appliedId = ap && ap.Reward ? ap.Reward.RedeemedId : undefined;
-      if (ap && ap.Reward) kids.push(this.appliedBox(ap.Reward.Title, ap.CouponCode || "", appliedId, v));
+      if (ap && ap.Reward) kids.push(this.appliedBox(ap.Reward.Title + this.worth(ap.Reward), ap.CouponCode || "", appliedId, v));
       const locked = !!ap || this.busy;
       const lockReason = ap ? w.onePerPurchase : w.busy;
       const redeemed = (v.Redeemed || []).filter((r) => r.RedeemedId !== appliedId);
       if (redeemed.length) {
         kids.push(this.group("r", w.redeemed, redeemed.map((r) =>
-          this.option("u" + r.RedeemedId, r.Title, w.use + " · " + r.Title, r.CanUse && !locked,
+          this.option("u" + r.RedeemedId, r.Title + this.worth(r), w.use + " · " + r.Title, r.CanUse && !locked,
             !r.CanUse ? r.UseReasonMessage || "" : locked ? lockReason : "", () => this.useRedeemed(r)))));
       }
       const rewards = v.Rewards || [];
@@ -240,6 +240,16 @@ export class Widget {
     if (focused) {
       const again = this.root.querySelector<HTMLElement>(`[data-k="${focused}"]`);
       if (again) again.focus();
+    }
+  }
+
+  /** worth is " (R$ 25,00)" for a redeemed cashback, in the shopper's locale and currency. */
+  private worth(r: Reward & { RedeemedValue?: number }): string {
+    if (r.Type !== 3 || !r.RedeemedValue) return "";
+    try {
+      return " (" + new Intl.NumberFormat(this.s.lang, { style: "currency", currency: this.s.currency }).format(r.RedeemedValue) + ")";
+    } catch {
+      return "";
     }
   }
 

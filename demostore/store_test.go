@@ -1,0 +1,232 @@
+package demostore
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/loyalty-checkout/bff-widget/sandbox"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+type env struct {
+	t       *testing.T
+	store   *httptest.Server
+	sandbox *httptest.Server
+	client  *http.Client
+	token   string // ana's SecureToken at the sandbox
+}
+
+func newEnv(t *testing.T) *env {
+	sb, err := sandbox.New(sandbox.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sbSrv := httptest.NewServer(sb)
+	t.Cleanup(sbSrv.Close)
+	st := httptest.NewServer(New(Options{BFFURL: "http://bff.test:8080/", SandboxURL: sbSrv.URL, Logger: quiet}))
+	t.Cleanup(st.Close)
+	jar, _ := cookiejar.New(nil)
+	e := &env{t: t, store: st, sandbox: sbSrv, client: &http.Client{Jar: jar}}
+	var login struct{ Item struct{ SecureToken string } }
+	e.sandboxCall("POST", "/pub/widget/vendors/vtex/securelogin", "", `{"sessionToken":"ana","segmentToken":"x"}`, &login)
+	e.token = login.Item.SecureToken
+	return e
+}
+
+func (e *env) sandboxCall(method, path, token, body string, out any) {
+	e.t.Helper()
+	req, _ := http.NewRequest(method, e.sandbox.URL+path, strings.NewReader(body))
+	req.Header.Set("X-Bq-Tenant", "demo")
+	req.Header.Set("X-Bq-SecureToken", token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if err := json.NewDecoder(res.Body).Decode(out); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// coupon redeems a reward at the sandbox and returns its coupon and redemption id.
+func (e *env) coupon(rewardID string) (string, float64) {
+	var r struct {
+		Item struct {
+			CouponCode string
+			Reward     struct{ RedeemedId float64 }
+		}
+	}
+	e.sandboxCall("POST", "/pub/widget/rewards/redeem/"+rewardID, e.token, "", &r)
+	return r.Item.CouponCode, r.Item.Reward.RedeemedId
+}
+
+func (e *env) call(method, path, body string) (int, orderForm) {
+	e.t.Helper()
+	req, _ := http.NewRequest(method, e.store.URL+path, strings.NewReader(body))
+	res, err := e.client.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var of orderForm
+	raw, _ := io.ReadAll(res.Body)
+	_ = json.Unmarshal(raw, &of)
+	return res.StatusCode, of
+}
+
+func total(of orderForm, id string) int64 {
+	for _, t := range of.Totalizers {
+		if t.ID == id {
+			return t.Value
+		}
+	}
+	return 0
+}
+
+func TestOrderFormAndCoupons(t *testing.T) {
+	e := newEnv(t)
+	_, of := e.call("GET", "/api/checkout/pub/orderForm", "")
+	if of.OrderFormID == "" || of.Value != 9980 || total(of, "Items") != 9980 || of.MarketingData != nil {
+		t.Fatalf("new cart %+v", of)
+	}
+	_, again := e.call("GET", "/api/checkout/pub/orderForm", "")
+	if again.OrderFormID != of.OrderFormID {
+		t.Fatal("the cart cookie did not keep the cart")
+	}
+	coupons := "/api/checkout/pub/orderForm/" + of.OrderFormID + "/coupons"
+
+	pct, _ := e.coupon("302") // 10%
+	_, of = e.call("POST", coupons, `{"text":"`+pct+`"}`)
+	if of.Value != 8982 || total(of, "Discounts") != -998 || of.MarketingData == nil || of.MarketingData.Coupon != pct {
+		t.Fatalf("10%% coupon: %+v", of)
+	}
+	fixed, fixedID := e.coupon("303") // R$ 50,00
+	_, of = e.call("POST", coupons, `{"text":"`+fixed+`"}`)
+	if of.Value != 4980 {
+		t.Fatalf("R$ 50 coupon: %d", of.Value)
+	}
+	// Take everything out but the socks: the fixed discount is capped at the items total.
+	_, of = e.call("POST", "/api/checkout/pub/orderForm/"+of.OrderFormID+"/items/update", `{"orderItems":[{"index":0,"quantity":0},{"index":1,"quantity":0},{"index":2,"quantity":1}]}`)
+	if total(of, "Items") != 1990 || of.Value != 0 {
+		t.Fatalf("capped discount: %+v", of)
+	}
+	_, of = e.call("POST", coupons, `{"text":"not-a-coupon"}`)
+	if of.MarketingData == nil || of.MarketingData.Coupon != fixed || len(of.Messages) != 1 || !strings.Contains(of.Messages[0].Text, "inválido") {
+		t.Fatalf("unknown coupon: %+v", of)
+	}
+	// A reversed redemption's coupon is no longer accepted.
+	var rev any
+	e.sandboxCall("POST", "/pub/widget/rewards/checkout/"+jsonNum(fixedID)+"/reverse", e.token, "", &rev)
+	_, of = e.call("POST", coupons, `{"text":"`+fixed+`"}`)
+	if len(of.Messages) != 1 {
+		t.Fatalf("reversed coupon accepted: %+v", of)
+	}
+	_, of = e.call("POST", coupons, `{"text":""}`)
+	if of.MarketingData != nil || of.Value != 1990 {
+		t.Fatalf("coupon removal: %+v", of)
+	}
+	for _, body := range []string{`{"orderItems":[{"index":9,"quantity":1}]}`, `{"orderItems":[{"index":0,"quantity":-1}]}`, `{`} {
+		if status, _ := e.call("POST", "/api/checkout/pub/orderForm/"+of.OrderFormID+"/items/update", body); status != 400 {
+			t.Fatalf("%s: %d", body, status)
+		}
+	}
+	if status, _ := e.call("POST", "/api/checkout/pub/orderForm/nope/coupons", `{"text":""}`); status != 404 {
+		t.Fatalf("unknown cart: %d", status)
+	}
+}
+
+func jsonNum(f float64) string { b, _ := json.Marshal(f); return string(b) }
+
+func TestFinishTellsTheSandboxAndStartsANewCart(t *testing.T) {
+	e := newEnv(t)
+	_, of := e.call("GET", "/api/checkout/pub/orderForm", "")
+	code, id := e.coupon("301")
+	// Tie the redemption to this cart, as the widget does with OriginalId.
+	var used any
+	e.sandboxCall("POST", "/pub/widget/rewardredeemed/checkout/redeem/"+jsonNum(id), e.token, `{"OriginalId":"`+of.OrderFormID+`"}`, &used)
+	e.call("POST", "/api/checkout/pub/orderForm/"+of.OrderFormID+"/coupons", `{"text":"`+code+`"}`)
+	req, _ := http.NewRequest("POST", e.store.URL+"/api/checkout/pub/orderForm/"+of.OrderFormID+"/finish", nil)
+	res, err := e.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var done struct {
+		Total     int64     `json:"total"`
+		OrderForm orderForm `json:"orderForm"`
+	}
+	_ = json.NewDecoder(res.Body).Decode(&done)
+	res.Body.Close()
+	if done.Total != 8980 || done.OrderForm.OrderFormID == of.OrderFormID || done.OrderForm.MarketingData != nil {
+		t.Fatalf("finish: %+v", done)
+	}
+	var v struct{ Item struct{ Redemptions []struct{ State string } } }
+	e.sandboxCall("GET", "/_sandbox/tenants/demo/shoppers/ana@example.com", "", "", &v)
+	if len(v.Item.Redemptions) != 1 || v.Item.Redemptions[0].State != "used" {
+		t.Fatalf("sandbox not told: %+v", v)
+	}
+	if _, next := e.call("GET", "/api/checkout/pub/orderForm", ""); next.OrderFormID != done.OrderForm.OrderFormID {
+		t.Fatal("the browser did not get the new cart")
+	}
+}
+
+func TestPageShopperCookiesAndCSP(t *testing.T) {
+	e := newEnv(t)
+	e.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	res, err := e.client.Get(e.store.URL + "/?shopper=ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	cookies := map[string]*http.Cookie{}
+	for _, c := range res.Cookies() {
+		cookies[c.Name] = c
+	}
+	if c := cookies["vtex_session"]; c == nil || c.Value != "ana" || c.HttpOnly {
+		t.Fatalf("vtex_session %+v", c)
+	}
+	seg, _ := base64.StdEncoding.DecodeString(cookies["vtex_segment"].Value)
+	if !strings.Contains(string(seg), `"cultureInfo":"pt-BR"`) || !strings.Contains(string(seg), `"currencyCode":"BRL"`) {
+		t.Fatalf("vtex_segment %s", seg)
+	}
+	res, err = e.client.Get(e.store.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	csp := res.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "script-src 'self' http://bff.test:8080;") || strings.Contains(csp, "unsafe") {
+		t.Fatalf("CSP %q", csp)
+	}
+	for _, want := range []string{`src="http://bff.test:8080/widget.js" data-tenant="demo" data-platform="vtex" async`, `data-cart-total`, `data-cart-coupon`, `Olá, Ana Souza`, `id="loyalty-widget"`} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+}
+
+func TestCartCookieIsHttpOnly(t *testing.T) {
+	e := newEnv(t)
+	res, err := http.Get(e.store.URL + "/api/checkout/pub/orderForm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	var found *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == cartCookie {
+			found = c
+		}
+	}
+	if found == nil || !found.HttpOnly || !strings.HasPrefix(found.Value, "__ofid=") {
+		t.Fatalf("checkout cookie %+v: it must be HttpOnly, as VTEX's", found)
+	}
+}
