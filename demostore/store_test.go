@@ -167,7 +167,9 @@ func TestFinishTellsTheSandboxAndStartsANewCart(t *testing.T) {
 	if done.Total != 8980 || done.OrderForm.OrderFormID == of.OrderFormID || done.OrderForm.MarketingData != nil {
 		t.Fatalf("finish: %+v", done)
 	}
-	var v struct{ Item struct{ Redemptions []struct{ State string } } }
+	var v struct {
+		Item struct{ Redemptions []struct{ State string } }
+	}
 	e.sandboxCall("GET", "/_sandbox/tenants/demo/shoppers/ana@example.com", "", "", &v)
 	if len(v.Item.Redemptions) != 1 || v.Item.Redemptions[0].State != "used" {
 		t.Fatalf("sandbox not told: %+v", v)
