@@ -171,9 +171,12 @@ func (e *e2e) run(actions ...chromedp.Action[chromedp.Void]) {
 }
 
 // open logs a seeded shopper in (the demo sets the VTEX cookies) and loads the checkout.
-func (e *e2e) open(shopper string) {
+func (e *e2e) open(shopper string) { e.t.Helper(); e.openAt("/", shopper) }
+
+// openAt does the same on another page of the demo store: "/magazord", "/custom".
+func (e *e2e) openAt(path, shopper string) {
 	e.t.Helper()
-	e.run(chromedp.Navigate(e.st.demoURL + "/?shopper=" + shopper))
+	e.run(chromedp.Navigate(e.st.demoURL + path + "?shopper=" + shopper))
 	e.waitJS(`document.querySelector("#total").dataset.cartTotal !== ""`)
 }
 
@@ -321,6 +324,45 @@ func TestBrowserCashbackShowsItsAmount(t *testing.T) {
 	e.click("Cashback")
 	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "74.80"`) // R$ 25,00 of cashback
 	e.waitJS(root + `.querySelector("strong") && ` + root + `.querySelector("strong").textContent === "Cashback (R$\u00a025,00)"`)
+}
+
+// TestBrowserDomAdapter runs the widget on a theme without a cart API (Magazord's case): it
+// reads the subtotal from the page and uses the page's coupon field and button.
+func TestBrowserDomAdapter(t *testing.T) {
+	e := newE2E(t, "")
+	e.openAt("/magazord", "ana")
+	e.waitRewards()
+	e.click("R$ 10,00")
+	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "89.80"`)
+	e.waitJS(root + `.querySelector("[data-coupon]") !== null`)
+	var field string
+	e.js(`document.querySelector("#coupon-input").value`, &field)
+	if c := e.cartCoupon(); c == "" || field != c || strings.Contains(e.widgetText(), "saiu do carrinho") {
+		t.Fatalf("coupon field %q, cart %q, widget %q", field, c, e.widgetText())
+	}
+	e.click("Remover recompensa")
+	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "99.80"`)
+	e.waitJS(root + `.querySelector("[role=status]").textContent.includes("Seus pontos voltaram")`)
+	// A cart change is noticed through the page itself.
+	e.run(chromedp.Click(chromedp.CSS(`button[aria-label="Menos Camiseta Básica"]`)))
+	e.waitJS(root + `.textContent.includes("Faltam R$ 10,10 em produtos")`)
+	if p, ledger := e.shopper("ana@example.com"); p != 5000 || len(ledger) != 2 {
+		t.Fatalf("points %d, %d ledger entries", p, len(ledger))
+	}
+}
+
+// TestBrowserCustomAdapter runs the widget mounted by the integrator's own code with
+// callbacks (demostore/static/custom.js), and checks its onApplied/onRemoved callbacks.
+func TestBrowserCustomAdapter(t *testing.T) {
+	e := newE2E(t, "")
+	e.openAt("/custom", "ana")
+	e.waitRewards()
+	e.click("10%")
+	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "89.82"`)
+	e.waitJS(`document.querySelector("#integrator-log").textContent === "onApplied: 10%"`)
+	e.click("Remover recompensa")
+	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "99.80"`)
+	e.waitJS(`document.querySelector("#integrator-log").textContent === "onRemoved: 10%"`)
 }
 
 func TestBrowserReloadRestoresAppliedReward(t *testing.T) {

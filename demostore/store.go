@@ -88,7 +88,9 @@ func New(o Options) *Store {
 	o.BFFURL = strings.TrimRight(o.BFFURL, "/")
 	s := &Store{o: o, carts: map[string]*cart{}}
 	m := http.NewServeMux()
-	m.HandleFunc("GET /{$}", s.index)
+	m.HandleFunc("GET /{$}", s.page("vtex"))
+	m.HandleFunc("GET /magazord", s.page("dom"))
+	m.HandleFunc("GET /custom", s.page("custom"))
 	m.Handle("GET /static/", http.FileServerFS(static))
 	m.HandleFunc("GET /api/checkout/pub/orderForm", s.getOrderForm)
 	m.HandleFunc("POST /api/checkout/pub/orderForm", s.getOrderForm)
@@ -121,13 +123,20 @@ type shopperLink struct {
 	Current            bool
 }
 
-func (s *Store) index(w http.ResponseWriter, r *http.Request) {
+// page serves the checkout page with the widget embedded for a platform: "vtex" (the
+// script tag alone), "dom" (a theme's selectors, as on Magazord) or "custom" (mounted by
+// static/custom.js with callbacks).
+func (s *Store) page(platform string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { s.render(w, r, platform) }
+}
+
+func (s *Store) render(w http.ResponseWriter, r *http.Request, platform string) {
 	if q := r.URL.Query(); q.Has("shopper") {
 		s.switchShopper(w, q.Get("shopper"))
-		http.Redirect(w, r, "/", http.StatusSeeOther)
+		http.Redirect(w, r, r.URL.Path, http.StatusSeeOther)
 		return
 	}
-	s.cartFor(w, r)
+	ct := s.cartFor(w, r)
 	current := ""
 	if c, err := r.Cookie("vtex_session"); err == nil {
 		current = c.Value
@@ -144,7 +153,7 @@ func (s *Store) index(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	err := page.Execute(w, map[string]any{
-		"WidgetSrc": s.o.BFFURL + "/widget.js", "Tenant": s.o.Tenant,
+		"WidgetSrc": s.o.BFFURL + "/widget.js", "Tenant": s.o.Tenant, "Platform": platform, "CartID": ct.id,
 		"Shoppers": links, "CurrentName": currentName,
 	})
 	if err != nil {

@@ -51,7 +51,7 @@
     $("total").textContent = money(of.value);
     $("total").setAttribute("data-cart-total", (of.value / 100).toFixed(2));
     var coupon = (of.marketingData && of.marketingData.coupon) || "";
-    $("coupon").textContent = coupon || "–";
+    $("coupon").textContent = coupon;
     $("coupon").setAttribute("data-cart-coupon", coupon);
     $("cart-message").textContent = (of.messages || []).map(function (m) { return m.text; }).join(" ");
   }
@@ -68,6 +68,12 @@
     pending++;
     var settle = function () { pending--; };
     checkout.updateItems([{ index: i, quantity: quantities[i] }]).then(settle, settle);
+  });
+
+  // The store's own coupon field, as every checkout has one: an empty code removes it.
+  $("coupon-apply").addEventListener("click", function () {
+    var code = $("coupon-input").value.trim();
+    (code ? checkout.addDiscountCoupon(code) : checkout.removeDiscountCoupon()).catch(function () {});
   });
 
   $("place-order").addEventListener("click", function () {

@@ -171,6 +171,18 @@ function cartIdFor(tenant: string): string {
  */
 export function domAdapter(o: DomOptions, tenant: string, sessionToken?: string, segmentToken?: string): Adapter {
   const $ = (sel?: string) => (sel ? document.querySelector(sel) : null);
+  const coupon = (): string => {
+    const applied = $(o.couponApplied);
+    const input = $(o.couponInput) as HTMLInputElement | null;
+    return ((applied ? applied.textContent : input && input.value) || "").trim();
+  };
+  // The theme applies the coupon on its own time: wait (bounded) until the page shows it.
+  const until = (done: () => boolean): Promise<void> =>
+    new Promise((resolve) => {
+      const start = Date.now();
+      const tick = () => (done() || Date.now() - start > STORE_TIMEOUT ? resolve() : setTimeout(tick, 100));
+      tick();
+    });
   const setInput = (code: string) => {
     const input = $(o.couponInput) as HTMLInputElement | null;
     const button = $(o.couponButton) as HTMLElement | null;
@@ -193,24 +205,24 @@ export function domAdapter(o: DomOptions, tenant: string, sessionToken?: string,
       const el = $(o.subtotal);
       const value = el ? parseMoney(el.textContent || "") : NaN;
       if (!isFinite(value)) return null;
-      const applied = $(o.couponApplied);
-      const input = $(o.couponInput) as HTMLInputElement | null;
-      const coupon = (applied ? applied.textContent : input && input.value) || "";
-      return { id: o.cartId || cartIdFor(tenant), value, coupon: coupon.trim() || null };
+      return { id: o.cartId || cartIdFor(tenant), value, coupon: coupon() || null };
     },
     async applyCoupon(code: string) {
       setInput(code);
+      if (o.couponApplied) await until(() => coupon() === code);
     },
-    async removeCoupon() {
+    async removeCoupon(code: string) {
       const rm = $(o.couponRemove) as HTMLElement | null;
       if (rm) rm.click();
       else setInput("");
+      if (o.couponApplied) await until(() => coupon() !== code);
     },
     onChange(cb: () => void) {
-      const el = $(o.subtotal);
-      if (!el || typeof MutationObserver === "undefined") return () => {};
+      if (typeof MutationObserver === "undefined") return () => {};
       const mo = new MutationObserver(() => cb());
-      mo.observe(el, { childList: true, characterData: true, subtree: true });
+      for (const el of [$(o.subtotal), $(o.couponApplied)]) {
+        if (el) mo.observe(el, { childList: true, characterData: true, subtree: true });
+      }
       return () => mo.disconnect();
     },
   };

@@ -19,6 +19,11 @@ export interface Handle {
 
 const DEFAULT_TARGET = "#loyalty-widget";
 
+// Where this script came from: the default BFF, also for LoyaltyWidget.mount. Read now,
+// while the script runs; document.currentScript is null later.
+const currentScript = document.currentScript as HTMLScriptElement | null;
+const scriptBase = currentScript && currentScript.src ? new URL(".", currentScript.src).href : "";
+
 /** validate returns every problem of the options, in words an integrator understands. */
 function validate(o: MountOptions): string[] {
   const errs: string[] = [];
@@ -59,9 +64,10 @@ function mount(o: MountOptions): Handle {
   else if (platform === "dom") adapter = domAdapter(o.dom!, o.tenant, (o.dom as DomOptions & { sessionToken?: string }).sessionToken, (o.dom as DomOptions & { segmentToken?: string }).segmentToken);
   else adapter = vtexAdapter();
   const fromPlatform = adapter.locale ? adapter.locale() : {};
-  const lang = pickLang(o.lang || fromPlatform.locale || navigator.language);
+  // The store page's own language before the browser's: the widget speaks as the page does.
+  const lang = pickLang(o.lang || fromPlatform.locale || document.documentElement.lang || navigator.language);
   const currency = o.currency || fromPlatform.currency || "BRL";
-  const base = (o.bff || "").replace(/\/+$/, "");
+  const base = (o.bff || scriptBase).replace(/\/+$/, "");
   const w = new Widget(host, adapter, new Api(base, o.tenant, platform, lang), { lang, currency, onApplied: o.onApplied, onRemoved: o.onRemoved });
   void w.start();
   return { refresh: () => w.refresh(false), destroy: () => w.destroy() };
@@ -74,7 +80,7 @@ function fromScript(s: HTMLScriptElement): MountOptions {
     tenant: d.tenant || "",
     platform: (d.platform || "vtex") as MountOptions["platform"],
     target: d.target || DEFAULT_TARGET,
-    bff: d.bff || new URL(".", s.src).href,
+    bff: d.bff || scriptBase,
     lang: d.lang,
     currency: d.currency,
   };
@@ -97,7 +103,7 @@ function fromScript(s: HTMLScriptElement): MountOptions {
 const g = window as unknown as { LoyaltyWidget?: { version: string; mount: typeof mount } };
 if (!g.LoyaltyWidget) {
   g.LoyaltyWidget = { version: VERSION, mount };
-  const script = document.currentScript as HTMLScriptElement | null;
+  const script = currentScript;
   if (script && script.dataset.tenant && script.dataset.manual === undefined) {
     const auto = () => {
       try {
