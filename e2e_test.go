@@ -365,6 +365,41 @@ func TestBrowserCustomAdapter(t *testing.T) {
 	e.waitJS(`document.querySelector("#integrator-log").textContent === "onRemoved: 10%"`)
 }
 
+func TestBrowserUsesAnAlreadyRedeemedReward(t *testing.T) {
+	e := newE2E(t, "")
+	// Ana redeemed 10% in an earlier visit, tied to no cart.
+	lreq, _ := http.NewRequest("POST", e.st.sandboxURL+"/pub/widget/vendors/vtex/securelogin", strings.NewReader(`{"sessionToken":"ana","segmentToken":"x"}`))
+	lreq.Header.Set("X-Bq-Tenant", "demo")
+	login, err := http.DefaultClient.Do(lreq)
+	if err != nil || login.StatusCode != 200 {
+		t.Fatalf("login at the sandbox: %v %v", login, err)
+	}
+	var l struct{ Item struct{ SecureToken string } }
+	_ = json.NewDecoder(login.Body).Decode(&l)
+	login.Body.Close()
+	req, _ := http.NewRequest("POST", e.st.sandboxURL+"/pub/widget/rewards/redeem/302", nil)
+	req.Header.Set("X-Bq-Tenant", "demo")
+	req.Header.Set("X-Bq-SecureToken", l.Item.SecureToken)
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 200 {
+		t.Fatalf("redeem at the sandbox: %v %v", res, err)
+	}
+
+	e.open("ana")
+	e.waitJS(root + ` && ` + root + `.querySelector("button[data-k^=u]") !== null`)
+	var label string
+	e.js(root+`.querySelector("button[data-k^=u]").getAttribute("aria-label")`, &label)
+	if label != "Usar · 10%" || !strings.Contains(e.widgetText(), "Recompensas já resgatadas") {
+		t.Fatalf("offered as %q: %q", label, e.widgetText())
+	}
+	var ok bool
+	e.js(root+`.querySelector("button[data-k^=u]").click() || true`, &ok)
+	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "89.82"`)
+	if p, ledger := e.shopper("ana@example.com"); p != 4750 || len(ledger) != 1 {
+		t.Fatalf("using a redeemed reward debited again: %d points, %d entries", p, len(ledger))
+	}
+	e.waitJS(root + `.querySelector("button[data-k^=u]") === null`) // applied now, not offered twice
+}
+
 func TestBrowserReloadRestoresAppliedReward(t *testing.T) {
 	e := newE2E(t, "")
 	e.open("ana")
