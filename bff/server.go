@@ -361,56 +361,47 @@ func idParam(c *fiber.Ctx) (string, *HTTPError) {
 	return strconv.FormatInt(id, 10), nil
 }
 
-func (s *Server) listAvailable(c *fiber.Ctx) error {
+func (s *Server) listAvailable(c *fiber.Ctx) error { return s.listing(c, s.available) }
+
+func (s *Server) listRedeemed(c *fiber.Ctx) error { return s.listing(c, s.redeemedList) }
+
+// listing serves endpoints 2 and 3: a required purchaseValue and an optional order_form_id.
+func (s *Server) listing(c *fiber.Ctx, fetch func(context.Context, *tenant, session, int64, string) (upstreamReply, *HTTPError)) error {
 	t, sess := callOf(c)
 	pv, _, herr := purchaseParam(c, true)
 	if herr != nil {
 		return herr
 	}
-	cart := c.Query("order_form_id")
+	cart := strings.Clone(c.Query("order_form_id")) // may become part of a cache key
 	if herr := cartParam("order_form_id", cart); herr != nil {
 		return herr
 	}
-	reply, herr := s.available(c.UserContext(), t, sess, pv, strings.Clone(cart))
+	reply, herr := fetch(c.UserContext(), t, sess, pv, cart)
 	if herr != nil {
 		return herr
 	}
 	return s.relay(c, t, reply)
 }
 
-// available fetches (or reuses) the available-rewards answer.
-func (s *Server) available(ctx context.Context, t *tenant, sess session, pv int64, cart string) (upstreamReply, *HTTPError) {
-	url := t.base + "/pub/widget/rewards/checkout?purchaseValue=" + centsString(pv)
+// listingURL is the upstream URL of endpoint 2 or 3.
+func listingURL(t *tenant, path string, pv int64, cart string) string {
+	url := t.base + path + "?purchaseValue=" + centsString(pv)
 	if cart != "" {
 		url += "&order_form_id=" + cart
 	}
+	return url
+}
+
+// available fetches (or reuses) the available-rewards answer.
+func (s *Server) available(ctx context.Context, t *tenant, sess session, pv int64, cart string) (upstreamReply, *HTTPError) {
+	url := listingURL(t, "/pub/widget/rewards/checkout", pv, cart)
 	return s.cache.get(shopperKey(t.cfg.Key, sess.subject), centsString(pv)+"\x00"+cart, s.o.Now(), func() (upstreamReply, *HTTPError) {
 		return s.up.do(ctx, upstreamCall{method: "GET", url: url, tenant: t.cfg.Key, token: sess.upstreamToken})
 	})
 }
 
-func (s *Server) listRedeemed(c *fiber.Ctx) error {
-	t, sess := callOf(c)
-	pv, _, herr := purchaseParam(c, true)
-	if herr != nil {
-		return herr
-	}
-	cart := c.Query("order_form_id")
-	if herr := cartParam("order_form_id", cart); herr != nil {
-		return herr
-	}
-	reply, herr := s.redeemedList(c.UserContext(), t, sess, pv, cart)
-	if herr != nil {
-		return herr
-	}
-	return s.relay(c, t, reply)
-}
-
 func (s *Server) redeemedList(ctx context.Context, t *tenant, sess session, pv int64, cart string) (upstreamReply, *HTTPError) {
-	url := t.base + "/pub/widget/rewards/checkout/redeemed?purchaseValue=" + centsString(pv)
-	if cart != "" {
-		url += "&order_form_id=" + cart
-	}
+	url := listingURL(t, "/pub/widget/rewards/checkout/redeemed", pv, cart)
 	return s.up.do(ctx, upstreamCall{method: "GET", url: url, tenant: t.cfg.Key, token: sess.upstreamToken})
 }
 
