@@ -511,6 +511,27 @@ func TestBrowserCartChangeUpdatesTheList(t *testing.T) {
 	e.waitJS(root + `.textContent.includes("Esta recompensa não vale mais para o carrinho atual")`)
 }
 
+func TestBrowserStaleListIsCheckedByThePlatform(t *testing.T) {
+	e := newE2E(t, "")
+	e.open("ana")
+	e.waitRewards()
+	// The cart drops under R$ 50,00 behind the widget's back (no orderFormUpdated event).
+	var ok bool
+	e.js(`fetch("/api/checkout/pub/orderForm").then(r => r.json()).then(of =>
+		fetch("/api/checkout/pub/orderForm/" + of.orderFormId + "/items/update",
+		      {method: "POST", body: JSON.stringify({orderItems: [{index: 0, quantity: 0}]})})).then(r => r.ok)`, &ok)
+	e.click("R$ 10,00") // still enabled in the stale list
+	e.waitJS(root + `.querySelector("[role=alert]") !== null`)
+	if !strings.Contains(e.widgetText(), "O valor mínimo da compra para esta recompensa não foi atingido") {
+		t.Fatalf("widget: %q", e.widgetText())
+	}
+	if p, ledger := e.shopper("ana@example.com"); p != 5000 || len(ledger) != 0 || e.cartCoupon() != "" {
+		t.Fatalf("refused redemption left %d points, %d entries, coupon %q", p, len(ledger), e.cartCoupon())
+	}
+	// The refresh after the refusal shows the real state of the cart.
+	e.waitJS(root + `.textContent.includes("Faltam R$ 10,10 em produtos")`)
+}
+
 func TestBrowserDoubleClickRedeemsOnce(t *testing.T) {
 	e := newE2E(t, "")
 	e.open("ana")

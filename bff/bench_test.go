@@ -65,3 +65,29 @@ func benchListing(b *testing.B, cacheTTL time.Duration) {
 		}
 	}
 }
+
+// BenchmarkParallelListingShield is many concurrent listings of one shopper's cart through
+// the BFF with the default cache: it reports how many upstream calls each request cost.
+func BenchmarkParallelListingShield(b *testing.B) {
+	c := &clock{t: time.Now()}
+	up, calls := startSandbox(b, c)
+	env := startBFF(b, c, up.URL, func(o *Options) { o.Now = time.Now })
+	tok := env.login("demo", "ana")
+	b.ReportAllocs()
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		req, _ := http.NewRequest("GET", env.url+"/pub/widget/rewards/checkout?purchaseValue=120", nil)
+		req.Header.Set("X-Bq-Tenant", "demo")
+		req.Header.Set("X-Bq-SecureToken", tok)
+		for pb.Next() {
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+		}
+	})
+	b.ReportMetric(float64(calls.get("/pub/widget/rewards/checkout"))/float64(b.N), "upstream-calls/op")
+}

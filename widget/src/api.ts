@@ -60,12 +60,14 @@ export class Api {
     return this.authed("GET", `/bff/v1/checkout?${q}`);
   }
 
-  redeem(rewardId: number, cartId: string): Promise<RedeemResult> {
-    return this.authed("POST", `/pub/widget/rewards/redeem/${rewardId}?lang=${this.lang}`, { OriginalId: cartId });
+  /** redeem sends the cart's value too, so the platform refuses a reward the cart no longer
+   *  fits (the list may be older than the cart). */
+  redeem(rewardId: number, cartId: string, purchaseValue: number): Promise<RedeemResult> {
+    return this.authed("POST", `/pub/widget/rewards/redeem/${rewardId}?purchaseValue=${purchaseValue.toFixed(2)}&lang=${this.lang}`, { OriginalId: cartId });
   }
 
-  useRedeemed(redeemedId: number, cartId: string): Promise<RedeemResult> {
-    return this.authed("POST", `/pub/widget/rewardredeemed/checkout/redeem/${redeemedId}?lang=${this.lang}`, { OriginalId: cartId });
+  useRedeemed(redeemedId: number, cartId: string, purchaseValue: number): Promise<RedeemResult> {
+    return this.authed("POST", `/pub/widget/rewardredeemed/checkout/redeem/${redeemedId}?purchaseValue=${purchaseValue.toFixed(2)}&lang=${this.lang}`, { OriginalId: cartId });
   }
 
   reverse(redeemedId: number): Promise<unknown> {

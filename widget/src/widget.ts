@@ -148,14 +148,18 @@ export class Widget {
 
   private choose(r: Reward): Promise<void> {
     return this.act(async () => {
-      const res = await this.api.redeem(r.Id, this.cart!.id);
+      const cart = await this.adapter.cart();
+      if (!cart) return;
+      const res = await this.api.redeem(r.Id, cart.id, cart.value);
       await this.applied(res.CouponCode, res.Reward);
     });
   }
 
   private useRedeemed(r: RedeemedReward): Promise<void> {
     return this.act(async () => {
-      const res = await this.api.useRedeemed(r.RedeemedId, this.cart!.id);
+      const cart = await this.adapter.cart();
+      if (!cart) return;
+      const res = await this.api.useRedeemed(r.RedeemedId, cart.id, cart.value);
       await this.applied(res.CouponCode, res.Reward);
     });
   }
