@@ -63,7 +63,7 @@ func (s *Server) checkout(c *fiber.Ctx) error {
 		partRedeemed: func(ctx context.Context) (upstreamReply, *HTTPError) { return s.redeemedList(ctx, t, sess, pv, cart) },
 		partApplied: func(ctx context.Context) (upstreamReply, *HTTPError) {
 			body, _ := json.Marshal(map[string]string{"CheckoutCode": cart})
-			return s.up.do(ctx, upstreamCall{method: "POST", url: t.base + "/pub/widget/rewards/checkout", tenant: t.cfg.Key, token: sess.upstreamToken, body: body})
+			return s.call(ctx, t, upstreamCall{method: "POST", url: t.base + "/pub/widget/rewards/checkout", tenant: t.cfg.Key, token: sess.upstreamToken, body: body})
 		},
 	}
 	var wg sync.WaitGroup

@@ -43,6 +43,7 @@ const (
 	CodeUpstreamTimeout     = "upstream_timeout"
 	CodeUpstreamUnreachable = "upstream_unreachable"
 	CodeUpstreamBadAnswer   = "upstream_bad_answer"
+	CodeUpstreamUnavailable = "upstream_unavailable"
 	CodeInternal            = "internal"
 )
 

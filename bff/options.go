@@ -41,6 +41,12 @@ type Options struct {
 	UpstreamTimeout time.Duration
 	// MaxUpstreamBody bounds an upstream answer. Default 1 MiB.
 	MaxUpstreamBody int64
+	// BreakerFailures is how many platform faults in a row (timeouts, connection errors,
+	// unreadable or 5xx answers) open a tenant's circuit breaker. Default 5.
+	BreakerFailures int
+	// BreakerCooldown is how long an open breaker answers 503 at once before one call probes
+	// the platform again. Default 10 seconds.
+	BreakerCooldown time.Duration
 
 	// BodyLimit bounds a request body; past it: 413. Default 16 KiB.
 	BodyLimit int
@@ -111,6 +117,10 @@ func (o *Options) setDefaults() {
 	def(&o.ReadTimeout, 10*time.Second)
 	def(&o.WriteTimeout, 15*time.Second)
 	def(&o.IdleTimeout, 60*time.Second)
+	def(&o.BreakerCooldown, 10*time.Second)
+	if o.BreakerFailures == 0 {
+		o.BreakerFailures = 5
+	}
 	if o.CacheMaxShoppers == 0 {
 		o.CacheMaxShoppers = 10_000
 	}
@@ -154,8 +164,8 @@ func (o *Options) Validate() error {
 			bad("%s %v: must not be negative", name, d)
 		}
 	}
-	if o.CacheMaxShoppers < 0 || o.MaxUpstreamBody < 0 || o.BodyLimit < 0 {
-		bad("CacheMaxShoppers, MaxUpstreamBody and BodyLimit must not be negative")
+	if o.CacheMaxShoppers < 0 || o.MaxUpstreamBody < 0 || o.BodyLimit < 0 || o.BreakerFailures < 0 || o.BreakerCooldown < 0 {
+		bad("CacheMaxShoppers, MaxUpstreamBody, BodyLimit, BreakerFailures and BreakerCooldown must not be negative")
 	}
 	kids := map[string]bool{}
 	for i, k := range o.Keys {

@@ -43,6 +43,7 @@ type tenant struct {
 	base    string // upstream base URL without a trailing slash
 	origins map[string]bool
 	msgs    *messages
+	shield  *shield
 }
 
 // New validates the options and builds the server. It does not listen.
@@ -62,7 +63,7 @@ func New(o Options) (*Server, error) {
 	s := &Server{o: o, tenants: map[string]*tenant{}, keys: keys, up: newUpstream(&o), cache: newListingCache(o.CacheTTL, o.CacheMaxShoppers), log: o.Logger}
 	allOrigins := map[string]bool{}
 	for _, tc := range o.Tenants {
-		t := &tenant{cfg: tc, base: strings.TrimRight(tc.Upstream, "/"), origins: map[string]bool{}, msgs: newMessages(tc)}
+		t := &tenant{cfg: tc, base: strings.TrimRight(tc.Upstream, "/"), origins: map[string]bool{}, msgs: newMessages(tc), shield: newShield(&o, tc.Key)}
 		for _, origin := range tc.AllowedOrigins {
 			t.origins[origin] = true
 			allOrigins[origin] = true
@@ -284,7 +285,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 		creds[f] = v
 	}
 	body, _ := json.Marshal(creds)
-	reply, herr := s.up.do(c.UserContext(), upstreamCall{method: "POST", url: t.base + "/pub/widget/vendors/" + platform + "/securelogin", tenant: t.cfg.Key, body: body})
+	reply, herr := s.call(c.UserContext(), t, upstreamCall{method: "POST", url: t.base + "/pub/widget/vendors/" + platform + "/securelogin", tenant: t.cfg.Key, body: body})
 	if herr != nil {
 		return herr
 	}
@@ -396,13 +397,13 @@ func listingURL(t *tenant, path string, pv int64, cart string) string {
 func (s *Server) available(ctx context.Context, t *tenant, sess session, pv int64, cart string) (upstreamReply, *HTTPError) {
 	url := listingURL(t, "/pub/widget/rewards/checkout", pv, cart)
 	return s.cache.get(shopperKey(t.cfg.Key, sess.subject), centsString(pv)+"\x00"+cart, s.o.Now(), func() (upstreamReply, *HTTPError) {
-		return s.up.do(ctx, upstreamCall{method: "GET", url: url, tenant: t.cfg.Key, token: sess.upstreamToken})
+		return s.call(ctx, t, upstreamCall{method: "GET", url: url, tenant: t.cfg.Key, token: sess.upstreamToken})
 	})
 }
 
 func (s *Server) redeemedList(ctx context.Context, t *tenant, sess session, pv int64, cart string) (upstreamReply, *HTTPError) {
 	url := listingURL(t, "/pub/widget/rewards/checkout/redeemed", pv, cart)
-	return s.up.do(ctx, upstreamCall{method: "GET", url: url, tenant: t.cfg.Key, token: sess.upstreamToken})
+	return s.call(ctx, t, upstreamCall{method: "GET", url: url, tenant: t.cfg.Key, token: sess.upstreamToken})
 }
 
 func (s *Server) redeem(c *fiber.Ctx) error {
@@ -432,7 +433,7 @@ func (s *Server) redeemAt(c *fiber.Ctx, prefix string) error {
 	if hasPV {
 		url += "?purchaseValue=" + centsString(pv)
 	}
-	reply, herr := s.up.do(c.UserContext(), upstreamCall{method: "POST", url: url, tenant: t.cfg.Key, token: sess.upstreamToken, body: body})
+	reply, herr := s.call(c.UserContext(), t, upstreamCall{method: "POST", url: url, tenant: t.cfg.Key, token: sess.upstreamToken, body: body})
 	s.cache.drop(shopperKey(t.cfg.Key, sess.subject))
 	if herr != nil {
 		return herr
@@ -446,7 +447,7 @@ func (s *Server) applied(c *fiber.Ctx) error {
 	if herr != nil {
 		return herr
 	}
-	reply, herr := s.up.do(c.UserContext(), upstreamCall{method: "POST", url: t.base + "/pub/widget/rewards/checkout", tenant: t.cfg.Key, token: sess.upstreamToken, body: body})
+	reply, herr := s.call(c.UserContext(), t, upstreamCall{method: "POST", url: t.base + "/pub/widget/rewards/checkout", tenant: t.cfg.Key, token: sess.upstreamToken, body: body})
 	if herr != nil {
 		return herr
 	}
@@ -459,7 +460,7 @@ func (s *Server) reverse(c *fiber.Ctx) error {
 	if herr != nil {
 		return herr
 	}
-	reply, herr := s.up.do(c.UserContext(), upstreamCall{method: "POST", url: t.base + "/pub/widget/rewards/checkout/" + id + "/reverse", tenant: t.cfg.Key, token: sess.upstreamToken, body: []byte("{}")})
+	reply, herr := s.call(c.UserContext(), t, upstreamCall{method: "POST", url: t.base + "/pub/widget/rewards/checkout/" + id + "/reverse", tenant: t.cfg.Key, token: sess.upstreamToken, body: []byte("{}")})
 	s.cache.drop(shopperKey(t.cfg.Key, sess.subject))
 	if herr != nil {
 		return herr

@@ -1,0 +1,124 @@
+package bff
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// flakyUpstream answers logins: with garbage (500, HTML) while broken, in the envelope
+// otherwise. It counts the calls that reach it.
+func flakyUpstream(t *testing.T, broken *atomic.Bool, calls *atomic.Int64) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		if broken.Load() {
+			w.WriteHeader(500)
+			fmt.Fprint(w, "<html>oops</html>")
+			return
+		}
+		if strings.Contains(r.URL.Path, "securelogin") && strings.Contains(readAll(r), `"nobody"`) {
+			w.WriteHeader(401)
+			fmt.Fprint(w, `{"HasError":true,"Message":"Sessão não encontrada","Item":null}`)
+			return
+		}
+		fmt.Fprint(w, `{"HasError":false,"Message":null,"Item":{"Email":"a@b","Name":"A","UserId":"a@b","SecureToken":"t"}}`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func readAll(r *http.Request) string {
+	b, _ := io.ReadAll(r.Body)
+	return string(b)
+}
+
+func TestCircuitBreaker(t *testing.T) {
+	var broken atomic.Bool
+	var calls atomic.Int64
+	broken.Store(true)
+	c := newClock()
+	b := startBFF(t, c, flakyUpstream(t, &broken, &calls), func(o *Options) {
+		o.BreakerFailures = 3
+		o.BreakerCooldown = 300 * time.Millisecond
+	})
+	login := func(tenant, session string) resp {
+		return b.do("POST", "/pub/widget/vendors/vtex/securelogin", hdr{"X-Bq-Tenant": tenant}, `{"sessionToken":"`+session+`","segmentToken":"x"}`)
+	}
+	for i := range 3 {
+		if r := login("demo", "ana"); r.Status != 502 {
+			t.Fatalf("fault %d: %d %s", i, r.Status, r.Raw)
+		}
+	}
+	r := login("demo", "ana")
+	if r.Status != 503 || r.code() != CodeUpstreamUnavailable || r.Header.Get("Retry-After") != "1" || r.msg() == "" {
+		t.Fatalf("open breaker: %d %s (Retry-After %q)", r.Status, r.Raw, r.Header.Get("Retry-After"))
+	}
+	if n := calls.Load(); n != 3 {
+		t.Fatalf("the open breaker let %d calls through, want 3", n)
+	}
+	// Another tenant on the same platform has its own breaker.
+	if r := login("other", "ana"); r.Status != 502 || calls.Load() != 4 {
+		t.Fatalf("other tenant: %d, calls %d", r.Status, calls.Load())
+	}
+	// The platform recovers; after the cool-down one probe goes through and closes it.
+	broken.Store(false)
+	time.Sleep(400 * time.Millisecond)
+	mustOK(t, login("demo", "ana"))
+	mustOK(t, login("demo", "ana"))
+
+	t.Run("refusals are not faults", func(t *testing.T) {
+		for range 6 {
+			if r := login("demo", "nobody"); r.Status != 401 {
+				t.Fatalf("unknown session: %d %s", r.Status, r.Raw)
+			}
+		}
+		mustOK(t, login("demo", "ana"))
+	})
+}
+
+func TestRateLimitIsHonouredLocally(t *testing.T) {
+	var calls atomic.Int64
+	limited := atomic.Bool{}
+	limited.Store(true)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		if limited.Load() {
+			w.Header().Set("Retry-After", "7")
+			w.WriteHeader(429)
+			return
+		}
+		fmt.Fprint(w, `{"HasError":false,"Message":null,"Item":{"Email":"a@b","Name":"A","UserId":"a@b","SecureToken":"t"}}`)
+	}))
+	t.Cleanup(srv.Close)
+	c := newClock()
+	b := startBFF(t, c, srv.URL, nil)
+	login := func() resp {
+		return b.do("POST", "/pub/widget/vendors/vtex/securelogin", hdr{"X-Bq-Tenant": "demo"}, `{"sessionToken":"ana","segmentToken":"x"}`)
+	}
+	if r := login(); r.Status != 429 || r.Header.Get("Retry-After") != "7" {
+		t.Fatalf("first: %d %q", r.Status, r.Header.Get("Retry-After"))
+	}
+	c.Advance(2 * time.Second)
+	limited.Store(false)
+	if r := login(); r.Status != 429 || r.Header.Get("Retry-After") != "5" || r.code() != CodeRateLimited {
+		t.Fatalf("within Retry-After: %d %q", r.Status, r.Header.Get("Retry-After"))
+	}
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("%d calls reached the limited platform, want 1", n)
+	}
+	c.Advance(5 * time.Second)
+	mustOK(t, login())
+	// A 429 is the platform's limit, not a fault: it never opens the breaker.
+	limited.Store(true)
+	for range 8 {
+		c.Advance(8 * time.Second)
+		if r := login(); r.Status != 429 {
+			t.Fatalf("%d", r.Status)
+		}
+	}
+}
