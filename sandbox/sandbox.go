@@ -172,11 +172,11 @@ func (s *Server) redeem(w http.ResponseWriter, r *http.Request, c call) *apiErro
 	if err != nil {
 		return err
 	}
-	out, err := c.t.redeem(c.userID, id, body.OriginalID, pv, s.now())
+	res, err := c.t.redeem(c.userID, id, body.OriginalID, pv, s.now())
 	if err != nil {
 		return err
 	}
-	writeRedeemed(w, out.Result)
+	writeRedeemed(w, res)
 	return nil
 }
 

@@ -255,29 +255,22 @@ func (t *tenant) redeemedList(userID string, purchase int64) []RedeemedRewardJSO
 	return out
 }
 
-// RedeemOutcome is what a redemption returns: the redemption rendered, and whether it was a
-// replay of an earlier one with the same key.
-type redeemOutcome struct {
-	Result RedeemResult
-	Replay bool
-}
-
 // redeem debits a reward and issues its coupon, idempotently per (shopper, reward, cart).
-func (t *tenant) redeem(userID string, rewardID int64, cart string, purchase int64, now time.Time) (redeemOutcome, *apiError) {
+func (t *tenant) redeem(userID string, rewardID int64, cart string, purchase int64, now time.Time) (RedeemResult, *apiError) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	sh := t.shoppers[userID]
 	r := t.rewards[rewardID]
 	if r == nil {
-		return redeemOutcome{}, errorf(http.StatusNotFound, "Recompensa %d não encontrada.", rewardID)
+		return RedeemResult{}, errorf(http.StatusNotFound, "Recompensa %d não encontrada.", rewardID)
 	}
 	key := idemKey{userID: userID, reward: rewardID, cart: cart}
 	if cart != "" {
 		if id, ok := t.idem[key]; ok && !t.redemptions[id].reversed {
-			return redeemOutcome{Result: t.redeemResult(sh, t.redemptions[id], purchase), Replay: true}, nil
+			return t.redeemResult(sh, t.redemptions[id], purchase), nil
 		}
 		if err := t.cartFree(cart, 0); err != nil {
-			return redeemOutcome{}, err
+			return RedeemResult{}, err
 		}
 	}
 	if !r.Enabled {
@@ -285,10 +278,10 @@ func (t *tenant) redeem(userID string, rewardID int64, cart string, purchase int
 		if msg == "" {
 			msg = "Esta recompensa não está disponível."
 		}
-		return redeemOutcome{}, &apiError{Status: http.StatusUnprocessableEntity, Message: msg}
+		return RedeemResult{}, &apiError{Status: http.StatusUnprocessableEntity, Message: msg}
 	}
 	if ev := evaluate(sh, r, purchase, false); ev.reason != ReasonCanUse {
-		return redeemOutcome{}, &apiError{Status: http.StatusUnprocessableEntity, Message: reasonText[ev.reason]}
+		return RedeemResult{}, &apiError{Status: http.StatusUnprocessableEntity, Message: reasonText[ev.reason]}
 	}
 	rd := &redemption{id: t.nextID, userID: userID, reward: r, points: r.Points, coupon: newCoupon(), cart: cart, at: now}
 	t.nextID++
@@ -314,7 +307,7 @@ func (t *tenant) redeem(userID string, rewardID int64, cart string, purchase int
 		t.idem[key] = rd.id
 		t.carts[cart] = rd.id
 	}
-	return redeemOutcome{Result: t.redeemResult(sh, rd, purchase)}, nil
+	return t.redeemResult(sh, rd, purchase), nil
 }
 
 // cartFree refuses when the cart already holds an applied redemption other than except.
