@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -727,4 +731,45 @@ func TestParseKeys(t *testing.T) {
 	if _, err := ParseKeys("nocolon,bad:!!!"); err == nil || !strings.Contains(err.Error(), "id:base64secret") || !strings.Contains(err.Error(), "not base64") {
 		t.Fatalf("errors: %v", err)
 	}
+}
+
+func TestPanicIsAnsweredInTheEnvelope(t *testing.T) {
+	c := newClock()
+	up, _ := startSandbox(t, c)
+	var logs bytes.Buffer
+	o := Options{
+		Tenants: []TenantConfig{{Key: "demo", Upstream: up.URL}},
+		Keys:    []Key{{ID: "k1", Secret: []byte(strings.Repeat("s", 32))}},
+		Now:     c.Now,
+		Logger:  slog.New(slog.NewJSONHandler(&syncWriter{w: &logs}, nil)),
+	}
+	srv, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.App().Get("/boom", func(*fiber.Ctx) error { panic("secret internal detail") })
+	r, err := srv.App().Test(httptest.NewRequest("GET", "/boom", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(r.Body)
+	if r.StatusCode != 500 || !bytes.Contains(body, []byte(`"ErrorCode":"internal"`)) || bytes.Contains(body, []byte("secret")) {
+		t.Fatalf("%d %s", r.StatusCode, body)
+	}
+	id := r.Header.Get("X-Request-Id")
+	if id == "" || !strings.Contains(logs.String(), `"request_id":"`+id+`"`) || !strings.Contains(logs.String(), `"status":500`) {
+		t.Fatalf("request %q not logged: %s", id, logs.String())
+	}
+}
+
+// syncWriter lets the server's goroutines share a test buffer.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }

@@ -79,9 +79,9 @@ func New(o Options) (*Server, error) {
 		ErrorHandler:          s.handleError,
 		DisableStartupMessage: true,
 	})
-	s.app.Use(recover.New())
 	s.app.Use(requestid.New(requestid.Config{Generator: newRequestID}))
 	s.app.Use(s.logRequests)
+	s.app.Use(recover.New()) // inside the logger: a panic is answered in the envelope and logged
 	// Preflights name no tenant, so they are answered for the union of every tenant's exact
 	// origins; the real request is then held to its own tenant's origins (withTenant).
 	s.app.Use(cors.New(cors.Config{
