@@ -400,6 +400,28 @@ func TestBrowserUsesAnAlreadyRedeemedReward(t *testing.T) {
 	e.waitJS(root + `.querySelector("button[data-k^=u]") === null`) // applied now, not offered twice
 }
 
+func TestBrowserStaysQuietWithNobodyLoggedIn(t *testing.T) {
+	e := newE2E(t, "")
+	e.open("") // logs out: no vtex_session cookie
+	e.waitJS(`window.LoyaltyWidget !== undefined && ` + root + ` !== null`)
+	time.Sleep(500 * time.Millisecond)
+	var hidden bool
+	e.js(root+`.querySelector(".w").hidden && `+root+`.textContent === ""`, &hidden)
+	if !hidden {
+		t.Fatalf("the widget shows %q with nobody logged in", e.widgetText())
+	}
+	var rect struct{ Height float64 }
+	e.js(`({Height: document.querySelector("#loyalty-widget").getBoundingClientRect().height})`, &rect)
+	if rect.Height != 0 {
+		t.Fatalf("the hidden widget takes %v px", rect.Height)
+	}
+	var calls []string
+	e.js(`performance.getEntriesByType("resource").map(r => r.name).filter(n => n.includes("/pub/widget") || n.includes("/bff/v1"))`, &calls)
+	if len(calls) != 0 {
+		t.Fatalf("called the BFF with nobody logged in: %v", calls)
+	}
+}
+
 func TestBrowserReloadRestoresAppliedReward(t *testing.T) {
 	e := newE2E(t, "")
 	e.open("ana")
