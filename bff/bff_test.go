@@ -291,6 +291,8 @@ func TestMessagesForEveryReasonInThreeLocales(t *testing.T) {
 	}
 	rewards = append(rewards,
 		`{"Id":200,"Enabled":true,"UseReason":2,"RemainingToUse":null}`,
+		`{"Id":200,"Enabled":true,"UseReason":2,"RemainingToUse":0.001}`,
+		`{"Id":200,"Enabled":true,"UseReason":2,"RemainingToUse":1.7e308}`,
 		`{"Id":201,"Enabled":false,"DisabledReason":"Pausada","UseReason":0}`,
 		`{"Id":202,"Enabled":false,"DisabledReason":null,"UseReason":0}`,
 		`{"Id":203,"Enabled":true,"UseReason":"odd"}`)

@@ -197,7 +197,8 @@ func (m *messages) annotateReward(r map[string]any, raw any, locale string) {
 	r["UseReasonName"] = name
 	msg := m.text(name, locale)
 	if name == "MinValueNotReached" {
-		if remaining, ok := number(r["RemainingToUse"]); ok && remaining > 0 {
+		// An amount that would show as "R$ 0,00" or as nonsense (a faulty upstream) is left out.
+		if remaining, ok := number(r["RemainingToUse"]); ok && remaining >= 0.005 && remaining < maxPurchase {
 			msg = strings.ReplaceAll(msg, "{remaining}", m.money(remaining, locale))
 		} else {
 			msg = m.text(msgMinNoInfo, locale)
