@@ -20,7 +20,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -637,6 +639,38 @@ func TestBrowserCheckoutCompletesWithTheBFFDown(t *testing.T) {
 		e.run(chromedp.Click(chromedp.CSS("#place-order")))
 		e.waitJS(`document.querySelector("#order-status").dataset.orderPlaced !== undefined`)
 	})
+}
+
+// bffOffline makes Chromium fail every request to the BFF (and only those) while on.
+func (e *e2e) bffOffline(on bool) {
+	e.t.Helper()
+	e.run(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, t, network.Enable, network.EnableParams{}); err != nil {
+			return err
+		}
+		conds := []*network.Conditions{}
+		if on {
+			conds = append(conds, &network.Conditions{URLPattern: e.st.bffURL + "/*", Offline: true, DownloadThroughput: -1, UploadThroughput: -1})
+		}
+		_, err := cdp.Call(ctx, t, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{MatchedNetworkConditions: conds})
+		return err
+	}))
+}
+
+func TestBrowserNoticeGoesWhenTheBFFIsBack(t *testing.T) {
+	e := newE2E(t, "")
+	e.open("ana")
+	e.waitRewards()
+	e.bffOffline(true)
+	e.run(chromedp.Click(chromedp.CSS(`button[aria-label="Mais Meia Divertida"]`)))
+	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "119.70"`) // the store works
+	e.waitJS(root + `.querySelector("[role=alert]") !== null`)
+	e.bffOffline(false)
+	e.run(chromedp.Click(chromedp.CSS(`button[aria-label="Menos Meia Divertida"]`)))
+	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "99.80"`)
+	e.waitJS(root + `.querySelector("[role=alert]") === null`)
+	e.click("10%") // and the widget works again
+	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "89.82"`)
 }
 
 func TestBrowserKeyboardOnly(t *testing.T) {

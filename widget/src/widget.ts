@@ -48,6 +48,7 @@ export class Widget {
   private cart: Cart | null = null;
   private busy = false;
   private notice = "";
+  private noticeFromRefresh = false; // a failed refresh's notice goes once a refresh works
   private seq = 0;
   private off: () => void = () => {};
   private timer = 0;
@@ -110,6 +111,8 @@ export class Widget {
       }
       this.cart = cart;
       this.view = view;
+      if (this.noticeFromRefresh) this.notice = "";
+      this.noticeFromRefresh = false;
       this.render();
     } catch (e) {
       if (my === this.seq) this.fail(e);
@@ -119,31 +122,30 @@ export class Widget {
   private fail(e: unknown): void {
     // A refusal the platform explained (4xx with a message) is shown as it is; anything else
     // gets one short notice. Never thrown: the checkout goes on.
-    this.notice =
-      e instanceof ApiError && e.status >= 400 && e.status < 500 && e.status !== 401 && e.message
-        ? e.message
-        : this.w.unavailable;
+    this.notice = this.explain(e);
+    this.noticeFromRefresh = true;
     this.render();
+  }
+
+  /** explain: a refusal the platform worded (4xx with a message) as it is; else one line. */
+  private explain(e: unknown): string {
+    return e instanceof ApiError && e.status >= 400 && e.status < 500 && e.status !== 401 && e.message ? e.message : this.w.unavailable;
   }
 
   private async act(fn: () => Promise<void>): Promise<void> {
     if (this.busy) return; // one action at a time: a double click redeems once
     this.busy = true;
     this.notice = "";
+    this.noticeFromRefresh = false;
     this.render();
     try {
       await fn();
     } catch (e) {
-      this.notice = e instanceof ApiError && e.status >= 400 && e.status < 500 && e.message ? e.message : this.w.unavailable;
+      this.notice = this.explain(e); // stays until the next action
     } finally {
       this.busy = false;
     }
-    const notice = this.notice;
     await this.refresh(false);
-    if (notice && !this.notice) {
-      this.notice = notice;
-      this.render();
-    }
   }
 
   private choose(r: Reward): Promise<void> {
