@@ -203,6 +203,12 @@ func (e *e2e) waitJS(expr string) {
 	}
 }
 
+// waitTotal waits until the demo cart's total (data-cart-total) is want.
+func (e *e2e) waitTotal(want string) {
+	e.t.Helper()
+	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "` + want + `"`)
+}
+
 // In-page helpers: the widget lives in an open shadow root.
 const (
 	root = `document.querySelector("#loyalty-widget").shadowRoot`
@@ -293,7 +299,7 @@ func TestBrowserRedeemFixedAndPercent(t *testing.T) {
 		t.Fatalf("start total %s", got)
 	}
 	e.click("R$ 10,00")
-	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "89.80"`)
+	e.waitTotal("89.80")
 	e.waitJS(root + `.querySelector("[data-coupon]") !== null`)
 	var shown string
 	e.js(root+`.querySelector("[data-coupon]").textContent`, &shown)
@@ -306,10 +312,10 @@ func TestBrowserRedeemFixedAndPercent(t *testing.T) {
 	e.waitJS(root + `.textContent.includes("4.900 pontos")`)
 
 	e.click("Remover recompensa")
-	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "99.80"`)
+	e.waitTotal("99.80")
 	e.waitRewards()
 	e.click("10%")
-	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "89.82"`) // 10% of 99.80 = 9.98
+	e.waitTotal("89.82") // 10% of 99.80 = 9.98
 	if p, _ := e.shopper("ana@example.com"); p != 4750 {
 		t.Fatalf("points %d after reversing 100 and redeeming 250", p)
 	}
@@ -324,7 +330,7 @@ func TestBrowserCashbackShowsItsAmount(t *testing.T) {
 	e.open("ana")
 	e.waitRewards()
 	e.click("Cashback")
-	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "74.80"`) // R$ 25,00 of cashback
+	e.waitTotal("74.80") // R$ 25,00 of cashback
 	e.waitJS(root + `.querySelector("strong") && ` + root + `.querySelector("strong").textContent === "Cashback (R$\u00a025,00)"`)
 }
 
@@ -335,7 +341,7 @@ func TestBrowserDomAdapter(t *testing.T) {
 	e.openAt("/magazord", "ana")
 	e.waitRewards()
 	e.click("R$ 10,00")
-	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "89.80"`)
+	e.waitTotal("89.80")
 	e.waitJS(root + `.querySelector("[data-coupon]") !== null`)
 	var field string
 	e.js(`document.querySelector("#coupon-input").value`, &field)
@@ -343,7 +349,7 @@ func TestBrowserDomAdapter(t *testing.T) {
 		t.Fatalf("coupon field %q, cart %q, widget %q", field, c, e.widgetText())
 	}
 	e.click("Remover recompensa")
-	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "99.80"`)
+	e.waitTotal("99.80")
 	e.waitJS(root + `.querySelector("[role=status]").textContent.includes("Seus pontos voltaram")`)
 	// A cart change is noticed through the page itself.
 	e.run(chromedp.Click(chromedp.CSS(`button[aria-label="Menos Camiseta Básica"]`)))
@@ -360,10 +366,10 @@ func TestBrowserCustomAdapter(t *testing.T) {
 	e.openAt("/custom", "ana")
 	e.waitRewards()
 	e.click("10%")
-	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "89.82"`)
+	e.waitTotal("89.82")
 	e.waitJS(`document.querySelector("#integrator-log").textContent === "onApplied: 10%"`)
 	e.click("Remover recompensa")
-	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "99.80"`)
+	e.waitTotal("99.80")
 	e.waitJS(`document.querySelector("#integrator-log").textContent === "onRemoved: 10%"`)
 }
 
@@ -395,7 +401,7 @@ func TestBrowserUsesAnAlreadyRedeemedReward(t *testing.T) {
 	}
 	var ok bool
 	e.js(root+`.querySelector("button[data-k^=u]").click() || true`, &ok)
-	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "89.82"`)
+	e.waitTotal("89.82")
 	if p, ledger := e.shopper("ana@example.com"); p != 4750 || len(ledger) != 1 {
 		t.Fatalf("using a redeemed reward debited again: %d points, %d entries", p, len(ledger))
 	}
@@ -429,7 +435,7 @@ func TestBrowserReloadRestoresAppliedReward(t *testing.T) {
 	e.open("ana")
 	e.waitRewards()
 	e.click("10%")
-	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "89.82"`)
+	e.waitTotal("89.82")
 	coupon := e.cartCoupon()
 
 	e.run(chromedp.Reload())
@@ -442,7 +448,7 @@ func TestBrowserReloadRestoresAppliedReward(t *testing.T) {
 	e.js(`fetch("/api/checkout/pub/orderForm").then(r => r.json()).then(of =>
 		fetch("/api/checkout/pub/orderForm/" + of.orderFormId + "/coupons", {method: "POST", body: JSON.stringify({text: ""})})).then(r => r.ok)`, &ok)
 	e.run(chromedp.Reload())
-	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "89.82"`)
+	e.waitTotal("89.82")
 	if got := e.cartCoupon(); got != coupon {
 		t.Fatalf("coupon %q restored as %q", coupon, got)
 	}
@@ -456,12 +462,12 @@ func TestBrowserRemoveBringsTotalAndPointsBack(t *testing.T) {
 	e.open("ana")
 	e.waitRewards()
 	e.click("R$ 50,00")
-	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "49.80"`)
+	e.waitTotal("49.80")
 	if p, _ := e.shopper("ana@example.com"); p != 4500 {
 		t.Fatalf("points %d", p)
 	}
 	e.click("Remover recompensa")
-	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "99.80"`)
+	e.waitTotal("99.80")
 	e.waitJS(`document.querySelector("#coupon").dataset.cartCoupon === ""`)
 	e.waitJS(root + `.querySelector("[role=status]").textContent.includes("Seus pontos voltaram")`)
 	p, ledger := e.shopper("ana@example.com")
@@ -521,7 +527,7 @@ func TestBrowserCartChangeUpdatesTheList(t *testing.T) {
 	e.waitJS("!(" + disabled("R$ 10,00") + ")")
 	// Take the T-shirt out: R$ 39,90 is under the R$ 50,00 minimum.
 	e.run(chromedp.Click(chromedp.CSS(`button[aria-label="Menos Camiseta Básica"]`)))
-	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "39.90"`)
+	e.waitTotal("39.90")
 	e.waitJS(disabled("R$ 10,00"))
 	if !strings.Contains(e.widgetText(), "Faltam R$ 10,10 em produtos") {
 		t.Fatalf("no missing amount: %q", e.widgetText())
@@ -530,7 +536,7 @@ func TestBrowserCartChangeUpdatesTheList(t *testing.T) {
 	e.run(chromedp.Click(chromedp.CSS(`button[aria-label="Mais Camiseta Básica"]`)))
 	e.waitJS("!(" + disabled("R$ 10,00") + ")")
 	e.click("R$ 10,00")
-	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "89.80"`)
+	e.waitTotal("89.80")
 	e.run(chromedp.Click(chromedp.CSS(`button[aria-label="Menos Camiseta Básica"]`)))
 	e.waitJS(root + `.textContent.includes("Esta recompensa não vale mais para o carrinho atual")`)
 }
@@ -566,11 +572,11 @@ func TestBrowserDoubleClickRedeemsOnce(t *testing.T) {
 	for range 4 {
 		e.run(chromedp.Click(chromedp.CSS(`button[aria-label="Mais Camiseta Básica"]`)))
 	}
-	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "339.40"`)
+	e.waitTotal("339.40")
 	e.waitJS(fmt.Sprintf(`%s("R$ 100,00").getAttribute("aria-disabled") !== "true"`, btn))
 	e.js(fmt.Sprintf(`(() => { const r = %s("R$ 100,00").getBoundingClientRect(); return {X: r.x + r.width/2, Y: r.y + r.height/2} })()`, btn), &box)
 	e.run(chromedp.MouseClickXY(box.X, box.Y), chromedp.MouseClickXY(box.X, box.Y, chromedp.ClickCount(2)))
-	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "239.40"`)
+	e.waitTotal("239.40")
 	time.Sleep(500 * time.Millisecond)
 	if p, ledger := e.shopper("ana@example.com"); p != 4000 || len(ledger) != 1 {
 		t.Fatalf("double click: %d points, %d ledger entries", p, len(ledger))
@@ -592,7 +598,7 @@ func TestBrowserRewardTitleIsText(t *testing.T) {
 		t.Fatalf("elements %s, title %q, heading %q", imgs, shownTitle, heading)
 	}
 	e.click(evil)
-	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "94.80"`)
+	e.waitTotal("94.80")
 	e.waitJS(root + `.querySelector("strong") && ` + root + `.querySelector("strong").textContent === ` + fmt.Sprintf("%q", evil))
 }
 
@@ -629,7 +635,7 @@ func TestBrowserCheckoutCompletesWithTheBFFDown(t *testing.T) {
 		}
 		// A cart change with the BFF gone: still at most one notice, and the store works.
 		e.run(chromedp.Click(chromedp.CSS(`button[aria-label="Mais Meia Divertida"]`)))
-		e.waitJS(`document.querySelector("#total").dataset.cartTotal === "119.70"`)
+		e.waitTotal("119.70")
 		time.Sleep(600 * time.Millisecond)
 		var notices int
 		e.js(root+`.querySelectorAll("[role=alert]").length`, &notices)
@@ -663,14 +669,14 @@ func TestBrowserNoticeGoesWhenTheBFFIsBack(t *testing.T) {
 	e.waitRewards()
 	e.bffOffline(true)
 	e.run(chromedp.Click(chromedp.CSS(`button[aria-label="Mais Meia Divertida"]`)))
-	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "119.70"`) // the store works
+	e.waitTotal("119.70") // the store works
 	e.waitJS(root + `.querySelector("[role=alert]") !== null`)
 	e.bffOffline(false)
 	e.run(chromedp.Click(chromedp.CSS(`button[aria-label="Menos Meia Divertida"]`)))
-	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "99.80"`)
+	e.waitTotal("99.80")
 	e.waitJS(root + `.querySelector("[role=alert]") === null`)
 	e.click("10%") // and the widget works again
-	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "89.82"`)
+	e.waitTotal("89.82")
 }
 
 func TestBrowserKeyboardOnly(t *testing.T) {
@@ -692,11 +698,11 @@ func TestBrowserKeyboardOnly(t *testing.T) {
 	}
 	focusOn("10%")
 	e.run(chromedp.KeyEvent(kb.Enter))
-	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "89.82"`)
+	e.waitTotal("89.82")
 	e.waitJS(root + `.querySelector("[role=status]").textContent === "Recompensa aplicada: 10%"`)
 	focusOn("Remover recompensa")
 	e.run(chromedp.KeyEvent(" "))
-	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "99.80"`)
+	e.waitTotal("99.80")
 	e.waitJS(root + `.querySelector("[role=status]").textContent === "Recompensa removida. Seus pontos voltaram."`)
 }
 
@@ -727,7 +733,7 @@ func TestBrowserStrictCSP(t *testing.T) {
 		t.Fatalf("widget button radius %q, page button %q", radius, pageButton)
 	}
 	e.click("10%")
-	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "89.82"`)
+	e.waitTotal("89.82")
 	// (Any CSP violation would have been reported by the page and failed the test.)
 }
 
@@ -738,7 +744,7 @@ func TestBrowserScreenshot(t *testing.T) {
 	e.open("ana")
 	e.waitRewards()
 	e.click("R$ 10,00")
-	e.waitJS(`document.querySelector("#total").dataset.cartTotal === "89.80"`)
+	e.waitTotal("89.80")
 	e.waitJS(root + `.querySelector("[data-coupon]") !== null`)
 	png, err := chromedp.Run(e.ctx, chromedp.FullScreenshot(100))
 	if err != nil {

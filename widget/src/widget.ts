@@ -3,7 +3,7 @@
 import css from "./style.css";
 import { Api, ApiError } from "./api";
 import { words, type Words } from "./i18n";
-import type { Adapter, AppliedDetail, Cart, CheckoutView, RedeemedReward, Reward } from "./types";
+import type { Adapter, AppliedDetail, Cart, CheckoutView, RedeemResult, RedeemedReward, Reward } from "./types";
 
 export interface Settings {
   lang: "pt-BR" | "en" | "es";
@@ -149,19 +149,19 @@ export class Widget {
   }
 
   private choose(r: Reward): Promise<void> {
-    return this.act(async () => {
-      const cart = await this.adapter.cart();
-      if (!cart) return;
-      const res = await this.api.redeem(r.Id, cart.id, cart.value);
-      await this.applied(res.CouponCode, res.Reward);
-    });
+    return this.take((cart) => this.api.redeem(r.Id, cart.id, cart.value));
   }
 
   private useRedeemed(r: RedeemedReward): Promise<void> {
+    return this.take((cart) => this.api.useRedeemed(r.RedeemedId, cart.id, cart.value));
+  }
+
+  /** take redeems through call, with the cart as it is now, then puts the coupon in it. */
+  private take(call: (cart: Cart) => Promise<RedeemResult>): Promise<void> {
     return this.act(async () => {
       const cart = await this.adapter.cart();
       if (!cart) return;
-      const res = await this.api.useRedeemed(r.RedeemedId, cart.id, cart.value);
+      const res = await call(cart);
       await this.applied(res.CouponCode, res.Reward);
     });
   }
