@@ -782,3 +782,35 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	defer s.mu.Unlock()
 	return s.w.Write(p)
 }
+
+// TestDropIsNotUndoneByAFetchUnderWay: a listing that started before a redeem must not be
+// handed to a request that arrives after it (they used to share one in-flight call).
+func TestDropIsNotUndoneByAFetchUnderWay(t *testing.T) {
+	lc := newListingCache(time.Minute, 10)
+	now := time.Now()
+	started, release := make(chan struct{}), make(chan struct{})
+	go lc.get("ana", "100.00", now, func() (upstreamReply, *HTTPError) {
+		close(started)
+		<-release
+		return upstreamReply{status: 200, body: []byte(`{"before":"redeem"}`)}, nil
+	})
+	<-started
+	lc.drop("ana") // the shopper redeemed meanwhile
+	got := make(chan string, 1)
+	go func() {
+		r, _ := lc.get("ana", "100.00", now, func() (upstreamReply, *HTTPError) {
+			return upstreamReply{status: 200, body: []byte(`{"after":"redeem"}`)}, nil
+		})
+		got <- string(r.body)
+	}()
+	select {
+	case body := <-got:
+		close(release)
+		if body != `{"after":"redeem"}` {
+			t.Fatalf("after the drop got %s", body)
+		}
+	case <-time.After(2 * time.Second):
+		close(release)
+		t.Fatalf("the request after the drop joined the fetch started before it: %s", <-got)
+	}
+}

@@ -1,7 +1,9 @@
 package bff
 
 import (
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	gocache "github.com/patrickmn/go-cache"
@@ -26,9 +28,12 @@ type listingCache struct {
 // shopperListings is one shopper's cached answers. Dropping the shopper's cache item orphans
 // it, so an answer fetched before a redeem and stored after it is never served.
 type shopperListings struct {
-	mu sync.Mutex
-	m  map[string]cachedListing
+	gen uint64 // new for every item: in-flight calls of a dropped item are not shared
+	mu  sync.Mutex
+	m   map[string]cachedListing
 }
+
+var generations atomic.Uint64
 
 type cachedListing struct {
 	body    []byte
@@ -56,7 +61,7 @@ func (lc *listingCache) entries(shopper string) *shopperListings {
 				return nil
 			}
 		}
-		e := &shopperListings{m: map[string]cachedListing{}}
+		e := &shopperListings{gen: generations.Add(1), m: map[string]cachedListing{}}
 		// The item outlives its answers by nothing: each answer has its own expiry, and the
 		// item is renewed whenever an answer is stored.
 		if lc.c.Add(shopper, e, lc.ttl) == nil {
@@ -66,13 +71,16 @@ func (lc *listingCache) entries(shopper string) *shopperListings {
 }
 
 // get returns a cached answer, or calls fetch once for all concurrent callers of the same key
-// and keeps a successful answer.
+// and keeps a successful answer. Callers share a call only within one generation of the
+// shopper's item: after a drop, a new caller never gets an answer fetched before it.
 func (lc *listingCache) get(shopper, variant string, now time.Time, fetch func() (upstreamReply, *HTTPError)) (upstreamReply, *HTTPError) {
 	if lc == nil {
 		return fetch()
 	}
 	e := lc.entries(shopper)
+	flightKey := shopper + "\x00" + variant
 	if e != nil {
+		flightKey += "\x00" + strconv.FormatUint(e.gen, 10)
 		e.mu.Lock()
 		hit, ok := e.m[variant]
 		e.mu.Unlock()
@@ -84,7 +92,7 @@ func (lc *listingCache) get(shopper, variant string, now time.Time, fetch func()
 		r   upstreamReply
 		err *HTTPError
 	}
-	v, _, _ := lc.flight.Do(shopper+"\x00"+variant, func() (any, error) {
+	v, _, _ := lc.flight.Do(flightKey, func() (any, error) {
 		r, err := fetch()
 		if err == nil && r.status == 200 && e != nil {
 			e.mu.Lock()
