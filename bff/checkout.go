@@ -36,9 +36,12 @@ const (
 	partApplied  = "applied"
 )
 
+// part is one of the answers the view is made of.
 type part struct {
-	env map[string]any
-	err *HTTPError
+	name  string
+	fetch func(context.Context) (upstreamReply, *HTTPError)
+	env   map[string]any
+	err   *HTTPError
 }
 
 // checkout asks the platform for the listing, the redeemed rewards and the cart's applied
@@ -53,37 +56,27 @@ func (s *Server) checkout(c *fiber.Ctx) error {
 	if herr := cartParam("checkoutCode", cart); herr != nil {
 		return herr
 	}
-	ctx := c.UserContext()
-	parts := map[string]*part{partRewards: {}, partRedeemed: {}}
+	parts := []*part{
+		{name: partRewards, fetch: func(ctx context.Context) (upstreamReply, *HTTPError) { return s.available(ctx, t, sess, pv, cart) }},
+		{name: partRedeemed, fetch: func(ctx context.Context) (upstreamReply, *HTTPError) { return s.redeemedList(ctx, t, sess, pv, cart) }},
+	}
 	if cart != "" {
-		parts[partApplied] = &part{}
-	}
-	fetch := map[string]func(context.Context) (upstreamReply, *HTTPError){
-		partRewards:  func(ctx context.Context) (upstreamReply, *HTTPError) { return s.available(ctx, t, sess, pv, cart) },
-		partRedeemed: func(ctx context.Context) (upstreamReply, *HTTPError) { return s.redeemedList(ctx, t, sess, pv, cart) },
-		partApplied: func(ctx context.Context) (upstreamReply, *HTTPError) {
+		parts = append(parts, &part{name: partApplied, fetch: func(ctx context.Context) (upstreamReply, *HTTPError) {
 			body, _ := json.Marshal(map[string]string{"CheckoutCode": cart})
-			return s.call(ctx, t, upstreamCall{method: "POST", url: t.base + "/pub/widget/rewards/checkout", tenant: t.cfg.Key, token: sess.upstreamToken, body: body})
-		},
+			return s.call(ctx, t, upstreamCall{method: "POST", url: t.base + "/pub/widget/rewards/checkout", token: sess.upstreamToken, body: body})
+		}})
 	}
+	ctx := c.UserContext()
 	var wg sync.WaitGroup
-	for name, p := range parts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			p.env, p.err = partResult(fetch[name](ctx))
-		}()
+	for _, p := range parts {
+		wg.Go(func() { p.env, p.err = partResult(p.fetch(ctx)) })
 	}
 	wg.Wait()
 
 	view := CheckoutView{Missing: []string{}, Problems: map[string]any{}}
 	locale := s.locale(c, t)
 	var firstErr *HTTPError
-	for _, name := range []string{partRewards, partRedeemed, partApplied} {
-		p := parts[name]
-		if p == nil {
-			continue
-		}
+	for _, p := range parts {
 		if p.err != nil {
 			if p.err.Code == http.StatusUnauthorized {
 				return p.err // the session is over: the widget must sign in again
@@ -91,13 +84,13 @@ func (s *Server) checkout(c *fiber.Ctx) error {
 			if firstErr == nil {
 				firstErr = p.err
 			}
-			view.Missing = append(view.Missing, name)
-			view.Problems[name] = Problem{Status: p.err.Code, ErrorCode: p.err.ErrorCode, Message: p.err.Msg}
+			view.Missing = append(view.Missing, p.name)
+			view.Problems[p.name] = Problem{Status: p.err.Code, ErrorCode: p.err.ErrorCode, Message: p.err.Msg}
 			continue
 		}
 		item := p.env["Item"]
 		t.msgs.annotate(item, locale)
-		switch name {
+		switch p.name {
 		case partRewards:
 			view.Rewards = item
 		case partRedeemed:

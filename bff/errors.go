@@ -54,3 +54,15 @@ func badRequest(code, format string, a ...any) *HTTPError {
 func unauthorized(msg string, err error) *HTTPError {
 	return &HTTPError{Code: http.StatusUnauthorized, ErrorCode: CodeUnauthorized, Msg: msg, Err: err}
 }
+
+// badAnswer: the platform answered something that is not its JSON envelope.
+func badAnswer(err error) *HTTPError {
+	return &HTTPError{Code: http.StatusBadGateway, ErrorCode: CodeUpstreamBadAnswer,
+		Msg: "The loyalty programme sent an answer we could not read.", Err: err}
+}
+
+// rateLimited: the platform's rate limit, with the Retry-After to pass on (seconds).
+func rateLimited(retryAfter string) *HTTPError {
+	return &HTTPError{Code: http.StatusTooManyRequests, ErrorCode: CodeRateLimited,
+		Msg: "The loyalty programme is busy; please try again in a moment.", RetryAfter: retryAfter}
+}

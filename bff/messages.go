@@ -2,6 +2,7 @@ package bff
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -44,25 +45,10 @@ var (
 	localeMatcher = language.NewMatcher(localeTags)
 )
 
-func supportedLocale(s string) bool {
-	for _, l := range locales {
-		if l == s {
-			return true
-		}
-	}
-	return false
-}
+func supportedLocale(s string) bool { return slices.Contains(locales, s) }
 
 func knownMessageKey(k string) bool {
-	if k == msgUnknown || k == msgDisabled || k == msgMinNoInfo {
-		return true
-	}
-	for _, n := range reasonNames {
-		if n == k {
-			return true
-		}
-	}
-	return false
+	return k == msgUnknown || k == msgDisabled || k == msgMinNoInfo || slices.Contains(reasonNames, k)
 }
 
 // defaultMessages: locale -> key -> sentence for the shopper. "{remaining}" is the amount

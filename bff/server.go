@@ -7,6 +7,7 @@
 package bff
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -285,7 +286,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 		creds[f] = v
 	}
 	body, _ := json.Marshal(creds)
-	reply, herr := s.call(c.UserContext(), t, upstreamCall{method: "POST", url: t.base + "/pub/widget/vendors/" + platform + "/securelogin", tenant: t.cfg.Key, body: body})
+	reply, herr := s.call(c.UserContext(), t, upstreamCall{method: "POST", url: t.base + "/pub/widget/vendors/" + platform + "/securelogin", body: body})
 	if herr != nil {
 		return herr
 	}
@@ -300,7 +301,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 	upTok, _ := item["SecureToken"].(string)
 	userID, _ := item["UserId"].(string)
 	if upTok == "" || userID == "" {
-		return &HTTPError{Code: http.StatusBadGateway, ErrorCode: CodeUpstreamBadAnswer, Msg: "The loyalty programme sent an answer we could not read.", Err: errors.New("login answer without SecureToken or UserId")}
+		return badAnswer(errors.New("login answer without SecureToken or UserId"))
 	}
 	tok, exp, err := s.keys.issue(t.cfg.Key, userID, upTok)
 	if err != nil {
@@ -397,13 +398,13 @@ func listingURL(t *tenant, path string, pv int64, cart string) string {
 func (s *Server) available(ctx context.Context, t *tenant, sess session, pv int64, cart string) (upstreamReply, *HTTPError) {
 	url := listingURL(t, "/pub/widget/rewards/checkout", pv, cart)
 	return s.cache.get(shopperKey(t.cfg.Key, sess.subject), centsString(pv)+"\x00"+cart, s.o.Now(), func() (upstreamReply, *HTTPError) {
-		return s.call(ctx, t, upstreamCall{method: "GET", url: url, tenant: t.cfg.Key, token: sess.upstreamToken})
+		return s.call(ctx, t, upstreamCall{method: "GET", url: url, token: sess.upstreamToken})
 	})
 }
 
 func (s *Server) redeemedList(ctx context.Context, t *tenant, sess session, pv int64, cart string) (upstreamReply, *HTTPError) {
 	url := listingURL(t, "/pub/widget/rewards/checkout/redeemed", pv, cart)
-	return s.call(ctx, t, upstreamCall{method: "GET", url: url, tenant: t.cfg.Key, token: sess.upstreamToken})
+	return s.call(ctx, t, upstreamCall{method: "GET", url: url, token: sess.upstreamToken})
 }
 
 func (s *Server) redeem(c *fiber.Ctx) error {
@@ -433,7 +434,7 @@ func (s *Server) redeemAt(c *fiber.Ctx, prefix string) error {
 	if hasPV {
 		url += "?purchaseValue=" + centsString(pv)
 	}
-	reply, herr := s.call(c.UserContext(), t, upstreamCall{method: "POST", url: url, tenant: t.cfg.Key, token: sess.upstreamToken, body: body})
+	reply, herr := s.call(c.UserContext(), t, upstreamCall{method: "POST", url: url, token: sess.upstreamToken, body: body})
 	s.cache.drop(shopperKey(t.cfg.Key, sess.subject))
 	if herr != nil {
 		return herr
@@ -447,7 +448,7 @@ func (s *Server) applied(c *fiber.Ctx) error {
 	if herr != nil {
 		return herr
 	}
-	reply, herr := s.call(c.UserContext(), t, upstreamCall{method: "POST", url: t.base + "/pub/widget/rewards/checkout", tenant: t.cfg.Key, token: sess.upstreamToken, body: body})
+	reply, herr := s.call(c.UserContext(), t, upstreamCall{method: "POST", url: t.base + "/pub/widget/rewards/checkout", token: sess.upstreamToken, body: body})
 	if herr != nil {
 		return herr
 	}
@@ -460,7 +461,7 @@ func (s *Server) reverse(c *fiber.Ctx) error {
 	if herr != nil {
 		return herr
 	}
-	reply, herr := s.call(c.UserContext(), t, upstreamCall{method: "POST", url: t.base + "/pub/widget/rewards/checkout/" + id + "/reverse", tenant: t.cfg.Key, token: sess.upstreamToken, body: []byte("{}")})
+	reply, herr := s.call(c.UserContext(), t, upstreamCall{method: "POST", url: t.base + "/pub/widget/rewards/checkout/" + id + "/reverse", token: sess.upstreamToken, body: []byte("{}")})
 	s.cache.drop(shopperKey(t.cfg.Key, sess.subject))
 	if herr != nil {
 		return herr
@@ -471,7 +472,7 @@ func (s *Server) reverse(c *fiber.Ctx) error {
 // jsonObject decodes a request body that must be empty or one JSON object.
 func jsonObject(b []byte) (map[string]any, *HTTPError) {
 	m := map[string]any{}
-	if len(strings.TrimSpace(string(b))) == 0 {
+	if len(bytes.TrimSpace(b)) == 0 {
 		return m, nil
 	}
 	if err := json.Unmarshal(b, &m); err != nil {
@@ -524,11 +525,11 @@ func cartBody(b []byte, field string) ([]byte, *HTTPError) {
 
 // decodeEnvelope decodes an upstream answer keeping numbers exact.
 func decodeEnvelope(r upstreamReply) (map[string]any, *HTTPError) {
-	dec := json.NewDecoder(strings.NewReader(string(r.body)))
+	dec := json.NewDecoder(bytes.NewReader(r.body))
 	dec.UseNumber()
 	var env map[string]any
 	if err := dec.Decode(&env); err != nil {
-		return nil, &HTTPError{Code: http.StatusBadGateway, ErrorCode: CodeUpstreamBadAnswer, Msg: "The loyalty programme sent an answer we could not read.", Err: err}
+		return nil, badAnswer(err)
 	}
 	return env, nil
 }

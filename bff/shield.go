@@ -50,9 +50,9 @@ func (s *Server) call(ctx context.Context, t *tenant, c upstreamCall) (upstreamR
 	now := s.o.Now()
 	if until := t.shield.retryUntil.Load(); until > now.UnixNano() {
 		wait := time.Duration(until - now.UnixNano())
-		return upstreamReply{}, &HTTPError{Code: http.StatusTooManyRequests, ErrorCode: CodeRateLimited,
-			Msg: "The loyalty programme is busy; please try again in a moment.", RetryAfter: strconv.Itoa(int(math.Ceil(wait.Seconds())))}
+		return upstreamReply{}, rateLimited(strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 	}
+	c.tenant = t.cfg.Key
 	r, err := t.shield.breaker.Execute(func() (upstreamReply, error) {
 		r, herr := s.up.do(ctx, c)
 		switch {

@@ -38,7 +38,7 @@ func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastR
 // upstreamCall is one request to the platform.
 type upstreamCall struct {
 	method, url   string
-	tenant, token string // X-Bq-Tenant, X-Bq-SecureToken ("" for the login)
+	tenant, token string // X-Bq-Tenant (set by Server.call), X-Bq-SecureToken ("" for the login)
 	body          []byte // nil: no body
 }
 
@@ -84,16 +84,13 @@ func (u *upstream) do(ctx context.Context, c upstreamCall) (upstreamReply, *HTTP
 		if ra == "" {
 			ra = "1"
 		}
-		return upstreamReply{}, &HTTPError{Code: http.StatusTooManyRequests, ErrorCode: CodeRateLimited,
-			Msg: "The loyalty programme is busy; please try again in a moment.", RetryAfter: ra}
+		return upstreamReply{}, rateLimited(ra)
 	}
 	if int64(len(raw)) > u.maxBody {
-		return upstreamReply{}, &HTTPError{Code: http.StatusBadGateway, ErrorCode: CodeUpstreamBadAnswer,
-			Msg: "The loyalty programme sent an answer we could not read.", Err: fmt.Errorf("upstream body over %d bytes", u.maxBody)}
+		return upstreamReply{}, badAnswer(fmt.Errorf("upstream body over %d bytes", u.maxBody))
 	}
 	if !isEnvelope(raw) {
-		return upstreamReply{}, &HTTPError{Code: http.StatusBadGateway, ErrorCode: CodeUpstreamBadAnswer,
-			Msg: "The loyalty programme sent an answer we could not read.", Err: fmt.Errorf("upstream %d answered non-JSON (%d bytes)", res.StatusCode, len(raw))}
+		return upstreamReply{}, badAnswer(fmt.Errorf("upstream %d answered non-JSON (%d bytes)", res.StatusCode, len(raw)))
 	}
 	return upstreamReply{status: res.StatusCode, body: raw}, nil
 }

@@ -68,10 +68,11 @@ type cart struct {
 
 // Store is the demo store; it is an http.Handler.
 type Store struct {
-	o     Options
-	mux   *http.ServeMux
-	mu    sync.Mutex
-	carts map[string]*cart
+	o      Options
+	mux    *http.ServeMux
+	mu     sync.Mutex
+	carts  map[string]*cart
+	seeded []seededShopper // the shopper switcher's list, once the sandbox gave it
 }
 
 // New builds the store.
@@ -181,8 +182,25 @@ type seededShopper struct {
 	Name         string `json:"Name"`
 }
 
-// shoppers asks the sandbox for the tenant's seeded shoppers; none when it cannot answer.
+// shoppers is the tenant's seeded shoppers, asked of the sandbox until it answers once (its
+// seed does not change while it runs); none while it cannot answer.
 func (s *Store) shoppers() []seededShopper {
+	s.mu.Lock()
+	known := s.seeded
+	s.mu.Unlock()
+	if known != nil {
+		return known
+	}
+	list := s.fetchShoppers()
+	if list != nil {
+		s.mu.Lock()
+		s.seeded = list
+		s.mu.Unlock()
+	}
+	return list
+}
+
+func (s *Store) fetchShoppers() []seededShopper {
 	var env struct {
 		Item []struct {
 			Key      string          `json:"Key"`
@@ -194,7 +212,7 @@ func (s *Store) shoppers() []seededShopper {
 		return nil
 	}
 	for _, t := range env.Item {
-		if t.Key == s.o.Tenant {
+		if t.Key == s.o.Tenant && t.Shoppers != nil {
 			return t.Shoppers
 		}
 	}
@@ -325,7 +343,7 @@ func (s *Store) cartByPath(w http.ResponseWriter, r *http.Request) *cart {
 	ct := s.carts[r.PathValue("id")]
 	s.mu.Unlock()
 	if ct == nil || ct.finished {
-		writeJSON(w, http.StatusNotFound, map[string]any{"error": map[string]string{"code": "ORD002", "message": "orderForm not found"}})
+		writeError(w, http.StatusNotFound, "ORD002", "orderForm not found")
 		return nil
 	}
 	return ct
@@ -342,15 +360,14 @@ func (s *Store) updateItems(w http.ResponseWriter, r *http.Request) {
 			Quantity int `json:"quantity"`
 		} `json:"orderItems"`
 	}
-	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&body); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]string{"message": "invalid JSON: " + err.Error()}})
+	if !decodeBody(w, r, &body) {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, it := range body.OrderItems {
 		if it.Index < 0 || it.Index >= len(catalogue) || it.Quantity < 0 || it.Quantity > 99 {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]string{"message": "index or quantity out of range"}})
+			writeError(w, http.StatusBadRequest, "", "index or quantity out of range")
 			return
 		}
 	}
@@ -371,8 +388,7 @@ func (s *Store) setCoupon(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Text string `json:"text"`
 	}
-	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&body); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]string{"message": "invalid JSON: " + err.Error()}})
+	if !decodeBody(w, r, &body) {
 		return
 	}
 	code := strings.TrimSpace(body.Text)
@@ -426,6 +442,20 @@ func (s *Store) finish(w http.ResponseWriter, r *http.Request) {
 	of := next.view()
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"orderId": ct.id[:8], "total": total, "orderForm": of})
+}
+
+// decodeBody reads a JSON request body (at most 64 KiB), answering 400 when it cannot.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, "", "invalid JSON: "+err.Error())
+		return false
+	}
+	return true
+}
+
+// writeError answers in the shape of VTEX's checkout errors.
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": msg}})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

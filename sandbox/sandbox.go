@@ -73,9 +73,9 @@ func New(o Options) (*Server, error) {
 	m.Handle("POST /pub/widget/rewards/checkout", s.widget(true, s.applied))
 	m.Handle("POST /pub/widget/rewards/checkout/{id}/reverse", s.widget(true, s.reverse))
 	m.HandleFunc("GET /_sandbox/tenants", s.listTenants)
-	m.HandleFunc("GET /_sandbox/tenants/{tenant}/shoppers/{userId}", s.inspectShopper)
-	m.HandleFunc("GET /_sandbox/tenants/{tenant}/coupons/{code}", s.inspectCoupon)
-	m.HandleFunc("POST /_sandbox/tenants/{tenant}/orders/{cart}/finish", s.finishOrder)
+	m.HandleFunc("GET /_sandbox/tenants/{tenant}/shoppers/{userId}", s.inspection(inspectShopper))
+	m.HandleFunc("GET /_sandbox/tenants/{tenant}/coupons/{code}", s.inspection(inspectCoupon))
+	m.HandleFunc("POST /_sandbox/tenants/{tenant}/orders/{cart}/finish", s.inspection(finishOrder))
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errorf(http.StatusNotFound, "Rota não encontrada: %s %s", r.Method, r.URL.Path))
 	})
@@ -269,46 +269,42 @@ func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, Envelope{Item: out})
 }
 
-func (s *Server) inspectShopper(w http.ResponseWriter, r *http.Request) {
-	t := s.tenants[r.PathValue("tenant")]
-	if t == nil {
-		s.fail(w, r, errorf(http.StatusNotFound, "Loja %q não encontrada.", r.PathValue("tenant")))
-		return
+// inspection wraps an /_sandbox/tenants/{tenant}/... handler: the tenant must exist.
+func (s *Server) inspection(h func(r *http.Request, t *tenant) (any, *apiError)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		t := s.tenants[r.PathValue("tenant")]
+		if t == nil {
+			s.fail(w, r, errorf(http.StatusNotFound, "Loja %q não encontrada.", r.PathValue("tenant")))
+			return
+		}
+		item, err := h(r, t)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, Envelope{Item: item})
 	}
-	v, ok := t.inspect(r.PathValue("userId"))
-	if !ok {
-		s.fail(w, r, errorf(http.StatusNotFound, "Cliente %q não encontrado.", r.PathValue("userId")))
-		return
-	}
-	writeJSON(w, http.StatusOK, Envelope{Item: v})
 }
 
-func (s *Server) inspectCoupon(w http.ResponseWriter, r *http.Request) {
-	t := s.tenants[r.PathValue("tenant")]
-	if t == nil {
-		s.fail(w, r, errorf(http.StatusNotFound, "Loja %q não encontrada.", r.PathValue("tenant")))
-		return
+func inspectShopper(r *http.Request, t *tenant) (any, *apiError) {
+	if v, ok := t.inspect(r.PathValue("userId")); ok {
+		return v, nil
 	}
-	v, ok := t.coupon(r.PathValue("code"))
-	if !ok {
-		s.fail(w, r, errorf(http.StatusNotFound, "Cupom %q não encontrado.", r.PathValue("code")))
-		return
-	}
-	writeJSON(w, http.StatusOK, Envelope{Item: v})
+	return nil, errorf(http.StatusNotFound, "Cliente %q não encontrado.", r.PathValue("userId"))
 }
 
-func (s *Server) finishOrder(w http.ResponseWriter, r *http.Request) {
-	t := s.tenants[r.PathValue("tenant")]
-	if t == nil {
-		s.fail(w, r, errorf(http.StatusNotFound, "Loja %q não encontrada.", r.PathValue("tenant")))
-		return
+func inspectCoupon(r *http.Request, t *tenant) (any, *apiError) {
+	if v, ok := t.coupon(r.PathValue("code")); ok {
+		return v, nil
 	}
-	id, ok := t.finish(r.PathValue("cart"))
-	if !ok {
-		s.fail(w, r, errorf(http.StatusNotFound, "Nenhuma recompensa aplicada ao carrinho %q.", r.PathValue("cart")))
-		return
+	return nil, errorf(http.StatusNotFound, "Cupom %q não encontrado.", r.PathValue("code"))
+}
+
+func finishOrder(r *http.Request, t *tenant) (any, *apiError) {
+	if id, ok := t.finish(r.PathValue("cart")); ok {
+		return map[string]int64{"RedeemedId": id}, nil
 	}
-	writeJSON(w, http.StatusOK, Envelope{Item: map[string]int64{"RedeemedId": id}})
+	return nil, errorf(http.StatusNotFound, "Nenhuma recompensa aplicada ao carrinho %q.", r.PathValue("cart"))
 }
 
 // purchaseValue parses the purchaseValue query parameter into cents. When it is optional and
