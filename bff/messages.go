@@ -6,9 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/text/currency"
+	"github.com/bojanz/currency"
 	"golang.org/x/text/language"
-	"golang.org/x/text/message"
 )
 
 // reasonNames are the UseReason enum's NAMES, by value. 0-7 come from the widget document,
@@ -112,13 +111,21 @@ var defaultMessages = map[string]map[string]string{
 
 // messages turns UseReasons into sentences for one tenant.
 type messages struct {
-	currency  currency.Unit
-	overrides map[string]map[string]string // key -> locale -> text
+	currency     string                       // ISO 4217 code, upper case
+	money        map[string]*moneyFormatter   // locale -> the tenant currency's formatter
+	maxRemaining currency.Amount              // maxPurchase in that currency
+	overrides    map[string]map[string]string // key -> locale -> text
 }
 
 func newMessages(t TenantConfig) *messages {
-	cur, _ := currency.ParseISO(t.Currency) // validated at start
-	return &messages{currency: cur, overrides: t.Messages}
+	code := strings.ToUpper(t.Currency) // validated at start, in any case
+	m := &messages{currency: code, money: map[string]*moneyFormatter{}, overrides: t.Messages}
+	m.maxRemaining, _ = currency.NewAmount(strconv.FormatFloat(maxPurchase, 'f', -1, 64), code)
+	// Built once here, not per reward: annotating a listing is the hot path.
+	for _, loc := range locales {
+		m.money[loc] = newMoneyFormatter(code, loc)
+	}
+	return m
 }
 
 func (m *messages) text(key, locale string) string {
@@ -128,9 +135,27 @@ func (m *messages) text(key, locale string) string {
 	return defaultMessages[locale][key]
 }
 
-// money formats an amount in the tenant's currency for a locale: pt-BR "R$ 1.234,56".
-func (m *messages) money(v float64, locale string) string {
-	return message.NewPrinter(language.MustParse(locale)).Sprint(currency.Symbol(m.currency.Amount(v)))
+// remaining prints a reward's RemainingToUse (a json.Number, kept exact) in the tenant's
+// currency for a locale, as the widget's Intl prints amounts: pt-BR "R$\u00a01.234,56" (see
+// money.go). ok is false for an amount that would show as "R$ 0,00" or less, or as nonsense
+// (a faulty upstream): missing, not a number, or maxPurchase and beyond.
+func (m *messages) remaining(v any, locale string) (string, bool) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return "", false
+	}
+	a, ok := parseMoney(string(n), m.currency)
+	if !ok || !a.IsPositive() {
+		return "", false
+	}
+	if c, err := a.Cmp(m.maxRemaining); err != nil || c >= 0 {
+		return "", false
+	}
+	f := m.money[locale]
+	if f == nil { // not one of locales: never from pickLocale, but no panic either
+		f = newMoneyFormatter(m.currency, locale)
+	}
+	return f.format(a), true
 }
 
 // pickLocale chooses the answer's language: the lang query parameter, then Accept-Language,
@@ -184,8 +209,8 @@ func (m *messages) annotateReward(r map[string]any, raw any, locale string) {
 	msg := m.text(name, locale)
 	if name == "MinValueNotReached" {
 		// An amount that would show as "R$ 0,00" or as nonsense (a faulty upstream) is left out.
-		if remaining, ok := number(r["RemainingToUse"]); ok && remaining >= 0.005 && remaining < maxPurchase {
-			msg = strings.ReplaceAll(msg, "{remaining}", m.money(remaining, locale))
+		if remaining, ok := m.remaining(r["RemainingToUse"], locale); ok {
+			msg = strings.ReplaceAll(msg, "{remaining}", remaining)
 		} else {
 			msg = m.text(msgMinNoInfo, locale)
 		}
