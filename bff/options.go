@@ -9,8 +9,6 @@ import (
 	"os"
 	"strings"
 	"time"
-
-	"golang.org/x/text/currency"
 )
 
 // Options configures the BFF. Every duration and limit has a default, applied in one place
@@ -201,7 +199,7 @@ func (o *Options) Validate() error {
 		if !supportedLocale(t.Locale) {
 			bad("%s: locale %q is not one of %s", where, t.Locale, strings.Join(locales, ", "))
 		}
-		if _, err := currency.ParseISO(t.Currency); err != nil {
+		if !validCurrency(t.Currency) {
 			bad("%s: currency %q is not an ISO 4217 code", where, t.Currency)
 		}
 		for reason, byLocale := range t.Messages {
