@@ -1,9 +1,11 @@
 // Storefront adapters: one interface (types.ts Adapter) over VTEX, a plain DOM cart page
 // (Magazord and other themes) and an integrator's own callbacks.
-import type { Adapter, Cart, CustomAdapter, DomOptions, Session } from "./types";
+import type { Adapter, Cart, CouponOutcome, CustomAdapter, DomOptions, Session } from "./types";
 
 /** STORE_TIMEOUT bounds every call to the storefront's own cart. */
 const STORE_TIMEOUT = 5000;
+/** FIELD_SETTLE is how long a theme with only a coupon field gets to refuse a code. */
+const FIELD_SETTLE = 1500;
 
 export function withTimeout<T>(p: PromiseLike<T> | T, ms = STORE_TIMEOUT): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -19,6 +21,11 @@ export function withTimeout<T>(p: PromiseLike<T> | T, ms = STORE_TIMEOUT): Promi
       },
     );
   });
+}
+
+/** sameCoupon compares codes as stores do: case and surrounding spaces do not count. */
+export function sameCoupon(a: string | null | undefined, b: string | null | undefined): boolean {
+  return !!a && !!b && a.trim().toUpperCase() === b.trim().toUpperCase();
 }
 
 export function readCookie(name: string): string | null {
@@ -42,6 +49,15 @@ interface OrderForm {
   value: number;
   totalizers?: { id: string; value: number }[];
   marketingData?: { coupon?: string | null } | null;
+  messages?: { code?: string; text?: string; status?: string }[] | null;
+}
+
+/** storeMessage is what VTEX said about a call (its messages[]: errors and warnings first). */
+function storeMessage(of: OrderForm | null | undefined): string | undefined {
+  const msgs = (of && of.messages) || [];
+  const worst = msgs.filter((m) => m && m.text && (m.status === "error" || m.status === "warning"));
+  const text = (worst.length ? worst : msgs).map((m) => (m && m.text ? m.text.trim() : "")).filter(Boolean).join(" ");
+  return text || undefined;
 }
 
 interface VtexCheckout {
@@ -108,8 +124,12 @@ export function vtexAdapter(): Adapter {
         coupon: (of.marketingData && of.marketingData.coupon) || null,
       };
     },
-    async applyCoupon(code: string): Promise<void> {
-      await call(() => (checkout ? checkout.addDiscountCoupon(code) : rest(`/${orderFormId}/coupons`, { text: code })));
+    async applyCoupon(code: string): Promise<CouponOutcome> {
+      // VTEX answers 200 even when it refuses a coupon: only the orderForm it returns says
+      // whether the coupon is in (marketingData.coupon), and messages[] says why not.
+      const of = await call(() => (checkout ? checkout.addDiscountCoupon(code) : rest(`/${orderFormId}/coupons`, { text: code })));
+      if (sameCoupon(of && of.marketingData && of.marketingData.coupon, code)) return { applied: true };
+      return { applied: false, message: storeMessage(of) };
     },
     async removeCoupon(): Promise<void> {
       await call(() => (checkout ? checkout.removeDiscountCoupon() : rest(`/${orderFormId}/coupons`, { text: "" })));
@@ -176,11 +196,15 @@ export function domAdapter(o: DomOptions, tenant: string, sessionToken?: string,
     const input = $(o.couponInput) as HTMLInputElement | null;
     return ((applied ? applied.textContent : input && input.value) || "").trim();
   };
+  const message = (): string => {
+    const el = $(o.couponMessage);
+    return ((el && el.textContent) || "").trim();
+  };
   // The theme applies the coupon on its own time: wait (bounded) until the page shows it.
-  const until = (done: () => boolean): Promise<void> =>
+  const until = (done: () => boolean, ms = STORE_TIMEOUT): Promise<void> =>
     new Promise((resolve) => {
       const start = Date.now();
-      const tick = () => (done() || Date.now() - start > STORE_TIMEOUT ? resolve() : setTimeout(tick, 100));
+      const tick = () => (done() || Date.now() - start > ms ? resolve() : setTimeout(tick, 100));
       tick();
     });
   const setInput = (code: string) => {
@@ -207,15 +231,26 @@ export function domAdapter(o: DomOptions, tenant: string, sessionToken?: string,
       if (!isFinite(value)) return null;
       return { id: o.cartId || cartIdFor(tenant), value, coupon: coupon() || null };
     },
-    async applyCoupon(code: string) {
+    async applyCoupon(code: string): Promise<CouponOutcome> {
+      // The theme answers on the page: the applied-coupon element (or the field) shows the
+      // code once it is in; its message element says why not. Wait for either, bounded.
+      const before = message();
       setInput(code);
-      if (o.couponApplied) await until(() => coupon() === code);
+      const said = () => message() !== "" && message() !== before;
+      if (o.couponApplied) {
+        await until(() => sameCoupon(coupon(), code) || said());
+      } else {
+        // Only the field to go by: a theme that refuses clears it or writes a message.
+        await until(() => said() || !sameCoupon(coupon(), code), FIELD_SETTLE);
+      }
+      if (sameCoupon(coupon(), code) && (o.couponApplied || !said())) return { applied: true };
+      return { applied: false, message: message() || undefined };
     },
     async removeCoupon(code: string) {
       const rm = $(o.couponRemove) as HTMLElement | null;
       if (rm) rm.click();
       else setInput("");
-      if (o.couponApplied) await until(() => coupon() !== code);
+      if (o.couponApplied) await until(() => !sameCoupon(coupon(), code));
     },
     onChange(cb: () => void) {
       if (typeof MutationObserver === "undefined") return () => {};
@@ -235,7 +270,18 @@ export function customAdapter(c: CustomAdapter): Adapter {
   return {
     session: () => withTimeout(c.session()),
     cart: () => withTimeout(c.cart()),
-    applyCoupon: (code) => withTimeout(c.applyCoupon(code)),
+    async applyCoupon(code: string): Promise<CouponOutcome> {
+      // The integrator's promise says the call went through; the cart says whether the coupon
+      // is in. A rejection's message is the store's explanation.
+      let message: string | undefined;
+      try {
+        await withTimeout(c.applyCoupon(code));
+      } catch (e) {
+        message = e instanceof Error && e.message && e.message !== "timeout" ? e.message : undefined;
+      }
+      const cart = await withTimeout(c.cart());
+      return sameCoupon(cart && cart.coupon, code) ? { applied: true } : { applied: false, message };
+    },
     removeCoupon: (code) => withTimeout(c.removeCoupon(code)),
     onChange(cb) {
       const off = c.onChange ? c.onChange(cb) : undefined;

@@ -16,15 +16,24 @@ interface Stored {
   t: string; // BFF token
   s: string; // the storefront session it belongs to
   e: number; // expiry, ms since epoch
+  u: string; // the shopper's UserId
+}
+
+/** retryable: a failure that says nothing final (no answer, the BFF or platform down or
+ *  busy); a refusal (4xx) is final. */
+export function retryable(e: unknown): boolean {
+  return !(e instanceof ApiError) || e.status === 0 || e.status === 401 || e.status === 408 || e.status === 429 || e.status >= 500;
 }
 
 export class Api {
   private token = "";
   private session: Session | null = null;
+  /** The signed-in shopper's UserId ("" before login). */
+  user = "";
 
   constructor(
     private readonly base: string,
-    private readonly tenant: string,
+    readonly tenant: string,
     private readonly platform: string,
     private readonly lang: string,
     private readonly timeoutMs = 5000,
@@ -34,8 +43,9 @@ export class Api {
   async login(session: Session): Promise<void> {
     this.session = session;
     const stored = this.load();
-    if (stored && stored.s === session.sessionToken && stored.e - Date.now() > 60_000) {
+    if (stored && stored.s === session.sessionToken && stored.u && stored.e - Date.now() > 60_000) {
       this.token = stored.t;
+      this.user = stored.u;
       return;
     }
     await this.freshLogin();
@@ -44,15 +54,16 @@ export class Api {
   private async freshLogin(): Promise<void> {
     const s = this.session;
     if (!s) throw new ApiError(401, "unauthorized", "no session");
-    const item = await this.send<{ SecureToken: string; ExpiresAt?: string }>(
+    const item = await this.send<{ SecureToken: string; ExpiresAt?: string; UserId?: string }>(
       "POST",
       `/pub/widget/vendors/${encodeURIComponent(this.platform)}/securelogin`,
       { sessionToken: s.sessionToken, segmentToken: s.segmentToken },
       false,
     );
     this.token = item.SecureToken;
+    this.user = item.UserId || "";
     const exp = Date.parse(item.ExpiresAt || "") || Date.now() + 30 * 60_000;
-    this.save({ t: this.token, s: s.sessionToken, e: exp });
+    this.save({ t: this.token, s: s.sessionToken, e: exp, u: this.user });
   }
 
   checkout(purchaseValue: number, cartId: string): Promise<CheckoutView> {

@@ -18,6 +18,11 @@ const pt = {
   couponLeft: "O cupom desta recompensa saiu do carrinho.",
   applyAgain: "Aplicar de novo",
   busy: "Aguarde…",
+  refused: "A loja não aceitou o cupom{msg} e seus pontos foram devolvidos.",
+  refusedKept: "A loja não aceitou o cupom{msg}; seus pontos não se perderam: a recompensa continua resgatada.",
+  removeLater: "O cupom saiu do carrinho. Seus pontos não se perderam: a recompensa continua resgatada e pode ser usada de novo, e devolvemos os pontos assim que a conexão voltar.",
+  pointsBack: "Os pontos da recompensa removida voltaram.",
+  ownCoupon: "O carrinho já tem o cupom {code}: remova-o para usar uma recompensa.",
 };
 
 type Words = typeof pt;
@@ -39,6 +44,11 @@ const en: Words = {
   couponLeft: "This reward's coupon is no longer in the cart.",
   applyAgain: "Apply again",
   busy: "Please wait…",
+  refused: "The store did not accept the coupon{msg} and your points were returned.",
+  refusedKept: "The store did not accept the coupon{msg}; your points are not lost: the reward stays redeemed.",
+  removeLater: "The coupon left your cart. Your points are not lost: the reward stays redeemed and can be used again, and we'll return the points as soon as the connection is back.",
+  pointsBack: "The points of the removed reward are back.",
+  ownCoupon: "Your cart already has the coupon {code}: remove it to use a reward.",
 };
 
 const es: Words = {
@@ -58,6 +68,11 @@ const es: Words = {
   couponLeft: "El cupón de esta recompensa salió del carrito.",
   applyAgain: "Aplicar de nuevo",
   busy: "Espera…",
+  refused: "La tienda no aceptó el cupón{msg} y tus puntos fueron devueltos.",
+  refusedKept: "La tienda no aceptó el cupón{msg}; tus puntos no se perdieron: la recompensa sigue canjeada.",
+  removeLater: "El cupón salió del carrito. Tus puntos no se perdieron: la recompensa sigue canjeada y se puede volver a usar, y devolvemos los puntos en cuanto vuelva la conexión.",
+  pointsBack: "Los puntos de la recompensa quitada volvieron.",
+  ownCoupon: "El carrito ya tiene el cupón {code}: quítalo para usar una recompensa.",
 };
 
 export type { Words };
@@ -68,6 +83,12 @@ export function pickLang(tag: string | undefined | null): "pt-BR" | "en" | "es" 
   if (t.startsWith("en")) return "en";
   if (t.startsWith("es")) return "es";
   return "pt-BR";
+}
+
+/** fill puts values into a sentence: {code} as it is, {msg} as " (msg)" or nothing. */
+export function fill(text: string, v: { code?: string; msg?: string }): string {
+  const msg = (v.msg || "").trim().replace(/[.!]+$/, "");
+  return text.replace("{code}", v.code || "").replace("{msg}", msg ? " (" + msg + ")" : "");
 }
 
 export function words(lang: string): Words {

@@ -70,7 +70,7 @@ function mount(o: MountOptions): Handle {
   const base = (o.bff || scriptBase).replace(/\/+$/, "");
   const w = new Widget(host, adapter, new Api(base, o.tenant, platform, lang), { lang, currency, onApplied: o.onApplied, onRemoved: o.onRemoved });
   void w.start();
-  return { refresh: () => w.refresh(false), destroy: () => w.destroy() };
+  return { refresh: () => w.refresh(), destroy: () => w.destroy() };
 }
 
 /** fromScript reads the options of the script tag's data- attributes. */
@@ -91,6 +91,7 @@ function fromScript(s: HTMLScriptElement): MountOptions {
       couponButton: d.couponButton || "",
       couponRemove: d.couponRemove,
       couponApplied: d.couponApplied,
+      couponMessage: d.couponMessage,
       sessionCookie: d.sessionCookie,
       segmentCookie: d.segmentCookie,
       cartId: d.cartId,

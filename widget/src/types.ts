@@ -28,6 +28,12 @@ export interface Applied {
   Reward: (Reward & { RedeemedId?: number }) | null;
 }
 
+export interface Problem {
+  Status: number;
+  ErrorCode: string;
+  Message: string;
+}
+
 export interface CheckoutView {
   ProgramName: string | null;
   PointsBalance: number | null;
@@ -35,6 +41,7 @@ export interface CheckoutView {
   Redeemed: RedeemedReward[] | null;
   Applied: Applied | null;
   Missing: string[];
+  Problems: Record<string, Problem>;
 }
 
 export interface RedeemResult {
@@ -58,13 +65,24 @@ export interface Session {
   segmentToken: string;
 }
 
+/** What the store did with a coupon the widget applied. */
+export interface CouponOutcome {
+  /** The cart holds the coupon now (the store confirmed it, not just answered). */
+  applied: boolean;
+  /** The store's own explanation when it refused (VTEX's messages[]), if it gave one. */
+  message?: string;
+}
+
 /** One storefront platform, as the widget sees it. */
 export interface Adapter {
   /** The shopper's storefront session, or null when nobody is logged in. */
   session(): Promise<Session | null>;
   /** The cart, or null when there is none. */
   cart(): Promise<Cart | null>;
-  applyCoupon(code: string): Promise<void>;
+  /** Puts a coupon in the cart and says whether the cart really holds it afterwards. */
+  applyCoupon(code: string): Promise<CouponOutcome>;
+  /** Takes the coupon out. The widget calls it only when cart().coupon is this code: it never
+   *  touches a coupon it did not put there. */
   removeCoupon(code: string): Promise<void>;
   /** Calls back when the cart changes; returns a function that stops listening. */
   onChange(cb: () => void): () => void;
@@ -103,6 +121,8 @@ export interface DomOptions {
   couponButton: string;
   couponRemove?: string;
   couponApplied?: string;
+  /** Where the theme writes its coupon messages (e.g. "invalid coupon"); read when it refuses. */
+  couponMessage?: string;
   sessionCookie?: string;
   segmentCookie?: string;
   cartId?: string;

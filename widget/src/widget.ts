@@ -1,9 +1,11 @@
 // The widget: one shadow root in the store's mount point, a controller that talks to the BFF
 // and the storefront adapter, and a renderer that only ever creates elements and text nodes.
 import css from "./style.css";
-import { Api, ApiError } from "./api";
-import { words, type Words } from "./i18n";
-import type { Adapter, AppliedDetail, Cart, CheckoutView, RedeemResult, RedeemedReward, Reward } from "./types";
+import { Api, ApiError, retryable } from "./api";
+import { sameCoupon } from "./adapters";
+import { fill, words, type Words } from "./i18n";
+import { addPending, dropPending, loadPending } from "./pending";
+import type { Adapter, AppliedDetail, Cart, CheckoutView, CouponOutcome, RedeemResult, RedeemedReward, Reward } from "./types";
 
 export interface Settings {
   lang: "pt-BR" | "en" | "es";
@@ -47,11 +49,12 @@ export class Widget {
   private view: CheckoutView | null = null;
   private cart: Cart | null = null;
   private busy = false;
-  private notice = "";
-  private noticeFromRefresh = false; // a failed refresh's notice goes once a refresh works
+  private notice = ""; // the outcome of the shopper's last action; stays until the next one
+  private offline = false; // the last refresh failed: one short notice, gone once one works
   private seq = 0;
   private off: () => void = () => {};
   private timer = 0;
+  private restoreDue = true; // the first view puts the applied reward's coupon back if it left
 
   constructor(
     private readonly host: HTMLElement,
@@ -73,14 +76,15 @@ export class Widget {
     try {
       const session = await this.adapter.session();
       if (!session) return;
-      await this.api.login(session);
-      await this.refresh(true);
       this.off = this.adapter.onChange(() => {
         clearTimeout(this.timer);
-        this.timer = window.setTimeout(() => void this.refresh(false), 350);
+        this.timer = window.setTimeout(() => void this.refresh(), 350);
       });
+      await this.api.login(session);
+      await this.refresh();
     } catch (e) {
-      this.fail(e);
+      this.offline = true;
+      this.render();
     }
   }
 
@@ -91,8 +95,10 @@ export class Widget {
     this.root.replaceChildren();
   }
 
-  /** refresh reads the cart and asks the BFF for the whole view (newest answer wins). */
-  async refresh(initial = false): Promise<void> {
+  /** refresh reads the cart and asks the BFF for the whole view (newest answer wins), then
+   *  settles what is owed: reversals that could not be made, and on the first view the
+   *  applied reward's coupon if it left the cart. */
+  async refresh(): Promise<void> {
     const my = ++this.seq;
     try {
       const cart = await this.adapter.cart();
@@ -103,28 +109,85 @@ export class Widget {
       }
       const view = await this.api.checkout(cart.value, cart.id);
       if (my !== this.seq) return;
-      const ap = view.Applied;
-      if (initial && ap && ap.Success && ap.CouponCode && cart.coupon !== ap.CouponCode) {
-        // The shopper is back: put the applied reward's coupon in the cart again.
-        await this.adapter.applyCoupon(ap.CouponCode);
-        cart.coupon = ap.CouponCode;
-      }
       this.cart = cart;
       this.view = view;
-      if (this.noticeFromRefresh) this.notice = "";
-      this.noticeFromRefresh = false;
+      this.offline = false;
       this.render();
-    } catch (e) {
-      if (my === this.seq) this.fail(e);
+    } catch {
+      if (my !== this.seq) return;
+      this.offline = true;
+      this.render();
+      return;
     }
+    if (this.busy) return;
+    this.busy = true;
+    let changed = false;
+    try {
+      changed = await this.settle();
+    } catch {
+      // settling is retried on the next refresh; the shopper's checkout goes on
+    } finally {
+      this.busy = false;
+    }
+    if (changed && my === this.seq) await this.refresh();
+    else this.render();
   }
 
-  private fail(e: unknown): void {
-    // A refusal the platform explained (4xx with a message) is shown as it is; anything else
-    // gets one short notice. Never thrown: the checkout goes on.
-    this.notice = this.explain(e);
-    this.noticeFromRefresh = true;
+  /** settle reverses what the shopper removed while the BFF was away, and on the first load
+   *  puts the applied reward's coupon back in the cart. It says whether anything changed. */
+  private async settle(): Promise<boolean> {
+    const v = this.view!;
+    const cart = this.cart!;
+    let changed = false;
+    for (const p of loadPending(this.api.tenant)) {
+      if (p.u !== this.api.user) continue;
+      const still = (v.Redeemed || []).some((r) => r.RedeemedId === p.r);
+      if (!still || sameCoupon(cart.coupon, p.c)) {
+        // Already reversed or used, or the shopper put it back in the cart: nothing is owed.
+        dropPending(this.api.tenant, p.r);
+        continue;
+      }
+      let done = true;
+      try {
+        await this.api.reverse(p.r);
+      } catch (e) {
+        if (retryable(e)) return changed; // still away: next time
+        done = false; // refused for good (e.g. used meanwhile): nothing more to do
+      }
+      dropPending(this.api.tenant, p.r);
+      if (done) {
+        this.notice = this.w.pointsBack;
+        this.say(this.w.pointsBack);
+      }
+      changed = true;
+    }
+    const ap = v.Applied && v.Applied.Success ? v.Applied : null;
+    const r = ap && ap.Reward;
+    const restore = this.restoreDue;
+    this.restoreDue = false;
+    if (restore && ap && ap.CouponCode && r && r.RedeemedId && !cart.coupon) {
+      // The shopper is back and the coupon left the cart: put it in again (never over a
+      // coupon of the shopper's own: then "apply again" is theirs to choose).
+      if (!(await this.putIn(ap.CouponCode, r.RedeemedId))) return true;
+      cart.coupon = ap.CouponCode;
+      changed = true;
+    }
+    return changed;
+  }
+
+  private async act(fn: () => Promise<void>): Promise<void> {
+    if (this.busy) return; // one action at a time: a double click redeems once
+    this.busy = true;
+    this.notice = "";
     this.render();
+    try {
+      await fn();
+    } catch (e) {
+      this.notice = this.explain(e);
+    } finally {
+      this.busy = false;
+    }
+    await this.refresh();
   }
 
   /** explain: a refusal the platform worded (4xx with a message) as it is; else one line. */
@@ -132,20 +195,11 @@ export class Widget {
     return e instanceof ApiError && e.status >= 400 && e.status < 500 && e.status !== 401 && e.message ? e.message : this.w.unavailable;
   }
 
-  private async act(fn: () => Promise<void>): Promise<void> {
-    if (this.busy) return; // one action at a time: a double click redeems once
-    this.busy = true;
-    this.notice = "";
-    this.noticeFromRefresh = false;
-    this.render();
-    try {
-      await fn();
-    } catch (e) {
-      this.notice = this.explain(e); // stays until the next action
-    } finally {
-      this.busy = false;
-    }
-    await this.refresh(false);
+  /** foreign is a coupon in the cart that the widget did not put there ("" when none). */
+  private foreign(): string {
+    const c = this.cart && this.cart.coupon;
+    const ap = this.view && this.view.Applied;
+    return c && !(ap && ap.Success && sameCoupon(ap.CouponCode, c)) ? c : "";
   }
 
   private choose(r: Reward): Promise<void> {
@@ -156,42 +210,117 @@ export class Widget {
     return this.take((cart) => this.api.useRedeemed(r.RedeemedId, cart.id, cart.value));
   }
 
-  /** take redeems through call, with the cart as it is now, then puts the coupon in it. */
+  /** take redeems through call, with the cart as it is now, then puts the coupon in it. A
+   *  cart holding the shopper's own coupon is left alone: one coupon per purchase, and the
+   *  widget never replaces one it did not put there. */
   private take(call: (cart: Cart) => Promise<RedeemResult>): Promise<void> {
     return this.act(async () => {
       const cart = await this.adapter.cart();
       if (!cart) return;
+      this.cart = cart;
+      const mine = this.foreign();
+      if (mine) {
+        this.notice = fill(this.w.ownCoupon, { code: mine });
+        return;
+      }
       const res = await call(cart);
-      await this.applied(res.CouponCode, res.Reward);
+      const r = res.Reward;
+      dropPending(this.api.tenant, r.RedeemedId); // the shopper chose to use it after all
+      if (!(await this.putIn(res.CouponCode, r.RedeemedId))) return;
+      // What is true now, shown even if the refresh that follows cannot reach the BFF.
+      if (this.view) this.view = { ...this.view, Applied: { Success: true, CouponCode: res.CouponCode, Reward: r } };
+      if (this.cart) this.cart.coupon = res.CouponCode;
+      this.say(this.w.appliedNow + r.Title);
+      this.emit("applied", { couponCode: res.CouponCode, rewardId: r.Id, redeemedId: r.RedeemedId, title: r.Title });
     });
   }
 
-  private async applied(code: string, r: RedeemedReward): Promise<void> {
-    await this.adapter.applyCoupon(code);
-    this.say(this.w.appliedNow + r.Title);
-    this.emit("applied", { couponCode: code, rewardId: r.Id, redeemedId: r.RedeemedId, title: r.Title });
+  /** putIn applies a redeemed reward's coupon and confirms that the cart holds it. If the
+   *  store refused it, the redemption is reversed (no debit without the coupon in the cart)
+   *  and the shopper is told why, in one sentence; putIn then says false. */
+  private async putIn(code: string, redeemedId: number): Promise<boolean> {
+    let out: CouponOutcome;
+    try {
+      out = await this.adapter.applyCoupon(code);
+    } catch {
+      // The store did not answer: only the cart can say whether the coupon got in.
+      let cart: Cart | null = null;
+      try {
+        cart = await this.adapter.cart();
+      } catch {
+        // unreadable: treated as not in, so the points are not kept for nothing
+      }
+      out = { applied: !!cart && sameCoupon(cart.coupon, code) };
+    }
+    if (out.applied) return true;
+    try {
+      await this.api.reverse(redeemedId);
+      this.notice = fill(this.w.refused, { msg: out.message });
+    } catch (e) {
+      if (retryable(e)) addPending(this.api.tenant, { u: this.api.user, r: redeemedId, c: code });
+      this.notice = fill(this.w.refusedKept, { msg: out.message });
+    }
+    this.say(this.notice);
+    return false;
   }
 
+  /** remove takes the reward's own coupon out of the cart (no other coupon is touched), then
+   *  reverses the redemption. If the BFF cannot be reached for the reversal, the screen says
+   *  what is true (the reward stays redeemed, the points are not lost) and the reversal is
+   *  owed: retried once the BFF answers again. */
   private remove(): Promise<void> {
     const ap = this.view && this.view.Applied;
     const reward = ap && ap.Reward;
     if (!ap || !reward || !ap.CouponCode || !reward.RedeemedId) return Promise.resolve();
     const code = ap.CouponCode;
     const redeemedId = reward.RedeemedId;
+    const detail = { couponCode: code, rewardId: reward.Id, redeemedId, title: reward.Title };
     return this.act(async () => {
-      // Coupon out of the cart first: if the reversal then fails, the store gave no discount
+      // Coupon out of the cart first: if the reversal then fails, the store gives no discount
       // and the shopper can still use the redeemed reward later.
-      await this.adapter.removeCoupon(code);
-      await this.api.reverse(redeemedId);
+      const cart = await this.adapter.cart();
+      if (cart && sameCoupon(cart.coupon, code)) await this.adapter.removeCoupon(code);
+      try {
+        await this.api.reverse(redeemedId);
+      } catch (e) {
+        if (!retryable(e)) throw e;
+        addPending(this.api.tenant, { u: this.api.user, r: redeemedId, c: code });
+        this.unapply(redeemedId);
+        this.notice = this.w.removeLater;
+        this.say(this.w.removeLater);
+        this.emit("removed", detail);
+        return;
+      }
       this.say(this.w.removedNow);
-      this.emit("removed", { couponCode: code, rewardId: reward.Id, redeemedId, title: reward.Title });
+      this.emit("removed", detail);
     });
+  }
+
+  /** unapply shows, without the BFF, what is true after the coupon left the cart: nothing is
+   *  applied, and the reward is among the redeemed ones, ready to be used again. */
+  private unapply(redeemedId: number): void {
+    const v = this.view;
+    if (!v) return;
+    const r = v.Applied && v.Applied.Reward;
+    const redeemed = v.Redeemed || [];
+    if (r && !redeemed.some((x) => x.RedeemedId === redeemedId)) {
+      redeemed.push({ RedeemedPoints: 0, RedeemedValue: 0, ...r, RedeemedId: redeemedId, CanUse: true, Enabled: true });
+    }
+    this.view = { ...v, Applied: null, Redeemed: redeemed };
+    if (this.cart) this.cart.coupon = null;
   }
 
   private reapply(): Promise<void> {
     const ap = this.view && this.view.Applied;
+    const r = ap && ap.Reward;
     return this.act(async () => {
-      if (ap && ap.CouponCode) await this.adapter.applyCoupon(ap.CouponCode);
+      const cart = await this.adapter.cart();
+      if (!ap || !ap.CouponCode || !r || !r.RedeemedId || !cart) return;
+      if (cart.coupon && !sameCoupon(cart.coupon, ap.CouponCode)) {
+        this.notice = fill(this.w.ownCoupon, { code: cart.coupon });
+        return;
+      }
+      await this.putIn(ap.CouponCode, r.RedeemedId);
     });
   }
 
@@ -220,9 +349,10 @@ export class Widget {
       if (v.PointsBalance != null) kids.push(h("p", { class: "bal" }, nf.format(v.PointsBalance) + " " + w.points));
       const ap = v.Applied && v.Applied.Success && v.Applied.Reward ? v.Applied : null;
       const appliedId = ap && ap.Reward ? ap.Reward.RedeemedId : undefined;
-      if (ap && ap.Reward) kids.push(this.appliedBox(ap.Reward.Title + this.worth(ap.Reward), ap.CouponCode || "", appliedId, v));
-      const locked = !!ap || this.busy;
-      const lockReason = ap ? w.onePerPurchase : w.busy;
+      const foreign = this.foreign();
+      if (ap && ap.Reward) kids.push(this.appliedBox(ap.Reward.Title + this.worth(ap.Reward), ap.CouponCode || "", appliedId, v, foreign));
+      const locked = !!ap || !!foreign || this.busy;
+      const lockReason = ap ? w.onePerPurchase : foreign ? fill(w.ownCoupon, { code: foreign }) : w.busy;
       const redeemed = (v.Redeemed || []).filter((r) => r.RedeemedId !== appliedId);
       if (redeemed.length) {
         kids.push(this.group("r", w.redeemed, redeemed.map((r) =>
@@ -238,7 +368,8 @@ export class Widget {
         })));
       }
     }
-    if (this.notice) kids.push(h("p", { class: "n", role: "alert" }, this.notice));
+    const notice = this.notice || (this.offline ? w.unavailable : "");
+    if (notice) kids.push(h("p", { class: "n", role: "alert" }, notice));
     this.box.replaceChildren(...kids.filter((k): k is Node | string => !!k));
     this.box.hidden = kids.length === 0;
     this.box.setAttribute("aria-busy", String(this.busy));
@@ -259,7 +390,7 @@ export class Widget {
     }
   }
 
-  private appliedBox(title: string, code: string, redeemedId: number | undefined, v: CheckoutView): HTMLElement {
+  private appliedBox(title: string, code: string, redeemedId: number | undefined, v: CheckoutView, foreign: string): HTMLElement {
     const w = this.w;
     const kids: Child[] = [
       h("p", null, w.applied + ": ", h("strong", null, title)),
@@ -267,10 +398,16 @@ export class Widget {
     ];
     const still = (v.Redeemed || []).find((r) => r.RedeemedId === redeemedId);
     if (still && !still.CanUse) kids.push(h("p", { class: "n" }, w.noLongerFits + (still.UseReasonMessage || "")));
-    if (this.cart && code && this.cart.coupon !== code) {
+    if (this.cart && code && !sameCoupon(this.cart.coupon, code)) {
       kids.push(h("p", { class: "n" }, w.couponLeft));
-      kids.push(this.button("again", w.applyAgain, w.applyAgain, !this.busy, "", () => this.reapply()));
-      kids.push(" ");
+      if (foreign) {
+        // The shopper's own coupon took its place: theirs to keep; removing the reward only
+        // gives the points back.
+        kids.push(h("p", { class: "n" }, fill(w.ownCoupon, { code: foreign })));
+      } else {
+        kids.push(this.button("again", w.applyAgain, w.applyAgain, !this.busy, "", () => this.reapply()));
+        kids.push(" ");
+      }
     }
     kids.push(this.button("rm", w.remove, w.remove, !this.busy, "", () => this.remove()));
     return h("div", { class: "ap" }, ...kids);
