@@ -57,6 +57,16 @@ var catalogue = []product{
 // initialQuantities: a new cart holds a T-shirt and a mug (R$ 99,80).
 var initialQuantities = []int{1, 1, 0}
 
+// storeCoupon is one of the store's own promotions, not the loyalty programme's: a shopper
+// types it into the coupon field, and the widget must never take it out.
+type storeCoupon struct {
+	kind  int // as a reward's type: 0 percent, 1 fixed
+	value float64
+}
+
+// StoreCoupons are the demo store's own coupon codes.
+var StoreCoupons = map[string]storeCoupon{"BEMVINDO10": {kind: 0, value: 10}}
+
 type cart struct {
 	id       string
 	qty      []int
@@ -73,6 +83,9 @@ type Store struct {
 	mu     sync.Mutex
 	carts  map[string]*cart
 	seeded []seededShopper // the shopper switcher's list, once the sandbox gave it
+	// refusal, when set, is the message every loyalty coupon is refused with, as VTEX refuses a
+	// coupon whose promotion is not active: 200, the coupon absent, the reason in messages[].
+	refusal string
 }
 
 // New builds the store.
@@ -98,6 +111,8 @@ func New(o Options) *Store {
 	m.HandleFunc("POST /api/checkout/pub/orderForm/{id}/items/update", s.updateItems)
 	m.HandleFunc("POST /api/checkout/pub/orderForm/{id}/coupons", s.setCoupon)
 	m.HandleFunc("POST /api/checkout/pub/orderForm/{id}/finish", s.finish)
+	m.HandleFunc("PUT /_demo/coupon-refusal", s.setRefusal)
+	m.HandleFunc("DELETE /_demo/coupon-refusal", s.setRefusal)
 	s.mux = m
 	return s
 }
@@ -392,6 +407,14 @@ func (s *Store) setCoupon(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	code := strings.TrimSpace(body.Text)
+	if own, ok := StoreCoupons[strings.ToUpper(code)]; ok {
+		s.mu.Lock()
+		ct.coupon, ct.kind, ct.value = strings.ToUpper(code), own.kind, own.value
+		of := ct.view()
+		s.mu.Unlock()
+		writeJSON(w, http.StatusOK, of)
+		return
+	}
 	if code == "" {
 		s.mu.Lock()
 		ct.coupon, ct.kind, ct.value = "", 0, 0
@@ -412,6 +435,10 @@ func (s *Store) setCoupon(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	if err != nil || env.Item.State != "active" || (env.Item.RewardType != 0 && env.Item.RewardType != 1 && env.Item.RewardType != 3) {
 		writeJSON(w, http.StatusOK, ct.view(message{Code: "couponNotFound", Text: "O cupom " + code + " é inválido.", Status: "error"}))
+		return
+	}
+	if s.refusal != "" {
+		writeJSON(w, http.StatusOK, ct.view(message{Code: "couponNotApplicable", Text: s.refusal, Status: "error"}))
 		return
 	}
 	ct.coupon, ct.kind, ct.value = code, env.Item.RewardType, env.Item.Value
@@ -442,6 +469,27 @@ func (s *Store) finish(w http.ResponseWriter, r *http.Request) {
 	of := next.view()
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"orderId": ct.id[:8], "total": total, "orderForm": of})
+}
+
+// setRefusal (demo only) makes the store refuse every loyalty coupon from now on, with the
+// message given (PUT {"message": "..."}), or accept them again (DELETE).
+func (s *Store) setRefusal(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Message string `json:"message"`
+	}
+	if r.Method == http.MethodPut {
+		if !decodeBody(w, r, &body) {
+			return
+		}
+		if strings.TrimSpace(body.Message) == "" {
+			writeError(w, http.StatusBadRequest, "", "message is required: the text the store refuses coupons with")
+			return
+		}
+	}
+	s.mu.Lock()
+	s.refusal = strings.TrimSpace(body.Message)
+	s.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // decodeBody reads a JSON request body (at most 64 KiB), answering 400 when it cannot.

@@ -232,3 +232,36 @@ func TestCartCookieIsHttpOnly(t *testing.T) {
 		t.Fatalf("checkout cookie %+v: it must be HttpOnly, as VTEX's", found)
 	}
 }
+
+// TestCouponRefusalAndStoreCoupons: the store refuses a loyalty coupon as VTEX does (200, the
+// coupon absent from marketingData, the reason in messages[]) while the switch is on, and a
+// shopper can type the store's own coupon.
+func TestCouponRefusalAndStoreCoupons(t *testing.T) {
+	e := newEnv(t)
+	_, of := e.call("GET", "/api/checkout/pub/orderForm", "")
+	coupons := "/api/checkout/pub/orderForm/" + of.OrderFormID + "/coupons"
+	const why = "A promoção deste cupom ainda não começou."
+	if status, _ := e.call("PUT", "/_demo/coupon-refusal", `{"message":""}`); status != 400 {
+		t.Fatalf("empty refusal message: %d", status)
+	}
+	if status, _ := e.call("PUT", "/_demo/coupon-refusal", `{"message":"`+why+`"}`); status != 204 {
+		t.Fatalf("refusal switch: %d", status)
+	}
+	code, _ := e.coupon("302")
+	status, of := e.call("POST", coupons, `{"text":"`+code+`"}`)
+	if status != 200 || of.MarketingData != nil || of.Value != 9980 || len(of.Messages) != 1 || of.Messages[0].Text != why || of.Messages[0].Status != "error" {
+		t.Fatalf("refused coupon: %d %+v", status, of)
+	}
+	// The store's own coupon is not the loyalty programme's: the switch does not touch it.
+	_, of = e.call("POST", coupons, `{"text":"bemvindo10"}`)
+	if of.MarketingData == nil || of.MarketingData.Coupon != "BEMVINDO10" || of.Value != 8982 {
+		t.Fatalf("store coupon: %+v", of)
+	}
+	if status, _ := e.call("DELETE", "/_demo/coupon-refusal", ""); status != 204 {
+		t.Fatalf("refusal off: %d", status)
+	}
+	_, of = e.call("POST", coupons, `{"text":"`+code+`"}`)
+	if of.MarketingData == nil || of.MarketingData.Coupon != code || len(of.Messages) != 0 {
+		t.Fatalf("accepted again: %+v", of)
+	}
+}
