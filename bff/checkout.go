@@ -21,6 +21,9 @@ type CheckoutView struct {
 	Applied       any            `json:"Applied"`  // endpoint 6's Item for checkoutCode, or null
 	Missing       []string       `json:"Missing"`
 	Problems      map[string]any `json:"Problems"`
+	// Currency is the tenant's ISO 4217 code: the widget prints its amounts in it, so they
+	// agree with the amounts in the BFF's messages.
+	Currency string `json:"Currency"`
 }
 
 // Problem says why a part is missing.
@@ -73,7 +76,7 @@ func (s *Server) checkout(c *fiber.Ctx) error {
 	}
 	wg.Wait()
 
-	view := CheckoutView{Missing: []string{}, Problems: map[string]any{}}
+	view := CheckoutView{Missing: []string{}, Problems: map[string]any{}, Currency: t.cfg.Currency}
 	locale := s.locale(c, t)
 	var firstErr *HTTPError
 	for _, p := range parts {

@@ -66,9 +66,8 @@ function mount(o: MountOptions): Handle {
   const fromPlatform = adapter.locale ? adapter.locale() : {};
   // The store page's own language before the browser's: the widget speaks as the page does.
   const lang = pickLang(o.lang || fromPlatform.locale || document.documentElement.lang || navigator.language);
-  const currency = o.currency || fromPlatform.currency || "BRL";
   const base = (o.bff || scriptBase).replace(/\/+$/, "");
-  const w = new Widget(host, adapter, new Api(base, o.tenant, platform, lang), { lang, currency, onApplied: o.onApplied, onRemoved: o.onRemoved });
+  const w = new Widget(host, adapter, new Api(base, o.tenant, platform, lang), { lang, currency: o.currency, platformCurrency: fromPlatform.currency, onApplied: o.onApplied, onRemoved: o.onRemoved });
   void w.start();
   return { refresh: () => w.refresh(), destroy: () => w.destroy() };
 }

@@ -42,6 +42,8 @@ export interface CheckoutView {
   Applied: Applied | null;
   Missing: string[];
   Problems: Record<string, Problem>;
+  /** The store's currency: amounts are printed in it, as the BFF prints its messages. */
+  Currency?: string;
 }
 
 export interface RedeemResult {

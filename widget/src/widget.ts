@@ -9,7 +9,10 @@ import type { Adapter, AppliedDetail, Cart, CheckoutView, CouponOutcome, RedeemR
 
 export interface Settings {
   lang: "pt-BR" | "en" | "es";
-  currency: string;
+  /** data-currency: wins over everything. */
+  currency?: string;
+  /** The storefront's own currency (VTEX's segment): used when the BFF names none. */
+  platformCurrency?: string;
   onApplied?: (d: AppliedDetail) => void;
   onRemoved?: (d: AppliedDetail) => void;
 }
@@ -380,11 +383,12 @@ export class Widget {
     }
   }
 
-  /** worth is " (R$ 25,00)" for a redeemed cashback, in the shopper's locale and currency. */
+  /** worth is " (R$ 25,00)" for a redeemed cashback, in the shopper's locale and the store's
+   *  currency (data-currency, else the tenant's from the BFF, as its messages use). */
   private worth(r: Reward & { RedeemedValue?: number }): string {
     if (r.Type !== 3 || !r.RedeemedValue) return "";
     try {
-      return " (" + new Intl.NumberFormat(this.s.lang, { style: "currency", currency: this.s.currency }).format(r.RedeemedValue) + ")";
+      return " (" + new Intl.NumberFormat(this.s.lang, { style: "currency", currency: this.s.currency || (this.view && this.view.Currency) || this.s.platformCurrency || "BRL" }).format(r.RedeemedValue) + ")";
     } catch {
       return "";
     }
