@@ -191,37 +191,63 @@ func newSandbox(cfg config, log *slog.Logger) (*sandbox.Server, error) {
 	return sandbox.New(opts)
 }
 
+// newBFF builds the BFF from the tenants and keys, reporting every problem of the
+// configuration in one error: the tenants file's unknown fields, the keys that do not parse,
+// and every invalid value, so one start shows everything to fix.
 func newBFF(cfg config, log *slog.Logger, sandboxURL string, demoOrigins []string) (*bff.Server, error) {
 	opts := bff.Options{Logger: log.With("server", "bff")}
+	var problems []error
 	switch {
 	case cfg.tenants != "":
 		tenants, err := bff.LoadTenants(cfg.tenants)
-		if err != nil {
-			return nil, err
-		}
+		problems = append(problems, err) // and the tenants read despite it are validated too
 		opts.Tenants = tenants
 	case sandboxURL != "":
 		opts.Tenants = []bff.TenantConfig{bff.DemoTenant(sandboxURL, demoOrigins)}
 	default:
 		return nil, errors.New("bff alone needs TENANTS (there is no embedded sandbox to point the demo tenant at)")
 	}
+	keys, err := loadKeys(cfg)
+	problems = append(problems, err)
+	opts.Keys = keys
+	// Only the all-in-one demo, one process, may sign with a key nothing else knows; and a key
+	// that does not parse never falls back to a random one.
+	if len(keys) == 0 && err == nil && cfg.mode == "all" {
+		opts.Keys = []bff.Key{bff.RandomKey()}
+		opts.Logger.Warn("no BFF key configured (BFF_KEYS or BFF_KEYS_FILE): made a random one; tokens will not survive a restart nor be accepted by other replicas")
+	}
+	srv, err := bff.New(opts)
+	problems = append(problems, err)
+	if len(opts.Keys) == 0 && err != nil {
+		problems = append(problems, errWhereKeysGo) // bff.New has said that keys are missing
+	}
+	if err := errors.Join(problems...); err != nil {
+		return nil, fmt.Errorf("BFF configuration:\n%w", err)
+	}
+	return srv, nil
+}
+
+// errWhereKeysGo completes bff's "no keys": outside the all-in-one demo a random key would
+// make every replica refuse the others' tokens (and every restart sign everyone out), so the
+// BFF does not start without one.
+var errWhereKeysGo = errors.New("give the BFF's key as BFF_KEYS=\"k1:<secret>\" or in a file named by BFF_KEYS_FILE or -keys-file " +
+	"(one id:base64secret per line, the same on every replica); only the all-in-one demo (no command, or all) makes up a random key")
+
+// loadKeys reads the keys from the file -keys-file names, or else from BFF_KEYS.
+func loadKeys(cfg config) ([]bff.Key, error) {
 	keys := cfg.keys
 	if cfg.keysFile != "" {
 		b, err := os.ReadFile(cfg.keysFile)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("BFF keys: %w", err)
 		}
 		keys = string(b)
 	}
-	var err error
-	if opts.Keys, err = bff.ParseKeys(keys); err != nil {
-		return nil, fmt.Errorf("BFF keys: %w", err)
-	}
-	srv, err := bff.New(opts)
+	parsed, err := bff.ParseKeys(keys)
 	if err != nil {
-		return nil, fmt.Errorf("BFF configuration:\n%w", err)
+		return parsed, fmt.Errorf("BFF keys: %w", err)
 	}
-	return srv, nil
+	return parsed, nil
 }
 
 // listen opens addr and says the URL a client on this machine reaches it at.

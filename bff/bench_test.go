@@ -3,13 +3,12 @@ package bff
 import (
 	"io"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 )
 
 func benchKeyring(b *testing.B) *keyring {
-	kr, err := newKeyring([]Key{{ID: "k1", Secret: []byte(strings.Repeat("s", 32))}}, 55*time.Minute, time.Now)
+	kr, err := newKeyring([]Key{testKey}, 55*time.Minute, 30*time.Second, time.Now)
 	if err != nil {
 		b.Fatal(err)
 	}

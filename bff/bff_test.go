@@ -148,7 +148,7 @@ func TestTokenRefusals(t *testing.T) {
 	parts := strings.Split(good, ".")
 
 	// A token signed with another key but otherwise perfect.
-	other, _ := newKeyring([]Key{{ID: "k1", Secret: []byte(strings.Repeat("x", 32))}}, time.Hour, c.Now)
+	other, _ := newKeyring([]Key{strangeKey}, time.Hour, 0, c.Now)
 	wrongKey, _, _ := other.issue("demo", "ana@example.com", "whatever")
 	// alg none, with the real claims.
 	none := jwt.NewWithClaims(jwt.SigningMethodNone, jwt.MapClaims{"iss": tokenIssuer, "aud": "demo", "sub": "ana@example.com", "exp": c.Now().Add(time.Hour).Unix()})
@@ -185,7 +185,8 @@ func TestTokenRefusals(t *testing.T) {
 		mustOK(t, b.do("GET", "/pub/widget/rewards/checkout?purchaseValue=10", auth("demo", good), ""))
 	})
 	t.Run("expired", func(t *testing.T) {
-		c.Advance(55*time.Minute + time.Second)
+		c.Advance(55*time.Minute + 30*time.Second + time.Second) // TTL, then the leeway
+
 		r := b.do("GET", "/pub/widget/rewards/checkout?purchaseValue=10", auth("demo", good), "")
 		if r.Status != 401 || r.code() != CodeUnauthorized {
 			t.Fatalf("expired token: %d %s", r.Status, r.Raw)
@@ -196,8 +197,6 @@ func TestTokenRefusals(t *testing.T) {
 func TestKeyRotation(t *testing.T) {
 	c := newClock()
 	up, _ := startSandbox(t, c)
-	oldKey := Key{ID: "old", Secret: []byte(strings.Repeat("o", 32))}
-	newKey := Key{ID: "new", Secret: []byte(strings.Repeat("n", 32))}
 	before := startBFF(t, c, up.URL, func(o *Options) { o.Keys = []Key{oldKey} })
 	tok := before.login("demo", "ana")
 	// Another replica, after rotation: signs with the new key, still accepts the old one.
@@ -709,15 +708,17 @@ func TestOptionsValidationReportsEveryProblem(t *testing.T) {
 				Messages: map[string]map[string]string{"NotAReason": {"pt-BR": "x"}, "CanUse": {"de": "x"}}},
 			{Key: "a", Upstream: "http://up"},
 		},
-		Keys:     []Key{{ID: "short", Secret: []byte("123")}},
-		TokenTTL: 2 * time.Hour,
+		Keys:        []Key{{ID: "short", Secret: []byte("123")}, {ID: "zeros", Secret: make([]byte, 32)}},
+		TokenTTL:    2 * time.Hour,
+		TokenLeeway: -time.Second,
 	}
 	_, err := New(o)
 	if err == nil {
 		t.Fatal("invalid options accepted")
 	}
 	for _, want := range []string{"key is empty", `upstream "ftp://x"`, `allowed origin "*"`, `allowed origin "http://shop.test/"`, `"https://*.shop.test"`,
-		`locale "fr"`, `currency "XXXX"`, `"NotAReason" is not a UseReason`, `locale "de"`, "key appears twice", "needs at least 32", "TokenTTL"} {
+		`locale "fr"`, `currency "XXXX"`, `"NotAReason" is not a UseReason`, `locale "de"`, "key appears twice", "needs at least 32", "TokenTTL",
+		"keys[1] (zeros): secret has only 1 distinct", "TokenLeeway -1s"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
@@ -728,8 +729,8 @@ func TestOptionsValidationReportsEveryProblem(t *testing.T) {
 }
 
 func TestParseKeys(t *testing.T) {
-	keys, err := ParseKeys("new:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 32)) + "\n# retired soon\nold:" + base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{2}, 32)))
-	if err != nil || len(keys) != 2 || keys[0].ID != "new" || keys[1].Secret[0] != 2 {
+	keys, err := ParseKeys("new:" + base64.StdEncoding.EncodeToString(newKey.Secret) + "\n# retired soon\nold:" + base64.RawURLEncoding.EncodeToString(oldKey.Secret))
+	if err != nil || len(keys) != 2 || keys[0].ID != "new" || !bytes.Equal(keys[0].Secret, newKey.Secret) || !bytes.Equal(keys[1].Secret, oldKey.Secret) {
 		t.Fatalf("%v %v", keys, err)
 	}
 	if _, err := ParseKeys("nocolon,bad:!!!"); err == nil || !strings.Contains(err.Error(), "id:base64secret") || !strings.Contains(err.Error(), "not base64") {
@@ -743,7 +744,7 @@ func TestPanicIsAnsweredInTheEnvelope(t *testing.T) {
 	var logs bytes.Buffer
 	o := Options{
 		Tenants: []TenantConfig{{Key: "demo", Upstream: up.URL}},
-		Keys:    []Key{{ID: "k1", Secret: []byte(strings.Repeat("s", 32))}},
+		Keys:    []Key{testKey},
 		Now:     c.Now,
 		Logger:  slog.New(slog.NewJSONHandler(&syncWriter{w: &logs}, nil)),
 	}
@@ -814,5 +815,75 @@ func TestDropIsNotUndoneByAFetchUnderWay(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		close(release)
 		t.Fatalf("the request after the drop joined the fetch started before it: %s", <-got)
+	}
+}
+
+// TestTokenLeeway: replicas' clocks differ a little. A token issued by a replica a second
+// ahead (its iat and nbf in the verifier's future) is accepted, and one a little past its
+// expiry too; past the leeway both are refused.
+func TestTokenLeeway(t *testing.T) {
+	c := newClock()
+	up, _ := startSandbox(t, c)
+	skewed := func(d time.Duration) *bffEnv {
+		ahead := &clock{t: c.Now().Add(d)}
+		return startBFF(t, ahead, up.URL, nil)
+	}
+	verifier := startBFF(t, c, up.URL, nil)
+	list := func(b *bffEnv, tok string) resp {
+		return b.do("GET", "/pub/widget/rewards/checkout?purchaseValue=10", auth("demo", tok), "")
+	}
+	aheadTok := skewed(time.Second).login("demo", "ana")
+	mustOK(t, list(verifier, aheadTok))
+	if r := list(verifier, skewed(31*time.Second).login("demo", "ana")); r.Status != 401 || r.code() != CodeUnauthorized {
+		t.Fatalf("a token from 31 s in the future: %d %s", r.Status, r.Raw)
+	}
+	strict := startBFF(t, c, up.URL, func(o *Options) { o.TokenLeeway = 500 * time.Millisecond })
+	if r := list(strict, aheadTok); r.Status != 401 {
+		t.Fatalf("TokenLeeway 500ms accepted a token from 1 s ahead: %d", r.Status)
+	}
+
+	c.Advance(55*time.Minute + 29*time.Second) // 28 s past the token's expiry
+	mustOK(t, list(verifier, aheadTok))
+	c.Advance(3 * time.Second) // 31 s past
+	if r := list(verifier, aheadTok); r.Status != 401 || r.code() != CodeUnauthorized {
+		t.Fatalf("a token expired past the leeway: %d %s", r.Status, r.Raw)
+	}
+
+	// The leeway extends a token's life: with it, never past the upstream token's 60 minutes.
+	_, err := New(Options{Tenants: []TenantConfig{{Key: "demo", Upstream: up.URL}}, Keys: []Key{testKey}, TokenTTL: 60 * time.Minute, Logger: quiet})
+	if err == nil || !strings.Contains(err.Error(), "plus TokenLeeway") {
+		t.Fatalf("TokenTTL 60m with the default leeway: %v", err)
+	}
+}
+
+// TestKeysAreRequiredAndRandom: a BFF never makes up a key (replicas would refuse each
+// other's tokens), and a long but guessable secret is refused with a way to make a good one.
+func TestKeysAreRequiredAndRandom(t *testing.T) {
+	random := testKey.Secret
+	pattern := append(append([]byte{}, random[:16]...), random[:16]...)
+	tests := []struct {
+		name string
+		keys []Key
+		want string
+	}{
+		{"no keys", nil, "no keys"},
+		{"32 zero bytes", []Key{{ID: "z", Secret: make([]byte, 32)}}, "only 1 distinct byte value "},
+		{"ABC repeated", []Key{{ID: "k", Secret: []byte(strings.Repeat("ABC", 11))}}, "only 3 distinct byte values"},
+		{"a random half, twice", []Key{{ID: "p", Secret: pattern}}, "repeats a 16-byte pattern"},
+		{"short", []Key{{ID: "s", Secret: random[:31]}}, "needs at least 32"},
+		{"a good key after a weak one", []Key{testKey, {ID: "w", Secret: []byte(strings.Repeat("passw0rd", 4))}}, "keys[1] (w)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := New(Options{Tenants: []TenantConfig{{Key: "demo", Upstream: "http://up.test"}}, Keys: tc.keys, Logger: quiet})
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "openssl rand -base64 32") {
+				t.Fatalf("error %v, want %q and how to make a key", err, tc.want)
+			}
+		})
+	}
+	for _, k := range []Key{testKey, strangeKey, oldKey, newKey, RandomKey()} {
+		if why := weakSecret(k.Secret); why != "" {
+			t.Errorf("random key %s refused: %s", k.ID, why)
+		}
 	}
 }

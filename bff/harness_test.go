@@ -2,6 +2,7 @@ package bff
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -29,6 +30,23 @@ func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); ret
 func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// Test secrets are random (openssl rand -base64 32), as real ones must be: Validate refuses
+// patterned ones.
+var (
+	testKey    = Key{ID: "k1", Secret: b64("Kt5BAAYgyH4/BVmDK/BYrsdnsxFBTGckm3Zu+Fbxf7c=")}
+	strangeKey = Key{ID: "k1", Secret: b64("CknW1VABQT7Hh5Wevbt8SL6xq/PenJFUMvuOi4Xynjo=")} // same id, another secret
+	oldKey     = Key{ID: "old", Secret: b64("EEzsWd91mPMeXfat+54I/Hqc7AazJpoPmn/jsFFcCjI=")}
+	newKey     = Key{ID: "new", Secret: b64("dwqKOlRxvms0BOtUGfATdLuSdOVylWNN9pP6HM8N5BY=")}
+)
+
+func b64(s string) []byte {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
 
 // twoTenantSeed is the built-in seed plus a copy of its tenant under the key "other".
 func twoTenantSeed() *sandbox.Seed {
@@ -87,7 +105,7 @@ func startBFF(t testing.TB, c *clock, upstream string, mod func(*Options)) *bffE
 			{Key: "demo", Upstream: upstream, AllowedOrigins: []string{shopOrigin}},
 			{Key: "other", Upstream: upstream, AllowedOrigins: []string{"http://other.test"}, Locale: "en", Currency: "USD"},
 		},
-		Keys:   []Key{{ID: "k1", Secret: []byte(strings.Repeat("s", 32))}},
+		Keys:   []Key{testKey},
 		Now:    c.Now,
 		Logger: quiet,
 	}

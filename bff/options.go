@@ -18,13 +18,20 @@ type Options struct {
 	Tenants []TenantConfig
 
 	// Keys sign and seal the BFF's session tokens; Keys[0] signs, every key verifies (so keys
-	// can rotate). Each secret is at least 32 bytes. Empty: a random key is made at start, and
-	// tokens die with the process.
+	// can rotate). Required, and the same on every replica: a replica with a key of its own
+	// refuses every other replica's tokens. Each secret is at least 32 random bytes
+	// (`openssl rand -base64 32`); a secret with few distinct byte values or a repeated
+	// pattern is refused.
 	Keys []Key
 
 	// TokenTTL is how long a BFF token lives. Default 55 minutes: never past the upstream
 	// SecureToken's 60 minutes, with a margin for clock skew and the login's own latency.
 	TokenTTL time.Duration
+	// TokenLeeway is the clock skew tolerated between the replica that issued a token and the
+	// one verifying it: a token whose iat/nbf is up to this far in the verifier's future is
+	// accepted, and one expired by up to this much still is. Default 30 seconds; TokenTTL
+	// plus TokenLeeway must stay within the upstream token's 60 minutes.
+	TokenLeeway time.Duration
 
 	// CacheTTL is how long an available-rewards answer is reused for the same tenant, shopper,
 	// purchase value and cart. Default 15 seconds; a negative value turns the cache off.
@@ -100,6 +107,7 @@ const (
 	defaultLocale   = "pt-BR"
 	defaultCurrency = "BRL"
 	maxTokenTTL     = 60 * time.Minute
+	maxTokenLeeway  = 5 * time.Minute
 )
 
 func (o *Options) setDefaults() {
@@ -109,6 +117,7 @@ func (o *Options) setDefaults() {
 		}
 	}
 	def(&o.TokenTTL, 55*time.Minute)
+	def(&o.TokenLeeway, 30*time.Second)
 	def(&o.CacheTTL, 15*time.Second)
 	def(&o.DialTimeout, 2*time.Second)
 	def(&o.UpstreamTimeout, 8*time.Second)
@@ -156,6 +165,11 @@ func (o *Options) Validate() error {
 	if o.TokenTTL < 0 || o.TokenTTL > maxTokenTTL {
 		bad("TokenTTL %v: must be positive and at most %v (the upstream token's life)", o.TokenTTL, maxTokenTTL)
 	}
+	if o.TokenLeeway < 0 || o.TokenLeeway > maxTokenLeeway {
+		bad("TokenLeeway %v: must not be negative, and at most %v", o.TokenLeeway, maxTokenLeeway)
+	} else if o.TokenTTL > 0 && o.TokenTTL <= maxTokenTTL && o.TokenTTL+o.TokenLeeway > maxTokenTTL {
+		bad("TokenTTL %v plus TokenLeeway %v: a token would be accepted after the upstream token's %v", o.TokenTTL, o.TokenLeeway, maxTokenTTL)
+	}
 	for name, d := range map[string]time.Duration{"DialTimeout": o.DialTimeout, "UpstreamTimeout": o.UpstreamTimeout,
 		"ReadTimeout": o.ReadTimeout, "WriteTimeout": o.WriteTimeout, "IdleTimeout": o.IdleTimeout} {
 		if d < 0 {
@@ -165,14 +179,17 @@ func (o *Options) Validate() error {
 	if o.CacheMaxShoppers < 0 || o.MaxUpstreamBody < 0 || o.BodyLimit < 0 || o.BreakerFailures < 0 || o.BreakerCooldown < 0 {
 		bad("CacheMaxShoppers, MaxUpstreamBody, BodyLimit, BreakerFailures and BreakerCooldown must not be negative")
 	}
+	if len(o.Keys) == 0 {
+		bad("no keys: the BFF needs a key to sign its tokens, the same on every replica; %s", makeKeyHint)
+	}
 	kids := map[string]bool{}
 	for i, k := range o.Keys {
 		if k.ID == "" || kids[k.ID] {
 			bad("keys[%d]: id %q is empty or repeated", i, k.ID)
 		}
 		kids[k.ID] = true
-		if len(k.Secret) < 32 {
-			bad("keys[%d] (%s): secret has %d bytes, needs at least 32", i, k.ID, len(k.Secret))
+		if why := weakSecret(k.Secret); why != "" {
+			bad("keys[%d] (%s): %s", i, k.ID, why)
 		}
 	}
 	keys := map[string]bool{}

@@ -47,17 +47,15 @@ type tenant struct {
 	shield  *shield
 }
 
-// New validates the options and builds the server. It does not listen.
+// New validates the options and builds the server. It does not listen. Keys are required: a
+// key made up here would make every replica refuse the others' tokens, so only the caller
+// (the all-in-one demo) may choose a random one (RandomKey).
 func New(o Options) (*Server, error) {
 	o.setDefaults()
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	if len(o.Keys) == 0 {
-		o.Keys = []Key{RandomKey()}
-		o.Logger.Warn("no BFF key configured (BFF_KEYS or BFF_KEYS_FILE): made a random one; tokens will not survive a restart nor be accepted by other replicas")
-	}
-	keys, err := newKeyring(o.Keys, o.TokenTTL, o.Now)
+	keys, err := newKeyring(o.Keys, o.TokenTTL, o.TokenLeeway, o.Now)
 	if err != nil {
 		return nil, err
 	}

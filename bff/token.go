@@ -1,6 +1,7 @@
 package bff
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
@@ -56,7 +57,9 @@ func redact(s string) string {
 	return "…"
 }
 
-// RandomKey makes a fresh key for a BFF started without one.
+// RandomKey makes a fresh key. Only for a single process that is the whole deployment (the
+// all-in-one demo): tokens signed with it die with the process, and no other replica accepts
+// them.
 func RandomKey() Key {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
@@ -66,7 +69,44 @@ func RandomKey() Key {
 const (
 	tokenIssuer = "loyalty-bff"
 	tokenAlg    = "HS256"
+	// minSecretLen is the shortest secret: HS256's MAC key is 32 bytes.
+	minSecretLen = 32
+	// minDistinctBytes: a random 32-byte secret has about 30 distinct byte values, and one
+	// with fewer than 16 happens once in more than 10^20 draws. Fewer means a typed or
+	// patterned secret.
+	minDistinctBytes = 16
+	// makeKeyHint says how to make a good secret.
+	makeKeyHint = "make one with: openssl rand -base64 32"
 )
+
+// weakSecret says why a secret cannot sign tokens, or returns "". Length alone is not
+// enough: 32 zero bytes, or "ABC" repeated, are long and guessable.
+func weakSecret(b []byte) string {
+	if len(b) < minSecretLen {
+		return fmt.Sprintf("secret has %d bytes, needs at least %d; %s", len(b), minSecretLen, makeKeyHint)
+	}
+	var seen [256]bool
+	distinct := 0
+	for _, c := range b {
+		if !seen[c] {
+			seen[c] = true
+			distinct++
+		}
+	}
+	if distinct < minDistinctBytes {
+		values := "byte values"
+		if distinct == 1 {
+			values = "byte value"
+		}
+		return fmt.Sprintf("secret has only %d distinct %s (a random one has about 30): it is not random; %s", distinct, values, makeKeyHint)
+	}
+	for p := 1; p <= len(b)/2; p++ {
+		if bytes.Equal(b[p:], b[:len(b)-p]) {
+			return fmt.Sprintf("secret repeats a %d-byte pattern: it is not random; %s", p, makeKeyHint)
+		}
+	}
+	return ""
+}
 
 // keyring issues and verifies the BFF's session tokens: HS256 JWTs whose claim "ut" is the
 // upstream SecureToken sealed with AES-256-GCM. Both the MAC key and the sealing key are
@@ -76,6 +116,7 @@ type keyring struct {
 	byID   map[string]*derivedKey
 	now    func() time.Time
 	ttl    time.Duration
+	leeway time.Duration // clock skew allowed between the replica that issued and this one
 }
 
 type derivedKey struct {
@@ -84,8 +125,8 @@ type derivedKey struct {
 	aead cipher.AEAD
 }
 
-func newKeyring(keys []Key, ttl time.Duration, now func() time.Time) (*keyring, error) {
-	kr := &keyring{byID: map[string]*derivedKey{}, now: now, ttl: ttl}
+func newKeyring(keys []Key, ttl, leeway time.Duration, now func() time.Time) (*keyring, error) {
+	kr := &keyring{byID: map[string]*derivedKey{}, now: now, ttl: ttl, leeway: leeway}
 	for _, k := range keys {
 		mac, err := hkdf.Key(sha256.New, k.Secret, nil, "loyalty-bff jwt hs256", 32)
 		if err != nil {
@@ -153,7 +194,8 @@ type session struct {
 }
 
 // verify checks signature, algorithm, issuer, expiry and that the audience is the tenant, then
-// unseals the upstream token.
+// unseals the upstream token. Times (exp, nbf, iat) are checked with the leeway: a token
+// issued by a replica whose clock is a little ahead is not "used before issued" here.
 func (kr *keyring) verify(token, tenant string) (session, error) {
 	var claims sessionClaims
 	var key *derivedKey
@@ -165,7 +207,7 @@ func (kr *keyring) verify(token, tenant string) (session, error) {
 		}
 		return key.mac, nil
 	}, jwt.WithValidMethods([]string{tokenAlg}), jwt.WithAudience(tenant), jwt.WithIssuer(tokenIssuer),
-		jwt.WithExpirationRequired(), jwt.WithTimeFunc(kr.now))
+		jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithLeeway(kr.leeway), jwt.WithTimeFunc(kr.now))
 	if err != nil {
 		return session{}, err
 	}
