@@ -3,6 +3,7 @@ package bff
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -886,4 +887,85 @@ func TestKeysAreRequiredAndRandom(t *testing.T) {
 			t.Errorf("random key %s refused: %s", k.ID, why)
 		}
 	}
+}
+
+// TestRequestIDs: the id in X-Request-ID and in the logs is always the BFF's own, so a client
+// cannot make two requests share one or pass its request off as another's. A well-formed
+// client id is logged beside it as client_request_id; a malformed one is dropped.
+func TestRequestIDs(t *testing.T) {
+	c := newClock()
+	up, _ := startSandbox(t, c)
+	var logs bytes.Buffer
+	lw := &syncWriter{w: &logs}
+	b := startBFF(t, c, up.URL, func(o *Options) { o.Logger = slog.New(slog.NewJSONHandler(lw, nil)) })
+	earlier := b.do("GET", "/healthz", nil, "").Header.Get("X-Request-Id")
+
+	tests := []struct {
+		name, client string
+		kept         bool
+	}{
+		{"none", "", false},
+		{"well formed", "shop-req_42.a:b", true},
+		{"well formed, again", "shop-req_42.a:b", true},
+		{"another request's id", earlier, true},
+		{"spaces", "my request id", false},
+		{"too long", strings.Repeat("a", 65), false},
+		{"log injection", `x","request_id":"victim`, false},
+		{"non-ASCII", "pedido-nº1", false},
+	}
+	seen := map[string]bool{earlier: true}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := hdr{}
+			if tc.client != "" {
+				h["X-Request-ID"] = tc.client
+			}
+			r := b.do("GET", "/healthz", h, "")
+			id := r.Header.Get("X-Request-Id")
+			if id == "" || id == tc.client || seen[id] {
+				t.Fatalf("answered id %q for client id %q (seen before: %v)", id, tc.client, seen[id])
+			}
+			seen[id] = true
+			line := accessLogLine(t, lw, id)
+			if line == nil {
+				t.Fatalf("no access log line with request_id %q:\n%s", id, lw.String())
+			}
+			got, has := line["client_request_id"]
+			if tc.kept != has || (tc.kept && got != tc.client) {
+				t.Fatalf("client_request_id %v (present %v), want %q kept=%v", got, has, tc.client, tc.kept)
+			}
+			if !tc.kept && tc.client != "" && strings.Contains(lw.String(), tc.client) {
+				t.Fatalf("a malformed client id reached the log:\n%s", lw.String())
+			}
+		})
+	}
+	t.Run("replicas draw different ids", func(t *testing.T) {
+		// Two replicas started in the same millisecond with the same sequence must still
+		// differ: each id carries random bits drawn at start.
+		other := startBFF(t, c, up.URL, nil)
+		a := b.do("GET", "/healthz", nil, "").Header.Get("X-Request-Id")
+		z := other.do("GET", "/healthz", nil, "").Header.Get("X-Request-Id")
+		prefix := func(id string) string { return id[:strings.LastIndex(id, "-")+1] }
+		if prefix(a) == "" || prefix(a) == prefix(z) {
+			t.Fatalf("ids %q and %q share everything but the sequence", a, z)
+		}
+	})
+}
+
+// accessLogLine finds the JSON access log line of a request id.
+func accessLogLine(t *testing.T, w *syncWriter, id string) map[string]any {
+	t.Helper()
+	for _, raw := range strings.Split(w.String(), "\n") {
+		var line map[string]any
+		if json.Unmarshal([]byte(raw), &line) == nil && line["msg"] == "request" && line["request_id"] == id {
+			return line
+		}
+	}
+	return nil
+}
+
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.(*bytes.Buffer).String()
 }

@@ -9,6 +9,8 @@ package bff
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -23,7 +25,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/cors"
 	"github.com/gofiber/fiber/v2/middleware/recover"
-	"github.com/gofiber/fiber/v2/middleware/requestid"
 )
 
 // Server is a configured BFF.
@@ -35,6 +36,7 @@ type Server struct {
 	up      *upstream
 	cache   *listingCache
 	log     *slog.Logger
+	ids     *requestIDs
 	ready   atomic.Bool
 }
 
@@ -59,7 +61,8 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{o: o, tenants: map[string]*tenant{}, keys: keys, up: newUpstream(&o), cache: newListingCache(o.CacheTTL, o.CacheMaxShoppers), log: o.Logger}
+	s := &Server{o: o, tenants: map[string]*tenant{}, keys: keys, up: newUpstream(&o), cache: newListingCache(o.CacheTTL, o.CacheMaxShoppers),
+		log: o.Logger, ids: newRequestIDs()}
 	allOrigins := map[string]bool{}
 	for _, tc := range o.Tenants {
 		t := &tenant{cfg: tc, base: strings.TrimRight(tc.Upstream, "/"), origins: map[string]bool{}, msgs: newMessages(tc), shield: newShield(&o, tc.Key)}
@@ -78,7 +81,7 @@ func New(o Options) (*Server, error) {
 		ErrorHandler:          s.handleError,
 		DisableStartupMessage: true,
 	})
-	s.app.Use(requestid.New(requestid.Config{Generator: newRequestID}))
+	s.app.Use(s.withRequestID)
 	s.app.Use(s.logRequests)
 	s.app.Use(recover.New()) // inside the logger: a panic is answered in the envelope and logged
 	// Preflights name no tenant, so they are answered for the union of every tenant's exact
@@ -134,14 +137,38 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "ready", "tenants": len(s.tenants)})
 }
 
-var idSeq atomic.Uint64
-
-// newRequestID: a process-unique id, cheap and sortable (start time + sequence).
-func newRequestID() string {
-	return strconv.FormatInt(startTime, 36) + "-" + strconv.FormatUint(idSeq.Add(1), 36)
+// requestIDs makes a server's request ids: its start time, 64 random bits drawn at start (so
+// replicas, even ones started in the same millisecond, never share ids), and a sequence. A
+// client's X-Request-ID is never used as ours: ids would collide, or be forged to blend into
+// someone else's requests in the logs.
+type requestIDs struct {
+	prefix string
+	seq    atomic.Uint64
 }
 
-var startTime = time.Now().UnixMilli()
+func newRequestIDs() *requestIDs {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return &requestIDs{prefix: strconv.FormatInt(time.Now().UnixMilli(), 36) + "-" + hex.EncodeToString(b) + "-"}
+}
+
+func (r *requestIDs) next() string { return r.prefix + strconv.FormatUint(r.seq.Add(1), 36) }
+
+// clientRequestIDRe is what a client's own X-Request-ID must look like to be logged beside
+// ours; anything else (too long, spaces, control characters) is dropped.
+var clientRequestIDRe = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
+
+// withRequestID gives every request our own id, answered in X-Request-ID, and keeps a
+// well-formed client id to be logged as client_request_id.
+func (s *Server) withRequestID(c *fiber.Ctx) error {
+	id := s.ids.next()
+	c.Locals(ctxRequestID, id)
+	c.Set(fiber.HeaderXRequestID, id)
+	if cid := c.Get(fiber.HeaderXRequestID); cid != "" && clientRequestIDRe.MatchString(cid) {
+		c.Locals(ctxClientRequestID, strings.Clone(cid))
+	}
+	return c.Next()
+}
 
 // logRequests logs one line per request, after the error handler has set the status. Tokens
 // are never logged: only the method, the path (no query), the status and the tenant.
@@ -157,14 +184,23 @@ func (s *Server) logRequests(c *fiber.Ctx) error {
 	if status >= 500 {
 		level = slog.LevelWarn
 	}
-	s.log.LogAttrs(c.UserContext(), level, "request",
-		slog.String("request_id", requestID(c)), slog.String("method", c.Method()), slog.String("path", c.Path()),
+	attrs := []slog.Attr{slog.String("request_id", requestID(c))}
+	if cid := clientRequestID(c); cid != "" {
+		attrs = append(attrs, slog.String("client_request_id", cid))
+	}
+	attrs = append(attrs, slog.String("method", c.Method()), slog.String("path", c.Path()),
 		slog.Int("status", status), slog.Duration("duration", time.Since(start)), slog.String("tenant", c.Get("X-Bq-Tenant")))
+	s.log.LogAttrs(c.UserContext(), level, "request", attrs...)
 	return nil
 }
 
 func requestID(c *fiber.Ctx) string {
-	id, _ := c.Locals(requestid.ConfigDefault.ContextKey).(string)
+	id, _ := c.Locals(ctxRequestID).(string)
+	return id
+}
+
+func clientRequestID(c *fiber.Ctx) string {
+	id, _ := c.Locals(ctxClientRequestID).(string)
 	return id
 }
 
@@ -189,13 +225,17 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		he = &HTTPError{Code: http.StatusInternalServerError, ErrorCode: CodeInternal, Msg: "Internal error.", Err: err}
 	}
 	if he.Err != nil || he.Code >= 500 {
-		s.log.Warn("request failed", "request_id", requestID(c), "path", c.Path(), "status", he.Code, "code", he.ErrorCode, "err", he.Err)
+		attrs := []any{"request_id", requestID(c)}
+		if cid := clientRequestID(c); cid != "" {
+			attrs = append(attrs, "client_request_id", cid)
+		}
+		s.log.Warn("request failed", append(attrs, "path", c.Path(), "status", he.Code, "code", he.ErrorCode, "err", he.Err)...)
 	}
 	if he.RetryAfter != "" {
 		c.Set("Retry-After", he.RetryAfter)
 	}
 	if c.GetRespHeader(fiber.HeaderXRequestID) == "" { // refused before the middleware ran (413)
-		c.Set(fiber.HeaderXRequestID, newRequestID())
+		c.Set(fiber.HeaderXRequestID, s.ids.next())
 	}
 	return c.Status(he.Code).JSON(errorEnvelope{HasError: true, Message: he.Msg, ErrorCode: he.ErrorCode})
 }
@@ -254,6 +294,8 @@ type ctxKey int
 const (
 	ctxTenant ctxKey = iota
 	ctxSession
+	ctxRequestID
+	ctxClientRequestID
 )
 
 func callOf(c *fiber.Ctx) (*tenant, session) {
