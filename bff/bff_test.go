@@ -51,12 +51,13 @@ func normalize(v any) any {
 }
 
 // TestDropInPaths runs one session on two identical sandboxes, one directly and one through
-// the BFF, and compares every answer.
+// the BFF, and compares every answer. The tenant lets old clients redeem without OriginalId,
+// so every path of the contract, keyless redeems included, passes through unchanged.
 func TestDropInPaths(t *testing.T) {
 	c := newClock()
 	direct, _ := startSandbox(t, c)
 	behind, _ := startSandbox(t, c)
-	b := startBFF(t, c, behind.URL, nil)
+	b := startBFF(t, c, behind.URL, func(o *Options) { o.Tenants[0].AllowRedeemWithoutOriginalId = true })
 
 	login := `{"sessionToken":"ana","segmentToken":"seg"}`
 	dl := call(t, direct.URL, "POST", "/pub/widget/vendors/vtex/securelogin", hdr{"X-Bq-Tenant": "demo"}, login)
@@ -414,7 +415,7 @@ func TestCheckoutOneRoundTrip(t *testing.T) {
 	b := startBFF(t, c, up.URL, nil)
 	tok := b.login("demo", "ana")
 	mustOK(t, b.do("POST", "/pub/widget/rewards/redeem/301", auth("demo", tok), `{"OriginalId":"cart-7"}`))
-	mustOK(t, b.do("POST", "/pub/widget/rewards/redeem/302", auth("demo", tok), ``))
+	mustOK(t, b.do("POST", "/pub/widget/rewards/redeem/302", auth("demo", tok), `{"OriginalId":"cart-8"}`))
 
 	r := mustOK(t, b.do("GET", "/bff/v1/checkout?purchaseValue=60&checkoutCode=cart-7&lang=en", auth("demo", tok), ""))
 	v := r.item()
@@ -819,76 +820,6 @@ func TestDropIsNotUndoneByAFetchUnderWay(t *testing.T) {
 	}
 }
 
-// TestTokenLeeway: replicas' clocks differ a little. A token issued by a replica a second
-// ahead (its iat and nbf in the verifier's future) is accepted, and one a little past its
-// expiry too; past the leeway both are refused.
-func TestTokenLeeway(t *testing.T) {
-	c := newClock()
-	up, _ := startSandbox(t, c)
-	skewed := func(d time.Duration) *bffEnv {
-		ahead := &clock{t: c.Now().Add(d)}
-		return startBFF(t, ahead, up.URL, nil)
-	}
-	verifier := startBFF(t, c, up.URL, nil)
-	list := func(b *bffEnv, tok string) resp {
-		return b.do("GET", "/pub/widget/rewards/checkout?purchaseValue=10", auth("demo", tok), "")
-	}
-	aheadTok := skewed(time.Second).login("demo", "ana")
-	mustOK(t, list(verifier, aheadTok))
-	if r := list(verifier, skewed(31*time.Second).login("demo", "ana")); r.Status != 401 || r.code() != CodeUnauthorized {
-		t.Fatalf("a token from 31 s in the future: %d %s", r.Status, r.Raw)
-	}
-	strict := startBFF(t, c, up.URL, func(o *Options) { o.TokenLeeway = 500 * time.Millisecond })
-	if r := list(strict, aheadTok); r.Status != 401 {
-		t.Fatalf("TokenLeeway 500ms accepted a token from 1 s ahead: %d", r.Status)
-	}
-
-	c.Advance(55*time.Minute + 29*time.Second) // 28 s past the token's expiry
-	mustOK(t, list(verifier, aheadTok))
-	c.Advance(3 * time.Second) // 31 s past
-	if r := list(verifier, aheadTok); r.Status != 401 || r.code() != CodeUnauthorized {
-		t.Fatalf("a token expired past the leeway: %d %s", r.Status, r.Raw)
-	}
-
-	// The leeway extends a token's life: with it, never past the upstream token's 60 minutes.
-	_, err := New(Options{Tenants: []TenantConfig{{Key: "demo", Upstream: up.URL}}, Keys: []Key{testKey}, TokenTTL: 60 * time.Minute, Logger: quiet})
-	if err == nil || !strings.Contains(err.Error(), "plus TokenLeeway") {
-		t.Fatalf("TokenTTL 60m with the default leeway: %v", err)
-	}
-}
-
-// TestKeysAreRequiredAndRandom: a BFF never makes up a key (replicas would refuse each
-// other's tokens), and a long but guessable secret is refused with a way to make a good one.
-func TestKeysAreRequiredAndRandom(t *testing.T) {
-	random := testKey.Secret
-	pattern := append(append([]byte{}, random[:16]...), random[:16]...)
-	tests := []struct {
-		name string
-		keys []Key
-		want string
-	}{
-		{"no keys", nil, "no keys"},
-		{"32 zero bytes", []Key{{ID: "z", Secret: make([]byte, 32)}}, "only 1 distinct byte value "},
-		{"ABC repeated", []Key{{ID: "k", Secret: []byte(strings.Repeat("ABC", 11))}}, "only 3 distinct byte values"},
-		{"a random half, twice", []Key{{ID: "p", Secret: pattern}}, "repeats a 16-byte pattern"},
-		{"short", []Key{{ID: "s", Secret: random[:31]}}, "needs at least 32"},
-		{"a good key after a weak one", []Key{testKey, {ID: "w", Secret: []byte(strings.Repeat("passw0rd", 4))}}, "keys[1] (w)"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := New(Options{Tenants: []TenantConfig{{Key: "demo", Upstream: "http://up.test"}}, Keys: tc.keys, Logger: quiet})
-			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "openssl rand -base64 32") {
-				t.Fatalf("error %v, want %q and how to make a key", err, tc.want)
-			}
-		})
-	}
-	for _, k := range []Key{testKey, strangeKey, oldKey, newKey, RandomKey()} {
-		if why := weakSecret(k.Secret); why != "" {
-			t.Errorf("random key %s refused: %s", k.ID, why)
-		}
-	}
-}
-
 // TestRequestIDs: the id in X-Request-ID and in the logs is always the BFF's own, so a client
 // cannot make two requests share one or pass its request off as another's. A well-formed
 // client id is logged beside it as client_request_id; a malformed one is dropped.
@@ -968,4 +899,74 @@ func (s *syncWriter) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.(*bytes.Buffer).String()
+}
+
+// TestTokenLeeway: replicas' clocks differ a little. A token issued by a replica a second
+// ahead (its iat and nbf in the verifier's future) is accepted, and one a little past its
+// expiry too; past the leeway both are refused.
+func TestTokenLeeway(t *testing.T) {
+	c := newClock()
+	up, _ := startSandbox(t, c)
+	skewed := func(d time.Duration) *bffEnv {
+		ahead := &clock{t: c.Now().Add(d)}
+		return startBFF(t, ahead, up.URL, nil)
+	}
+	verifier := startBFF(t, c, up.URL, nil)
+	list := func(b *bffEnv, tok string) resp {
+		return b.do("GET", "/pub/widget/rewards/checkout?purchaseValue=10", auth("demo", tok), "")
+	}
+	aheadTok := skewed(time.Second).login("demo", "ana")
+	mustOK(t, list(verifier, aheadTok))
+	if r := list(verifier, skewed(31*time.Second).login("demo", "ana")); r.Status != 401 || r.code() != CodeUnauthorized {
+		t.Fatalf("a token from 31 s in the future: %d %s", r.Status, r.Raw)
+	}
+	strict := startBFF(t, c, up.URL, func(o *Options) { o.TokenLeeway = 500 * time.Millisecond })
+	if r := list(strict, aheadTok); r.Status != 401 {
+		t.Fatalf("TokenLeeway 500ms accepted a token from 1 s ahead: %d", r.Status)
+	}
+
+	c.Advance(55*time.Minute + 29*time.Second) // 28 s past the token's expiry
+	mustOK(t, list(verifier, aheadTok))
+	c.Advance(3 * time.Second) // 31 s past
+	if r := list(verifier, aheadTok); r.Status != 401 || r.code() != CodeUnauthorized {
+		t.Fatalf("a token expired past the leeway: %d %s", r.Status, r.Raw)
+	}
+
+	// The leeway extends a token's life: with it, never past the upstream token's 60 minutes.
+	_, err := New(Options{Tenants: []TenantConfig{{Key: "demo", Upstream: up.URL}}, Keys: []Key{testKey}, TokenTTL: 60 * time.Minute, Logger: quiet})
+	if err == nil || !strings.Contains(err.Error(), "plus TokenLeeway") {
+		t.Fatalf("TokenTTL 60m with the default leeway: %v", err)
+	}
+}
+
+// TestKeysAreRequiredAndRandom: a BFF never makes up a key (replicas would refuse each
+// other's tokens), and a long but guessable secret is refused with a way to make a good one.
+func TestKeysAreRequiredAndRandom(t *testing.T) {
+	random := testKey.Secret
+	pattern := append(append([]byte{}, random[:16]...), random[:16]...)
+	tests := []struct {
+		name string
+		keys []Key
+		want string
+	}{
+		{"no keys", nil, "no keys"},
+		{"32 zero bytes", []Key{{ID: "z", Secret: make([]byte, 32)}}, "only 1 distinct byte value "},
+		{"ABC repeated", []Key{{ID: "k", Secret: []byte(strings.Repeat("ABC", 11))}}, "only 3 distinct byte values"},
+		{"a random half, twice", []Key{{ID: "p", Secret: pattern}}, "repeats a 16-byte pattern"},
+		{"short", []Key{{ID: "s", Secret: random[:31]}}, "needs at least 32"},
+		{"a good key after a weak one", []Key{testKey, {ID: "w", Secret: []byte(strings.Repeat("passw0rd", 4))}}, "keys[1] (w)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := New(Options{Tenants: []TenantConfig{{Key: "demo", Upstream: "http://up.test"}}, Keys: tc.keys, Logger: quiet})
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "openssl rand -base64 32") {
+				t.Fatalf("error %v, want %q and how to make a key", err, tc.want)
+			}
+		})
+	}
+	for _, k := range []Key{testKey, strangeKey, oldKey, newKey, RandomKey()} {
+		if why := weakSecret(k.Secret); why != "" {
+			t.Errorf("random key %s refused: %s", k.ID, why)
+		}
+	}
 }

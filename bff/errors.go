@@ -31,6 +31,8 @@ const (
 	CodeInvalidPurchase     = "invalid_purchase_value"
 	CodeInvalidID           = "invalid_id"
 	CodeInvalidJSON         = "invalid_json"
+	CodeAmbiguousBody       = "ambiguous_body"      // a top-level name twice, exactly or in two casings
+	CodeMissingOriginalID   = "missing_original_id" // a redeem without the key that makes a retry safe
 	CodeBodyTooLarge        = "body_too_large"
 	CodeMissingTenant       = "missing_tenant"
 	CodeUnknownTenant       = "unknown_tenant"

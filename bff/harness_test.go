@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -147,16 +148,25 @@ type hdr map[string]string
 
 func call(t testing.TB, base, method, path string, h hdr, body string) resp {
 	t.Helper()
-	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+	r, err := try(http.DefaultClient, base, method, path, h, body)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return r
+}
+
+// try is call for goroutines: it returns its error instead of failing the test.
+func try(client *http.Client, base, method, path string, h hdr, body string) (resp, error) {
+	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+	if err != nil {
+		return resp{}, err
 	}
 	for k, v := range h {
 		req.Header.Set(k, v)
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := client.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return resp{}, err
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
@@ -165,10 +175,10 @@ func call(t testing.TB, base, method, path string, h hdr, body string) resp {
 		dec := json.NewDecoder(strings.NewReader(string(raw)))
 		dec.UseNumber()
 		if err := dec.Decode(&r.Env); err != nil {
-			t.Fatalf("%s %s: bad JSON %s", method, path, raw)
+			return r, fmt.Errorf("%s %s: bad JSON %s", method, path, raw)
 		}
 	}
-	return r
+	return r, nil
 }
 
 func (e *bffEnv) do(method, path string, h hdr, body string) resp {
@@ -200,4 +210,16 @@ func num(v any) float64 {
 	n, _ := v.(json.Number)
 	f, _ := n.Float64()
 	return f
+}
+
+// ledger is a shopper's state in the sandbox (its inspection path, outside the contract):
+// points and every debit and credit.
+func ledger(t testing.TB, sandboxURL, tenant, userID string) (points float64, entries []any) {
+	t.Helper()
+	r := call(t, sandboxURL, "GET", "/_sandbox/tenants/"+tenant+"/shoppers/"+userID, nil, "")
+	if r.Status != 200 {
+		t.Fatalf("ledger: %d %s", r.Status, r.Raw)
+	}
+	entries, _ = r.item()["Ledger"].([]any)
+	return num(r.item()["Points"]), entries
 }

@@ -81,6 +81,10 @@ type TenantConfig struct {
 	// Messages overrides shopper messages: UseReason name -> locale -> text. "{remaining}"
 	// in a MinValueNotReached text becomes the missing amount.
 	Messages map[string]map[string]string `json:"messages,omitempty"`
+	// AllowRedeemWithoutOriginalId lets old clients redeem (endpoints 4 and 5) without an
+	// OriginalId. Default false: such a redeem is refused (400 missing_original_id), because
+	// a retry of it could debit the shopper twice.
+	AllowRedeemWithoutOriginalId bool `json:"allowRedeemWithoutOriginalId,omitempty"`
 }
 
 // tenantsFile is the JSON form of the tenants file.

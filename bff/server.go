@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -21,6 +22,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/cors"
@@ -101,8 +103,8 @@ func New(o Options) (*Server, error) {
 	auth := w.Group("", s.withSession)
 	auth.Get("/rewards/checkout", s.listAvailable)
 	auth.Get("/rewards/checkout/redeemed", s.listRedeemed)
-	auth.Post("/rewards/redeem/:id", s.redeem)
-	auth.Post("/rewardredeemed/checkout/redeem/:id", s.useRedeemed)
+	auth.Post("/rewards/redeem/:id", s.redeemer(redeemReward))
+	auth.Post("/rewardredeemed/checkout/redeem/:id", s.redeemer(useRedeemedReward))
 	auth.Post("/rewards/checkout", s.applied)
 	auth.Post("/rewards/checkout/:id/reverse", s.reverse)
 	s.app.Get("/bff/v1/checkout", s.withTenant, s.withSession, s.checkout)
@@ -352,8 +354,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 	return c.Status(200).JSON(env)
 }
 
-// purchaseParam validates purchaseValue: a finite, non-negative decimal below 1e9, returned in
-// cents. ok is false when absent.
+// purchaseParam validates purchaseValue and returns it in cents; ok is false when absent.
 func purchaseParam(c *fiber.Ctx, required bool) (cents int64, ok bool, herr *HTTPError) {
 	raw := c.Query("purchaseValue")
 	if raw == "" {
@@ -362,22 +363,48 @@ func purchaseParam(c *fiber.Ctx, required bool) (cents int64, ok bool, herr *HTT
 		}
 		return 0, false, nil
 	}
-	if strings.HasPrefix(raw, "-") {
-		return 0, false, badRequest(CodeInvalidPurchase, "purchaseValue must not be negative.")
-	}
-	if !decimalRe.MatchString(raw) {
-		return 0, false, badRequest(CodeInvalidPurchase, "purchaseValue must be a decimal number with a dot, e.g. 149.90.")
-	}
-	v, err := strconv.ParseFloat(raw, 64)
-	if err != nil || v >= maxPurchase {
-		return 0, false, badRequest(CodeInvalidPurchase, "purchaseValue is too large (at most 999999999.99).")
-	}
-	return int64(v*100 + 0.5), true, nil
+	cents, herr = parseCents(raw)
+	return cents, herr == nil, herr
 }
 
-const maxPurchase = 1e9
+// maxPurchaseMicros is the largest purchaseValue, 999999999.99, in millionths: the finest
+// unit purchaseValue may be written in.
+const (
+	maxPurchaseMicros = 999_999_999_990_000
+	maxPurchase       = 1e9 // as a float, for amounts the platform sends
+)
 
-var decimalRe = regexp.MustCompile(`^[0-9]{1,15}(\.[0-9]{1,6})?$`)
+var decimalRe = regexp.MustCompile(`^([0-9]+)(?:\.([0-9]+))?$`)
+
+// parseCents reads a non-negative decimal exactly, from its digits and without a float (a
+// float turned 1.005 into 1.00, and let 999999999.999999 past the maximum by rounding it to
+// 1000000000.00 before the check), checks the exact value against the maximum, and only then
+// rounds half up to cents.
+func parseCents(raw string) (int64, *HTTPError) {
+	if strings.HasPrefix(raw, "-") {
+		return 0, badRequest(CodeInvalidPurchase, "purchaseValue must not be negative.")
+	}
+	m := decimalRe.FindStringSubmatch(raw)
+	if m == nil {
+		return 0, badRequest(CodeInvalidPurchase, "purchaseValue must be a decimal number with a dot, e.g. 149.90.")
+	}
+	whole, frac := m[1], m[2]
+	if len(whole) > 15 || len(frac) > 6 {
+		return 0, badRequest(CodeInvalidPurchase, "purchaseValue has too many digits: at most 15 before the dot and 6 after it.")
+	}
+	whole = strings.TrimLeft(whole, "0")
+	tooLarge := badRequest(CodeInvalidPurchase, "purchaseValue is too large (at most 999999999.99).")
+	if len(whole) > 9 {
+		return 0, tooLarge
+	}
+	w, _ := strconv.ParseInt("0"+whole, 10, 64)                 // at most 9 digits
+	f, _ := strconv.ParseInt(frac+"000000"[len(frac):], 10, 64) // exactly 6 digits
+	micros := w*1_000_000 + f
+	if micros > maxPurchaseMicros {
+		return 0, tooLarge
+	}
+	return (micros + 5_000) / 10_000, nil
+}
 
 func centsString(c int64) string {
 	return strconv.FormatInt(c/100, 10) + "." + strconv.FormatInt(100+c%100, 10)[1:]
@@ -447,16 +474,26 @@ func (s *Server) redeemedList(ctx context.Context, t *tenant, sess session, pv i
 	return s.call(ctx, t, upstreamCall{method: "GET", url: url, token: sess.upstreamToken})
 }
 
-func (s *Server) redeem(c *fiber.Ctx) error {
-	return s.redeemAt(c, "/pub/widget/rewards/redeem/")
+// redeemRoute is endpoint 4 or 5: where it is forwarded, and where the platform lists the
+// reward it names (to explain a refusal in the shopper's language).
+type redeemRoute struct {
+	prefix  string
+	list    func(*Server, context.Context, *tenant, session, int64, string) (upstreamReply, *HTTPError)
+	idField string // the listing's field that the path's id is
 }
 
-func (s *Server) useRedeemed(c *fiber.Ctx) error {
-	return s.redeemAt(c, "/pub/widget/rewardredeemed/checkout/redeem/")
+var (
+	redeemReward      = redeemRoute{prefix: "/pub/widget/rewards/redeem/", list: (*Server).available, idField: "Id"}
+	useRedeemedReward = redeemRoute{prefix: "/pub/widget/rewardredeemed/checkout/redeem/", list: (*Server).redeemedList, idField: "RedeemedId"}
+)
+
+func (s *Server) redeemer(route redeemRoute) fiber.Handler {
+	return func(c *fiber.Ctx) error { return s.redeemAt(c, route) }
 }
 
-// redeemAt forwards endpoints 4 and 5: id, optional purchaseValue, optional OriginalId.
-func (s *Server) redeemAt(c *fiber.Ctx, prefix string) error {
+// redeemAt forwards endpoints 4 and 5: id, optional purchaseValue, and OriginalId, the key
+// that makes a retry safe (required unless the tenant allows redeeming without one).
+func (s *Server) redeemAt(c *fiber.Ctx, route redeemRoute) error {
 	t, sess := callOf(c)
 	id, herr := idParam(c)
 	if herr != nil {
@@ -466,11 +503,16 @@ func (s *Server) redeemAt(c *fiber.Ctx, prefix string) error {
 	if herr != nil {
 		return herr
 	}
-	body, herr := cartBody(c.Body(), "OriginalId")
+	cart, body, herr := cartBody(c.Body(), "OriginalId")
 	if herr != nil {
 		return herr
 	}
-	url := t.base + prefix + id
+	if cart == "" && !t.cfg.AllowRedeemWithoutOriginalId {
+		return badRequest(CodeMissingOriginalID, "OriginalId is required: a redeem without a key is not safe to retry, "+
+			"since a retry (a network retry, a second click) could debit the points twice. Send the cart id as OriginalId, "+
+			"and the same one on every retry: the same key redeems once.")
+	}
+	url := t.base + route.prefix + id
 	if hasPV {
 		url += "?purchaseValue=" + centsString(pv)
 	}
@@ -479,12 +521,71 @@ func (s *Server) redeemAt(c *fiber.Ctx, prefix string) error {
 	if herr != nil {
 		return herr
 	}
-	return s.relay(c, t, reply)
+	env, herr := decodeEnvelope(reply)
+	if herr != nil {
+		return herr
+	}
+	if hasPV && refusal(reply.status, env) {
+		s.explainRefusal(c, env, route, id, pv, cart)
+	}
+	return s.relayDecoded(c, t, reply.status, env)
+}
+
+// refusal tells whether the platform refused a redeem for a reason of its own: a 4xx other
+// than an expired session or a rate limit, or an error in a 2xx envelope.
+func refusal(status int, env map[string]any) bool {
+	if status >= 400 && status < 500 {
+		return status != http.StatusUnauthorized && status != http.StatusTooManyRequests
+	}
+	return status < 400 && env["HasError"] == true
+}
+
+// explainRefusal replaces a refused redeem's Message (the platform's, in Portuguese) with the
+// shopper's sentence for the reward's UseReason, in the answer's language, and adds
+// UseReasonName; the status and ErrorCode stay the platform's. The reason is the one the
+// platform lists for that reward at this purchase value; when it cannot be had, or says the
+// reward can be used, the refusal passes through unchanged.
+func (s *Server) explainRefusal(c *fiber.Ctx, env map[string]any, route redeemRoute, id string, pv int64, cart string) {
+	t, sess := callOf(c)
+	reply, herr := route.list(s, c.UserContext(), t, sess, pv, cart)
+	if herr != nil || reply.status != 200 {
+		return
+	}
+	listing, herr := decodeEnvelope(reply)
+	if herr != nil || listing["HasError"] == true {
+		return
+	}
+	items, _ := listing["Item"].([]any)
+	for _, e := range items {
+		r, _ := e.(map[string]any)
+		if r == nil || !sameID(r[route.idField], id) {
+			continue
+		}
+		if reason, known := reasonValue(r["UseReason"]); !known || reason <= 0 || reason >= len(reasonNames) {
+			return
+		}
+		t.msgs.annotate(r, s.locale(c, t))
+		if msg, _ := r["UseReasonMessage"].(string); msg != "" {
+			env["Message"] = msg
+			env["UseReasonName"] = r["UseReasonName"]
+		}
+		return
+	}
+}
+
+// sameID tells whether a listing's id field (a JSON number) is the path's id.
+func sameID(v any, id string) bool {
+	n, ok := v.(json.Number)
+	if !ok {
+		return false
+	}
+	i, err := n.Int64()
+	return err == nil && strconv.FormatInt(i, 10) == id
 }
 
 func (s *Server) applied(c *fiber.Ctx) error {
 	t, sess := callOf(c)
-	body, herr := cartBody(c.Body(), "CheckoutCode")
+	_, body, herr := cartBody(c.Body(), "CheckoutCode")
 	if herr != nil {
 		return herr
 	}
@@ -509,58 +610,122 @@ func (s *Server) reverse(c *fiber.Ctx) error {
 	return s.relay(c, t, reply)
 }
 
-// jsonObject decodes a request body that must be empty or one JSON object.
-func jsonObject(b []byte) (map[string]any, *HTTPError) {
-	m := map[string]any{}
+// bodyFields are a request body's top-level fields keyed by foldName: each name at most once,
+// so which value a field has never depends on map order.
+type bodyFields map[string]any
+
+// jsonObject decodes a request body that must be empty or exactly one JSON object, with
+// nothing after it, whose top-level names are unambiguous. The platform matches names
+// without regard to case, so a body naming a field twice (exactly, or in two casings) could be
+// read either way: once, ranging over a map, it was read both ways and one redeem debited
+// twice. Such a body is refused before anything reaches the platform.
+func jsonObject(b []byte) (bodyFields, *HTTPError) {
+	fields := bodyFields{}
 	if len(bytes.TrimSpace(b)) == 0 {
-		return m, nil
+		return fields, nil
 	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, badRequest(CodeInvalidJSON, "The request body must be a JSON object.")
+	notObject := badRequest(CodeInvalidJSON, "The request body must be a JSON object.")
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, notObject
 	}
-	return m, nil
+	spelled := map[string]string{} // folded name -> as the body first wrote it
+	for dec.More() {
+		tok, err := dec.Token()
+		name, isName := tok.(string)
+		if err != nil || !isName {
+			return nil, notObject
+		}
+		var v any
+		if err := dec.Decode(&v); err != nil { // a nested value whole: its names are its own
+			return nil, notObject
+		}
+		key := foldName(name)
+		if first, dup := spelled[key]; dup {
+			return nil, ambiguous(first, name)
+		}
+		spelled[key] = name
+		fields[key] = v
+	}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
+		return nil, notObject
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, badRequest(CodeInvalidJSON, "The request body must be one JSON object with nothing after it.")
+	}
+	return fields, nil
 }
 
-// stringField reads an optional string field, matching its name case-insensitively as the
-// platform does.
-func stringField(m map[string]any, name string, maxLen int) (string, *HTTPError) {
-	for k, v := range m {
-		if !strings.EqualFold(k, name) {
-			continue
+// ambiguous refuses a body that names one field twice, quoting both spellings (clipped: they
+// come from the client).
+func ambiguous(first, again string) *HTTPError {
+	const maxShown = 64
+	clip := func(s string) string {
+		if r := []rune(s); len(r) > maxShown {
+			return string(r[:maxShown]) + "…"
 		}
-		if v == nil {
-			return "", nil
-		}
-		s, ok := v.(string)
-		if !ok {
-			return "", badRequest(CodeBadRequest, "%s must be a string.", name)
-		}
-		if len(s) > maxLen {
-			return "", badRequest(CodeBadRequest, "%s is longer than %d characters.", name, maxLen)
-		}
-		return s, nil
+		return s
 	}
-	return "", nil
+	if first == again {
+		return badRequest(CodeAmbiguousBody, "The request body names %q twice, so it could be read two ways: send each field once.", clip(first))
+	}
+	return badRequest(CodeAmbiguousBody, "The request body names %q and %q, the same field (names match without regard to case), "+
+		"so it could be read two ways: send each field once.", clip(first), clip(again))
 }
 
-// cartBody validates an optional {"<field>": cart id} body and returns what to forward.
-func cartBody(b []byte, field string) ([]byte, *HTTPError) {
+// foldName maps a name to one spelling per case-insensitive equivalence class (each rune to
+// the smallest rune of its Unicode simple-folding orbit), so that two names are equal under
+// strings.EqualFold exactly when their foldNames are equal.
+func foldName(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		b.WriteRune(least)
+	}
+	return b.String()
+}
+
+// stringField reads an optional string field, matching its name without regard to case as the
+// platform does (jsonObject has made the match unique).
+func stringField(m bodyFields, name string, maxLen int) (string, *HTTPError) {
+	v, ok := m[foldName(name)]
+	if !ok || v == nil {
+		return "", nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		return "", badRequest(CodeBadRequest, "%s must be a string.", name)
+	}
+	if len(s) > maxLen {
+		return "", badRequest(CodeBadRequest, "%s is longer than %d characters.", name, maxLen)
+	}
+	return s, nil
+}
+
+// cartBody validates an optional {"<field>": cart id} body: it returns the cart id ("" when
+// absent, null or empty) and the body to forward.
+func cartBody(b []byte, field string) (string, []byte, *HTTPError) {
 	m, herr := jsonObject(b)
 	if herr != nil {
-		return nil, herr
+		return "", nil, herr
 	}
 	cart, herr := stringField(m, field, 128)
 	if herr != nil {
-		return nil, herr
+		return "", nil, herr
 	}
 	if herr := cartParam(field, cart); herr != nil {
-		return nil, herr
+		return "", nil, herr
 	}
 	if cart == "" {
-		return []byte("{}"), nil
+		return "", []byte("{}"), nil
 	}
 	out, _ := json.Marshal(map[string]string{field: cart})
-	return out, nil
+	return cart, out, nil
 }
 
 // decodeEnvelope decodes an upstream answer keeping numbers exact.
