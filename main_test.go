@@ -91,3 +91,53 @@ func TestModeKeys(t *testing.T) {
 		}
 	})
 }
+
+// TestConfigReportsEveryProblemAtOnce: a tenants file's unknown fields (with their paths) and
+// every invalid value, the keys' included, come back in one error at start.
+func TestConfigReportsEveryProblemAtOnce(t *testing.T) {
+	cleanEnv(t)
+	tenants := writeTenants(t, `{
+	  "tenants": [
+	    {"key": "a", "upstream": "http://up.test", "alowedOrigins": ["https://a.example"], "locale": "fr",
+	     "messages": {"NotEnoughPoints": {"en": "Keep going"}}},
+	    {"Key": "b", "upstream": "ftp://up.test", "allowedOrigins": ["*"], "curency": "USD"},
+	    {"key": "", "upstream": "http://up.test", "currency": "EURO"}
+	  ],
+	  "colour": "blue"
+	}`)
+	_, err := newBFF(config{mode: "bff", tenants: tenants, keys: "k:" + strings.Repeat("QUJD", 11)}, slog.New(slog.DiscardHandler), "", nil)
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{
+		"tenants[0].alowedOrigins: unknown field",
+		`tenants[1].Key: unknown field (did you mean "key"?)`,
+		"tenants[1].curency: unknown field",
+		"colour: unknown field",
+		`locale "fr"`,
+		`upstream "ftp://up.test"`,
+		`allowed origin "*"`,
+		"tenants[2]: key is empty",
+		`currency "EURO"`,
+		"keys[0] (k): secret has only 3 distinct byte values",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "messages") {
+		t.Errorf("messages' free-form names reported as unknown:\n%v", err)
+	}
+
+	t.Run("not JSON", func(t *testing.T) {
+		_, err := newBFF(config{mode: "bff", tenants: writeTenants(t, `{"tenants": [`), keys: mainTestKey}, slog.New(slog.DiscardHandler), "", nil)
+		if err == nil || !strings.Contains(err.Error(), "invalid JSON") {
+			t.Fatalf("%v", err)
+		}
+	})
+	t.Run("a good file", func(t *testing.T) {
+		if _, err := newBFF(config{mode: "bff", tenants: writeTenants(t, goodTenants), keys: mainTestKey}, slog.New(slog.DiscardHandler), "", nil); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

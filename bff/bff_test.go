@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -936,6 +938,44 @@ func TestTokenLeeway(t *testing.T) {
 	_, err := New(Options{Tenants: []TenantConfig{{Key: "demo", Upstream: up.URL}}, Keys: []Key{testKey}, TokenTTL: 60 * time.Minute, Logger: quiet})
 	if err == nil || !strings.Contains(err.Error(), "plus TokenLeeway") {
 		t.Fatalf("TokenTTL 60m with the default leeway: %v", err)
+	}
+}
+
+// TestLoadTenants: every unknown field of a tenants file is reported with its JSON path, and
+// the tenants are still returned so that their values can be validated in the same pass.
+func TestLoadTenants(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tenants.json")
+	write := func(s string) {
+		if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(`{"tenants": [
+	  {"key": "a", "upstream": "http://up.test", "allowRedeemWithoutOriginalId": true,
+	   "messages": {"CanUse": {"en": "Go!"}, "Nope": {"xx": "y"}}},
+	  {"key": "b", "upstream": "http://up.test", "alowedOrigins": [], "Locale": "en", "extra": {"deep": 1}}
+	], "version": 2}`)
+	tenants, err := LoadTenants(path)
+	if len(tenants) != 2 || !tenants[0].AllowRedeemWithoutOriginalId || tenants[1].AllowRedeemWithoutOriginalId {
+		t.Fatalf("tenants %+v", tenants)
+	}
+	want := "tenants file " + path + ":\n" +
+		"tenants[1].Locale: unknown field (did you mean \"locale\"?)\n" +
+		"tenants[1].alowedOrigins: unknown field\n" +
+		"tenants[1].extra: unknown field\n" +
+		"version: unknown field"
+	if err == nil || err.Error() != want {
+		t.Fatalf("error:\n%v\nwant:\n%s", err, want)
+	}
+	write(`{"tenants": [{"key": "a", "upstream": "http://up.test"}]}`)
+	if tenants, err := LoadTenants(path); err != nil || len(tenants) != 1 {
+		t.Fatalf("%v %v", tenants, err)
+	}
+	for _, bad := range []string{`{"tenants": [`, `{"tenants": []} {}`, `[]`} {
+		write(bad)
+		if _, err := LoadTenants(path); err == nil {
+			t.Fatalf("%s accepted", bad)
+		}
 	}
 }
 
