@@ -5,6 +5,8 @@
 //	go run .            everything: BFF on ADDR, sandbox on SANDBOX_ADDR, demo store on DEMO_ADDR
 //	go run . sandbox    the sandbox alone, as a separate upstream process
 //	go run . bff        the BFF alone (with its widget), for the tenants of TENANTS
+//
+// Flags may come before or after the mode: go run . sandbox -sandbox-addr :9090.
 package main
 
 import (
@@ -18,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -44,11 +47,18 @@ type config struct {
 	mode, addr, sandboxAddr, demoAddr, publicURL, seed, tenants, keys, keysFile string
 }
 
+// modes are the commands; "all" is the default.
+var modes = []string{"all", "sandbox", "bff"}
+
+// parseConfig reads flags written before and after the mode word (flag stops at the first
+// non-flag, and flags after it used to be silently ignored), and refuses anything else. There
+// is deliberately no flag carrying a secret: a command line is visible to every user in ps.
+// Keys come from BFF_KEYS or from the file -keys-file names.
 func parseConfig(args []string) (config, error) {
 	var cfg config
 	fs := flag.NewFlagSet("bff-widget", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: bff-widget [flags] [all|sandbox|bff]\n\n")
+		fmt.Fprintf(fs.Output(), "usage: bff-widget [flags] [all|sandbox|bff] [flags]\n\n")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&cfg.addr, "addr", envOr("ADDR", ":8080"), "BFF listen address (env ADDR)")
@@ -57,18 +67,25 @@ func parseConfig(args []string) (config, error) {
 	fs.StringVar(&cfg.publicURL, "public-url", os.Getenv("PUBLIC_URL"), "the BFF's public base URL, for the demo page's script tag; default http://ADDR (env PUBLIC_URL)")
 	fs.StringVar(&cfg.seed, "seed", os.Getenv("SANDBOX_SEED"), "sandbox seed file; empty: the built-in seed (env SANDBOX_SEED)")
 	fs.StringVar(&cfg.tenants, "tenants", os.Getenv("TENANTS"), "BFF tenants file; empty: the built-in demo tenant on the sandbox (env TENANTS)")
-	fs.StringVar(&cfg.keysFile, "keys-file", os.Getenv("BFF_KEYS_FILE"), "file of BFF token keys, id:base64secret per line, the first signs (env BFF_KEYS_FILE)")
+	fs.StringVar(&cfg.keysFile, "keys-file", os.Getenv("BFF_KEYS_FILE"), "file of BFF token keys, id:base64secret per line, the first signs (env BFF_KEYS_FILE; or the keys themselves in env BFF_KEYS); required but in mode all")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
-	cfg.keys = os.Getenv("BFF_KEYS")
-	cfg.mode = fs.Arg(0)
-	if cfg.mode == "" {
-		cfg.mode = "all"
+	cfg.mode = "all"
+	if fs.NArg() > 0 {
+		cfg.mode = fs.Arg(0)
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return cfg, err
+		}
 	}
-	if cfg.mode != "all" && cfg.mode != "sandbox" && cfg.mode != "bff" {
+	cfg.keys = os.Getenv("BFF_KEYS")
+	if !slices.Contains(modes, cfg.mode) {
 		fs.Usage()
-		return cfg, fmt.Errorf("unknown command %q", cfg.mode)
+		return cfg, fmt.Errorf("unknown command %q: want one of %s", cfg.mode, strings.Join(modes, ", "))
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return cfg, fmt.Errorf("unexpected argument %q after the command %q: give one command, with flags before or after it", fs.Arg(0), cfg.mode)
 	}
 	return cfg, nil
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"errors"
+	"flag"
 	"io"
 	"log/slog"
 	"os"
@@ -18,6 +20,50 @@ func cleanEnv(t *testing.T) {
 	for _, v := range []string{"ADDR", "SANDBOX_ADDR", "DEMO_ADDR", "PUBLIC_URL", "SANDBOX_SEED", "TENANTS", "BFF_KEYS_FILE", "BFF_KEYS"} {
 		t.Setenv(v, "")
 	}
+}
+
+func TestFlagsBeforeAndAfterTheMode(t *testing.T) {
+	cleanEnv(t)
+	tests := []struct {
+		name            string
+		args            []string
+		mode, sandbox   string
+		addr, keysFile  string
+		wantErr, errHas string
+	}{
+		{name: "nothing", args: nil, mode: "all", sandbox: "127.0.0.1:8081", addr: ":8080"},
+		{name: "flags before", args: []string{"-sandbox-addr", ":9", "sandbox"}, mode: "sandbox", sandbox: ":9", addr: ":8080"},
+		{name: "flags after", args: []string{"sandbox", "-sandbox-addr", ":9"}, mode: "sandbox", sandbox: ":9", addr: ":8080"},
+		{name: "flags on both sides", args: []string{"-addr=:1", "bff", "-keys-file", "/k", "-sandbox-addr=:9"}, mode: "bff", sandbox: ":9", addr: ":1", keysFile: "/k"},
+		{name: "after wins over before", args: []string{"-addr", ":1", "all", "-addr", ":2"}, mode: "all", sandbox: "127.0.0.1:8081", addr: ":2"},
+		{name: "flags only", args: []string{"-addr", ":3"}, mode: "all", sandbox: "127.0.0.1:8081", addr: ":3"},
+		{name: "a second command", args: []string{"bff", "sandbox"}, wantErr: "unexpected", errHas: `"sandbox"`},
+		{name: "an argument after flags after the mode", args: []string{"sandbox", "-seed", "s.json", "extra"}, wantErr: "unexpected", errHas: `"extra"`},
+		{name: "unknown command", args: []string{"serve"}, wantErr: "unknown command", errHas: "all, sandbox, bff"},
+		{name: "unknown flag after the mode", args: []string{"bff", "-keys", "k:secret"}, wantErr: "flag provided but not defined", errHas: "-keys"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := parseConfig(tc.args)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), tc.errHas) {
+					t.Fatalf("error %v, want %q with %s", err, tc.wantErr, tc.errHas)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.mode != tc.mode || cfg.sandboxAddr != tc.sandbox || cfg.addr != tc.addr || cfg.keysFile != tc.keysFile {
+				t.Fatalf("got %+v", cfg)
+			}
+		})
+	}
+	t.Run("help after the mode", func(t *testing.T) {
+		if _, err := parseConfig([]string{"bff", "-h"}); !errors.Is(err, flag.ErrHelp) {
+			t.Fatalf("%v", err)
+		}
+	})
 }
 
 // writeTenants writes a tenants file for one test.
@@ -44,8 +90,8 @@ func TestModeKeys(t *testing.T) {
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
 
 	t.Run("bff alone without keys does not start", func(t *testing.T) {
-		// The real command line: it listens, then refuses.
-		err := run([]string{"-addr", "127.0.0.1:0", "-tenants", tenants, "bff"}, io.Discard)
+		// The real command line, flags after the mode: it listens, then refuses.
+		err := run([]string{"bff", "-addr", "127.0.0.1:0", "-tenants", tenants}, io.Discard)
 		for _, want := range []string{"no keys", "openssl rand -base64 32", "BFF_KEYS", "-keys-file"} {
 			if err == nil || !strings.Contains(err.Error(), want) {
 				t.Fatalf("error %v, want %q", err, want)
