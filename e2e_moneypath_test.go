@@ -14,7 +14,7 @@ import (
 )
 
 const (
-	alert  = root + `.querySelector("[role=alert]")`
+	alert  = root + `.querySelector("[data-note]")`
 	status = root + `.querySelector("[role=status]")`
 )
 
@@ -141,7 +141,7 @@ func TestBrowserRemoveWhileTheBFFIsAway(t *testing.T) {
 			e.waitTotal("99.80")
 			e.waitJS(alert + ` !== null && ` + alert + `.textContent.includes("Seus pontos não se perderam")`)
 			text := e.widgetText()
-			if strings.Contains(text, "Recompensa aplicada") || !strings.Contains(text, "Recompensas já resgatadas") {
+			if strings.Contains(text, "Recompensa aplicada") || !strings.Contains(text, "Já é sua: sem custo") {
 				t.Fatalf("the screen does not say what is true: %q", text)
 			}
 			if p, ledger := e.shopper("ana@example.com"); p != 4900 || len(ledger) != 1 {

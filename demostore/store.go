@@ -18,15 +18,24 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
+	texttemplate "text/template"
 	"time"
 )
 
 //go:embed static
 var static embed.FS
 
-var page = template.Must(template.ParseFS(static, "static/index.html"))
+// pages are the checkout pages (index.html: VTEX-like, also mounted by checkout6-custom.js and
+// by the integrator's code; magazord.html: a Magazord theme's cart page) and the store's
+// checkout6-custom.js, VTEX's one way into its checkout.
+var pages = template.Must(template.New("").Funcs(template.FuncMap{
+	"json": func(v any) (string, error) { b, err := json.Marshal(v); return string(b), err },
+}).ParseFS(static, "static/*.html"))
+
+var checkout6 = texttemplate.Must(texttemplate.ParseFS(static, "static/checkout6-custom.js"))
 
 // Options configures the store.
 type Options struct {
@@ -103,14 +112,27 @@ func New(o Options) *Store {
 	s := &Store{o: o, carts: map[string]*cart{}}
 	m := http.NewServeMux()
 	m.HandleFunc("GET /{$}", s.page("vtex"))
+	m.HandleFunc("GET /checkout/{$}", s.page("checkout6"))
 	m.HandleFunc("GET /magazord", s.page("dom"))
 	m.HandleFunc("GET /custom", s.page("custom"))
+	m.HandleFunc("GET /files/checkout6-custom.js", s.checkout6)
 	m.Handle("GET /static/", http.FileServerFS(static))
-	m.HandleFunc("GET /api/checkout/pub/orderForm", s.getOrderForm)
-	m.HandleFunc("POST /api/checkout/pub/orderForm", s.getOrderForm)
-	m.HandleFunc("POST /api/checkout/pub/orderForm/{id}/items/update", s.updateItems)
-	m.HandleFunc("POST /api/checkout/pub/orderForm/{id}/coupons", s.setCoupon)
-	m.HandleFunc("POST /api/checkout/pub/orderForm/{id}/finish", s.finish)
+	// Every call vtex.js makes to change this demo's cart (vtex/vtex.js, src/checkout.coffee):
+	// getOrderForm is a POST with ?refreshOutdatedData=true, to the bare path until it knows
+	// the cart's id; items/update/ has a trailing slash; bodies carry expectedOrderFormSections
+	// (accepted; every section is answered).
+	const of = "/api/checkout/pub/orderForm"
+	m.HandleFunc("GET "+of, s.getOrderForm)
+	m.HandleFunc("POST "+of, s.getOrderForm)
+	m.HandleFunc("GET "+of+"/{id}", s.orderFormByID)
+	m.HandleFunc("POST "+of+"/{id}", s.orderFormByID)
+	m.HandleFunc("POST "+of+"/{id}/items", s.addItems)
+	m.HandleFunc("POST "+of+"/{id}/items/update", s.updateItems)
+	m.HandleFunc("POST "+of+"/{id}/items/update/", s.updateItems)
+	m.HandleFunc("POST "+of+"/{id}/coupons", s.setCoupon)
+	m.HandleFunc("POST "+of+"/{id}/attachments/{name}", s.attachment)
+	m.HandleFunc("POST "+of+"/{id}/messages/clear", s.orderFormByID)
+	m.HandleFunc("POST "+of+"/{id}/finish", s.finish)
 	m.HandleFunc("PUT /_demo/coupon-refusal", s.setRefusal)
 	m.HandleFunc("DELETE /_demo/coupon-refusal", s.setRefusal)
 	s.mux = m
@@ -149,7 +171,12 @@ func (s *Store) page(platform string) http.HandlerFunc {
 func (s *Store) render(w http.ResponseWriter, r *http.Request, platform string) {
 	if q := r.URL.Query(); q.Has("shopper") {
 		s.switchShopper(w, q.Get("shopper"))
-		http.Redirect(w, r, r.URL.Path, http.StatusSeeOther)
+		q.Del("shopper")
+		to := r.URL.Path
+		if len(q) > 0 {
+			to += "?" + q.Encode()
+		}
+		http.Redirect(w, r, to, http.StatusSeeOther)
 		return
 	}
 	ct := s.cartFor(w, r)
@@ -168,9 +195,17 @@ func (s *Store) render(w http.ResponseWriter, r *http.Request, platform string) 
 	w.Header().Set("Content-Security-Policy", s.CSP())
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	err := page.Execute(w, map[string]any{
+	name := "index.html"
+	if platform == "dom" {
+		name = "magazord.html"
+	}
+	q := r.URL.Query()
+	err := pages.ExecuteTemplate(w, name, map[string]any{
 		"WidgetSrc": s.o.BFFURL + "/widget.js", "Tenant": s.o.Tenant, "Platform": platform, "CartID": ct.id,
-		"Shoppers": links, "CurrentName": currentName,
+		"Shoppers": links, "CurrentName": currentName, "Path": r.URL.Path,
+		// The custom page's demo knobs, for trying (and testing) what a tenant's settings give
+		// before the BFF sends them: ?theme=demo, ?beacon=off.
+		"Theme": demoThemes[q.Get("theme")], "Beacon": q.Get("beacon"),
 	})
 	if err != nil {
 		s.o.Logger.Warn("demo page", "err", err)
@@ -181,7 +216,7 @@ func (s *Store) render(w http.ResponseWriter, r *http.Request, platform string) 
 // vtex_segment cookies. An empty token logs out.
 func (s *Store) switchShopper(w http.ResponseWriter, token string) {
 	if token == "" {
-		for _, n := range []string{"vtex_session", "vtex_segment"} {
+		for _, n := range []string{"vtex_session", "vtex_segment", magazordSession} {
 			http.SetCookie(w, &http.Cookie{Name: n, Value: "", Path: "/", MaxAge: -1})
 		}
 		return
@@ -190,6 +225,30 @@ func (s *Store) switchShopper(w http.ResponseWriter, token string) {
 		"currencyCode": "BRL", "currencySymbol": "R$", "countryCode": "BRA", "cultureInfo": "pt-BR"})
 	http.SetCookie(w, &http.Cookie{Name: "vtex_session", Value: url.QueryEscape(token), Path: "/", SameSite: http.SameSiteLaxMode})
 	http.SetCookie(w, &http.Cookie{Name: "vtex_segment", Value: base64.StdEncoding.EncodeToString(segment), Path: "/", SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: magazordSession, Value: url.QueryEscape(token), Path: "/", SameSite: http.SameSiteLaxMode})
+}
+
+// magazordSession is where the Magazord page keeps the value the platform's magazord secure
+// login takes. ASSUMED: Magazord documents no storefront session for third parties; the demo
+// supposes the store exposes it in a cookie its scripts can read (see the README).
+const magazordSession = "mgz_session"
+
+// demoThemes are tenant themes for the demo's ?theme= knob, as the BFF will send them in the
+// checkout view ("Theme"); the widget takes the same object as its theme option.
+var demoThemes = map[string]map[string]string{
+	"demo": {"Accent": "#0f766e", "AccentText": "#ffffff", "Radius": "14px", "Font": "Georgia, serif",
+		"JoinURL": "https://loja.example/fidelidade/cadastro", "TermsURL": "https://loja.example/fidelidade/regulamento"},
+}
+
+// checkout6 serves the store's checkout6-custom.js, as VTEX serves the file a store writes in
+// Admin > Checkout > Code: the script that creates the widget's mount point and tag.
+func (s *Store) checkout6(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	js := func(v string) string { b, _ := json.Marshal(v); return string(b) }
+	if err := checkout6.Execute(w, map[string]string{"WidgetSrc": js(s.o.BFFURL + "/widget.js"), "Tenant": js(s.o.Tenant)}); err != nil {
+		s.o.Logger.Warn("checkout6-custom.js", "err", err)
+	}
 }
 
 type seededShopper struct {
@@ -276,13 +335,35 @@ func (s *Store) newCartLocked(w http.ResponseWriter) *cart {
 }
 
 // orderForm is the part of VTEX's orderForm the widget and the page read.
+//
+// It has every section vtex.js asks for, filled or null as a VTEX cart without a shopper's
+// address or payment would have them (so getOrderForm() with all sections asks the server each
+// time, as it does on VTEX, and getOrderForm(["items"]) answers from vtex.js's cache).
 type orderForm struct {
-	OrderFormID   string         `json:"orderFormId"`
-	Value         int64          `json:"value"`
-	Items         []item         `json:"items"`
-	Totalizers    []totalizer    `json:"totalizers"`
-	MarketingData *marketingData `json:"marketingData"`
-	Messages      []message      `json:"messages"`
+	OrderFormID             string               `json:"orderFormId"`
+	Value                   int64                `json:"value"`
+	Items                   []item               `json:"items"`
+	Totalizers              []totalizer          `json:"totalizers"`
+	MarketingData           *marketingData       `json:"marketingData"`
+	Messages                []message            `json:"messages"`
+	ClientProfileData       any                  `json:"clientProfileData"`
+	ShippingData            any                  `json:"shippingData"`
+	PaymentData             map[string]any       `json:"paymentData"`
+	Sellers                 []map[string]string  `json:"sellers"`
+	ClientPreferencesData   map[string]any       `json:"clientPreferencesData"`
+	StorePreferencesData    map[string]any       `json:"storePreferencesData"`
+	GiftRegistryData        any                  `json:"giftRegistryData"`
+	RatesAndBenefitsData    ratesAndBenefitsData `json:"ratesAndBenefitsData"`
+	OpenTextField           any                  `json:"openTextField"`
+	CommercialConditionData any                  `json:"commercialConditionData"`
+	CustomData              any                  `json:"customData"`
+}
+
+// ratesAndBenefitsData says which promotions really apply: on VTEX a coupon shows here only
+// when its promotion took effect.
+type ratesAndBenefitsData struct {
+	RateAndBenefitsIdentifiers []map[string]string `json:"rateAndBenefitsIdentifiers"`
+	Teaser                     []any               `json:"teaser"`
 }
 
 type item struct {
@@ -323,9 +404,16 @@ func (ct *cart) view(msgs ...message) orderForm {
 		of.Totalizers = append(of.Totalizers, totalizer{ID: "Discounts", Name: "Total dos Descontos", Value: -discount})
 	}
 	of.Value = subtotal - discount
+	of.RatesAndBenefitsData = ratesAndBenefitsData{RateAndBenefitsIdentifiers: []map[string]string{}, Teaser: []any{}}
 	if ct.coupon != "" {
 		of.MarketingData = &marketingData{Coupon: ct.coupon}
+		of.RatesAndBenefitsData.RateAndBenefitsIdentifiers = append(of.RatesAndBenefitsData.RateAndBenefitsIdentifiers,
+			map[string]string{"id": "coupon-" + strings.ToLower(ct.coupon), "name": "Cupom " + ct.coupon})
 	}
+	of.PaymentData = map[string]any{"paymentSystems": []any{}, "payments": []any{}}
+	of.Sellers = []map[string]string{{"id": "1", "name": "Loja Demo"}}
+	of.ClientPreferencesData = map[string]any{"locale": "pt-BR", "optinNewsLetter": nil}
+	of.StorePreferencesData = map[string]any{"countryCode": "BRA", "currencyCode": "BRL", "currencySymbol": "R$", "timeZone": "E. South America Standard Time"}
 	return of
 }
 
@@ -350,6 +438,58 @@ func (s *Store) getOrderForm(w http.ResponseWriter, r *http.Request) {
 	of := ct.view()
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, of)
+}
+
+// orderFormByID answers vtex.js's getOrderForm once it knows the cart (POST
+// /orderForm/{id}?refreshOutdatedData=true) and its clearMessages: the cart as it is.
+func (s *Store) orderFormByID(w http.ResponseWriter, r *http.Request) {
+	ct := s.cartByPath(w, r)
+	if ct == nil {
+		return
+	}
+	var ignored map[string]any // {"expectedOrderFormSections": [...]}: every section is answered
+	if r.Method == http.MethodPost && r.ContentLength != 0 && !decodeBody(w, r, &ignored) {
+		return
+	}
+	s.mu.Lock()
+	of := ct.view()
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, of)
+}
+
+// addItems is vtex.js's addToCart: {"orderItems": [{"id": sku, "quantity": n, "seller": "1"}]}.
+func (s *Store) addItems(w http.ResponseWriter, r *http.Request) {
+	ct := s.cartByPath(w, r)
+	if ct == nil {
+		return
+	}
+	var body struct {
+		OrderItems []struct {
+			ID       string `json:"id"`
+			Quantity int    `json:"quantity"`
+		} `json:"orderItems"`
+	}
+	if !decodeBody(w, r, &body) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var msgs []message
+	for _, it := range body.OrderItems {
+		i := slices.IndexFunc(catalogue, func(p product) bool { return p.ID == it.ID })
+		if i < 0 || it.Quantity < 1 || ct.qty[i]+it.Quantity > 99 {
+			msgs = append(msgs, message{Code: "ORD027", Text: "Item " + it.ID + " não encontrado ou quantidade inválida.", Status: "error"})
+			continue
+		}
+		ct.qty[i] += it.Quantity
+	}
+	writeJSON(w, http.StatusOK, ct.view(msgs...))
+}
+
+// attachment is vtex.js's sendAttachment (clientProfileData, shippingData, ...): accepted,
+// and the cart answered; the demo keeps no profile or address.
+func (s *Store) attachment(w http.ResponseWriter, r *http.Request) {
+	s.orderFormByID(w, r)
 }
 
 // cartByPath finds the cart of a /orderForm/{id}/... call.

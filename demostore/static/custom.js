@@ -1,21 +1,29 @@
-// An integrator's own mount of the loyalty widget (platform "custom"): the store's code
-// hands the widget its session, its cart and how to apply a coupon. Here the cart is this
-// demo's orderForm API; on another platform these callbacks would call its own.
+// An integrator's own mount of the loyalty widget (platform "custom"): the store's code hands
+// the widget its session, its cart and how to apply a coupon. Here the cart is this demo's
+// orderForm API; on another platform these callbacks would call its own.
+//
+// This script runs before the widget's async script has arrived, so it starts with the queue
+// stub (the one line of the README): LoyaltyWidget.mount is recorded now and replayed, in
+// order, when the widget loads. If the widget never loads, the store sells anyway.
+window.LoyaltyWidget=window.LoyaltyWidget||{q:[],mount:function(){this.q.push(["mount",arguments])},refresh:function(){this.q.push(["refresh",arguments])}};
 (function () {
   "use strict";
-  if (!window.LoyaltyWidget) return; // the widget could not load: the store sells anyway
-  var tenant = document.currentScript.getAttribute("data-tenant");
+  var me = document.currentScript;
   var checkout = window.vtexjs.checkout;
   function cookie(name) {
     var m = document.cookie.split("; ").filter(function (c) { return c.indexOf(name + "=") === 0; })[0];
     return m ? decodeURIComponent(m.slice(name.length + 1)) : null;
   }
+  function log(text) {
+    var el = document.getElementById("integrator-log");
+    if (el) el.textContent = text;
+  }
   var listeners = [];
-  window.addEventListener("orderFormUpdated.vtex", function () {
+  window.jQuery(window).on("orderFormUpdated.vtex", function () {
     listeners.forEach(function (f) { f(); });
   });
-  window.LoyaltyWidget.mount({
-    tenant: tenant,
+  var options = {
+    tenant: me.getAttribute("data-tenant"),
     platform: "custom",
     target: "#loyalty-widget",
     adapter: {
@@ -32,11 +40,15 @@
                      coupon: (of.marketingData && of.marketingData.coupon) || null };
           });
       },
-      applyCoupon: function (code) { return checkout.addDiscountCoupon(code); },
+      applyCoupon: function (code) { return checkout.getOrderForm(["items"]).then(function () { return checkout.addDiscountCoupon(code); }); },
       removeCoupon: function () { return checkout.removeDiscountCoupon(); },
       onChange: function (cb) { listeners.push(cb); },
     },
-    onApplied: function (d) { document.getElementById("integrator-log").textContent = "onApplied: " + d.title; },
-    onRemoved: function (d) { document.getElementById("integrator-log").textContent = "onRemoved: " + d.title; },
-  });
+    onApplied: function (d) { log("onApplied: " + d.title); },
+    onRemoved: function (d) { log("onRemoved: " + d.title); },
+  };
+  // The demo's knobs: a tenant theme before the BFF sends one (?theme=demo), no beacon (?beacon=off).
+  if (me.hasAttribute("data-theme")) options.theme = JSON.parse(me.getAttribute("data-theme"));
+  if (me.getAttribute("data-beacon") === "off") options.beacon = false;
+  window.LoyaltyWidget.mount(options);
 })();

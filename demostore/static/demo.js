@@ -1,9 +1,15 @@
-// The demo checkout page: renders the cart from the orderForm, and re-renders whenever
-// vtex.js says it changed. Text only, no HTML strings (the page runs under Trusted Types).
+// The demo checkout page (VTEX-like): renders the cart from the orderForm, and re-renders
+// whenever vtex.js says it changed (its jQuery event on window). Text only, no HTML strings
+// (the page runs under Trusted Types).
+//
+// With data-spa on <body> (the /checkout/ page) it behaves as VTEX's checkout, a single-page
+// app: each step (#/cart, #/email, #/payment) renders the order summary anew, so whatever a
+// store's checkout6-custom.js put in the old one is gone and must be put back.
 (function () {
   "use strict";
   var fmt = new Intl.NumberFormat("pt-BR", { style: "currency", currency: "BRL" });
   var checkout = window.vtexjs.checkout;
+  var $w = window.jQuery(window);
   function $(id) { return document.getElementById(id); }
   function money(cents) { return fmt.format(cents / 100); }
   function el(tag, text) { var e = document.createElement(tag); if (text !== undefined) e.textContent = text; return e; }
@@ -14,8 +20,10 @@
 
   var quantities = [];
   var pending = 0; // quantity updates under way
+  var last = null; // the last orderForm seen
 
   function render(of) {
+    last = of;
     if (!pending) quantities = of.items.map(function (it) { return it.quantity; });
     // Rows are built once and then updated in place, so focus and clicks survive updates.
     var body = $("items");
@@ -56,34 +64,52 @@
     $("cart-message").textContent = (of.messages || []).map(function (m) { return m.text; }).join(" ");
   }
 
-  window.addEventListener("orderFormUpdated.vtex", function (e) { render(e.detail); });
+  $w.on("orderFormUpdated.vtex", function (e, of) { render(of); });
 
-  $("items").addEventListener("click", function (e) {
-    var b = e.target.closest ? e.target.closest("button[data-qty]") : null;
+  // Clicks are delegated from the document: the SPA replaces the summary and its buttons.
+  document.addEventListener("click", function (e) {
+    var t = e.target.closest ? e.target : e.target.parentElement;
+    var b = t && t.closest("button");
     if (!b) return;
-    var parts = b.getAttribute("data-qty").split(":");
-    var i = +parts[0];
-    // Count from what was asked last, not from the page: quick clicks must all count.
-    quantities[i] = Math.max(0, quantities[i] + +parts[1]);
-    pending++;
-    var settle = function () { pending--; };
-    checkout.updateItems([{ index: i, quantity: quantities[i] }]).then(settle, settle);
+    if (b.hasAttribute("data-qty")) {
+      var parts = b.getAttribute("data-qty").split(":");
+      var i = +parts[0];
+      // Count from what was asked last, not from the page: quick clicks must all count.
+      quantities[i] = Math.max(0, quantities[i] + +parts[1]);
+      pending++;
+      var settle = function () { pending--; };
+      checkout.updateItems([{ index: i, quantity: quantities[i] }]).then(settle, settle);
+    } else if (b.id === "coupon-apply") {
+      // The store's own coupon field, as every checkout has one: an empty code removes it.
+      var code = $("coupon-input").value.trim();
+      (code ? checkout.addDiscountCoupon(code) : checkout.removeDiscountCoupon()).catch(function () {});
+    } else if (b.id === "place-order") {
+      checkout.finish().then(function (r) {
+        $("order-status").textContent = "Pedido " + r.orderId + " realizado! Total: " + money(r.total);
+        $("order-status").setAttribute("data-order-placed", r.orderId);
+      }).catch(function () {
+        $("order-status").textContent = "Não foi possível finalizar agora.";
+      });
+    }
   });
 
-  // The store's own coupon field, as every checkout has one: an empty code removes it.
-  $("coupon-apply").addEventListener("click", function () {
-    var code = $("coupon-input").value.trim();
-    (code ? checkout.addDiscountCoupon(code) : checkout.removeDiscountCoupon()).catch(function () {});
-  });
-
-  $("place-order").addEventListener("click", function () {
-    checkout.finish().then(function (r) {
-      $("order-status").textContent = "Pedido " + r.orderId + " realizado! Total: " + money(r.total);
-      $("order-status").setAttribute("data-order-placed", r.orderId);
-    }).catch(function () {
-      $("order-status").textContent = "Não foi possível finalizar agora.";
-    });
-  });
+  if (document.body.hasAttribute("data-spa")) {
+    // The summary as the checkout renders it, before any store script touched it.
+    var pristine = document.querySelector(".summary").cloneNode(true);
+    var added = pristine.querySelector("#loyalty-widget");
+    if (added) added.remove();
+    var step = function () {
+      var name = (location.hash.replace(/^#\//, "") || "cart").split("/")[0];
+      $("step").textContent = "Etapa: " + name;
+      $("step").setAttribute("data-step", name);
+      document.querySelector(".cart").hidden = name === "email";
+      var old = document.querySelector(".summary");
+      old.replaceWith(pristine.cloneNode(true));
+      if (last) render(last);
+    };
+    window.addEventListener("hashchange", step);
+    step();
+  }
 
   checkout.getOrderForm().catch(function () {});
 })();

@@ -61,28 +61,40 @@ function storeMessage(of: OrderForm | null | undefined): string | undefined {
 }
 
 interface VtexCheckout {
-  getOrderForm(): PromiseLike<OrderForm>;
+  getOrderForm(sections?: string[]): PromiseLike<OrderForm>;
   addDiscountCoupon(code: string): PromiseLike<OrderForm>;
   removeDiscountCoupon(): PromiseLike<OrderForm>;
 }
 
+type Handler = (ev: unknown, of?: OrderForm) => void;
+
 interface VtexWindow {
   vtexjs?: { Checkout?: new () => VtexCheckout };
-  jQuery?: (el: unknown) => { on(ev: string, h: () => void): void; off(ev: string, h: () => void): void };
+  jQuery?: (el: unknown) => { on(ev: string, h: Handler): void; off(ev: string, h: Handler): void };
 }
 
 const VTEX_EVENT = "orderFormUpdated.vtex";
 
+/** cartOf reads VTEX's orderForm: the purchase value is the Items totalizer, in cents. */
+function cartOf(of: OrderForm | null | undefined): Cart | null {
+  if (!of || !of.orderFormId) return null;
+  const items = (of.totalizers || []).find((t) => t.id === "Items");
+  return { id: of.orderFormId, value: (items ? items.value : 0) / 100, coupon: (of.marketingData && of.marketingData.coupon) || null };
+}
+
 /**
  * vtexAdapter reads the session from the vtex_session / vtex_segment cookies and the cart from
- * vtex.js (its own Checkout instance, so the store's calls are not aborted) or, without
- * vtex.js, from the REST checkout API. Amounts in the orderForm are cents.
+ * the REST checkout API (a fresh read that broadcasts nothing: vtex.js answers getOrderForm
+ * from its cache, and every vtex.js call tells the whole checkout). Coupons go through the
+ * widget's own vtex.js instance (so the checkout's screen follows and the store's own calls are
+ * not aborted), or the REST API without vtex.js. Amounts in the orderForm are cents.
  */
 export function vtexAdapter(): Adapter {
   const w = window as unknown as VtexWindow;
   const Checkout = w.vtexjs && w.vtexjs.Checkout;
   const checkout: VtexCheckout | null = typeof Checkout === "function" ? new Checkout() : null;
   let orderFormId = "";
+  let seen = ""; // the cart as the widget last read it: an event about the same cart is not a change
 
   const rest = async (path: string, body?: unknown): Promise<OrderForm> => {
     const res = await fetch("/api/checkout/pub/orderForm" + path, {
@@ -94,14 +106,20 @@ export function vtexAdapter(): Adapter {
     if (!res.ok) throw new Error("orderForm " + res.status);
     return res.json();
   };
-  // vtex.js broadcasts orderFormUpdated.vtex on every request, getOrderForm included, before
-  // resolving it: events raised while our own call runs are ours, not a cart change.
+  // vtex.js broadcasts orderFormUpdated.vtex after its requests, before resolving them: events
+  // raised while our own call runs are ours, not a cart change.
   let own = 0;
-  const call = async (p: () => PromiseLike<OrderForm>): Promise<OrderForm> => {
+  // A new vtex.js instance knows no cart (the checkout cookie is HttpOnly) until its first
+  // getOrderForm, which later answers from its cache.
+  const call = async (path: string, body?: unknown, js?: (c: VtexCheckout) => PromiseLike<OrderForm>): Promise<OrderForm> => {
     own++;
     try {
-      const of = await withTimeout(p());
-      if (of && of.orderFormId) orderFormId = of.orderFormId;
+      const of = await withTimeout(checkout && js ? checkout.getOrderForm(["items"]).then(() => js(checkout)) : rest(path && `/${orderFormId}${path}`, body));
+      const c = cartOf(of);
+      if (c) {
+        orderFormId = c.id;
+        seen = JSON.stringify(c);
+      }
       return of;
     } finally {
       own--;
@@ -115,37 +133,29 @@ export function vtexAdapter(): Adapter {
       return sessionToken && segmentToken ? { sessionToken, segmentToken } : null;
     },
     async cart(): Promise<Cart | null> {
-      const of = await call(() => (checkout ? checkout.getOrderForm() : rest("")));
-      if (!of || !of.orderFormId) return null;
-      const items = (of.totalizers || []).find((t) => t.id === "Items");
-      return {
-        id: of.orderFormId,
-        value: (items ? items.value : 0) / 100,
-        coupon: (of.marketingData && of.marketingData.coupon) || null,
-      };
+      return cartOf(await call(""));
     },
     async applyCoupon(code: string): Promise<CouponOutcome> {
       // VTEX answers 200 even when it refuses a coupon: only the orderForm it returns says
       // whether the coupon is in (marketingData.coupon), and messages[] says why not.
-      const of = await call(() => (checkout ? checkout.addDiscountCoupon(code) : rest(`/${orderFormId}/coupons`, { text: code })));
+      const of = await call("/coupons", { text: code }, (c) => c.addDiscountCoupon(code));
       if (sameCoupon(of && of.marketingData && of.marketingData.coupon, code)) return { applied: true };
       return { applied: false, message: storeMessage(of) };
     },
     async removeCoupon(): Promise<void> {
-      await call(() => (checkout ? checkout.removeDiscountCoupon() : rest(`/${orderFormId}/coupons`, { text: "" })));
+      await call("/coupons", { text: "" }, (c) => c.removeDiscountCoupon());
     },
     onChange(cb: () => void): () => void {
-      const h = () => {
-        if (!own) cb();
+      // vtex.js triggers jQuery events on window, with the orderForm. Neither our own calls nor
+      // news of the cart we already read are a change: no loop with the checkout.
+      const h: Handler = (_ev, of) => {
+        const c = cartOf(of);
+        if (!own && !(c && JSON.stringify(c) === seen)) cb();
       };
       const $ = w.jQuery;
-      // vtex.js triggers a jQuery event; other carts may dispatch a DOM event of that name.
-      if (typeof $ === "function") $(window).on(VTEX_EVENT, h);
-      window.addEventListener(VTEX_EVENT, h);
-      return () => {
-        if (typeof $ === "function") $(window).off(VTEX_EVENT, h);
-        window.removeEventListener(VTEX_EVENT, h);
-      };
+      if (typeof $ !== "function") return () => {};
+      $(window).on(VTEX_EVENT, h);
+      return () => $(window).off(VTEX_EVENT, h);
     },
     locale() {
       // vtex_segment is base64 JSON: {"currencyCode":"BRL","cultureInfo":"pt-BR",...}
@@ -163,7 +173,7 @@ export function vtexAdapter(): Adapter {
 
 /** parseMoney reads "R$ 1.234,56", "$1,234.56" or "1234.5" as a number; NaN when unreadable. */
 export function parseMoney(text: string): number {
-  const s = text.replace(/[^\d.,-]/g, "");
+  const s = text.replace(/[^\d.,-]/g, "").replace(/[.,-]+$/, "");
   const lastSep = Math.max(s.lastIndexOf(","), s.lastIndexOf("."));
   if (lastSep >= 0 && s.length - lastSep - 1 <= 2) {
     return parseFloat(s.slice(0, lastSep).replace(/[.,]/g, "") + "." + s.slice(lastSep + 1));
@@ -185,12 +195,22 @@ function cartIdFor(tenant: string): string {
   }
 }
 
+interface ZordWindow {
+  Zord?: { checkout?: { addCupomDesconto?(): void; removeCupomDesconto?(): void } };
+}
+
 /**
  * domAdapter works with the theme's own cart page: it reads the subtotal from the page and
- * fills the coupon field and presses its button, through selectors the store gives.
+ * fills the coupon field and presses its button, through selectors the store gives. On
+ * Magazord, without a button selector, it calls the theme's own Zord.checkout.addCupomDesconto()
+ * (and removeCupomDesconto()), which read the same field.
  */
-export function domAdapter(o: DomOptions, tenant: string, sessionToken?: string, segmentToken?: string): Adapter {
+export function domAdapter(o: DomOptions, tenant: string): Adapter {
   const $ = (sel?: string) => (sel ? document.querySelector(sel) : null);
+  const zord = () => {
+    const z = (window as unknown as ZordWindow).Zord;
+    return (z && z.checkout) || {};
+  };
   const coupon = (): string => {
     const applied = $(o.couponApplied);
     const input = $(o.couponInput) as HTMLInputElement | null;
@@ -210,19 +230,21 @@ export function domAdapter(o: DomOptions, tenant: string, sessionToken?: string,
   const setInput = (code: string) => {
     const input = $(o.couponInput) as HTMLInputElement | null;
     const button = $(o.couponButton) as HTMLElement | null;
-    if (!input || !button) throw new Error("coupon field not found");
+    const add = zord().addCupomDesconto;
+    if (!input || !(button || add)) throw new Error("coupon field not found");
     // The native setter, so that frameworks watching the field see the change.
     const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value");
     if (setter && setter.set) setter.set.call(input, code);
     else input.value = code;
     input.dispatchEvent(new Event("input", { bubbles: true }));
     input.dispatchEvent(new Event("change", { bubbles: true }));
-    button.click();
+    if (button) button.click();
+    else add!.call(zord());
   };
   return {
     async session() {
-      const s = sessionToken || (o.sessionCookie && readCookie(o.sessionCookie));
-      const g = segmentToken || (o.segmentCookie && readCookie(o.segmentCookie)) || s;
+      const s = o.sessionToken || (o.sessionCookie && readCookie(o.sessionCookie));
+      const g = o.segmentToken || (o.segmentCookie && readCookie(o.segmentCookie)) || s;
       return s && g ? { sessionToken: s, segmentToken: g } : null;
     },
     async cart() {
@@ -248,16 +270,26 @@ export function domAdapter(o: DomOptions, tenant: string, sessionToken?: string,
     },
     async removeCoupon(code: string) {
       const rm = $(o.couponRemove) as HTMLElement | null;
+      const z = zord();
       if (rm) rm.click();
+      else if (!o.couponButton && z.removeCupomDesconto) z.removeCupomDesconto();
       else setInput("");
       if (o.couponApplied) await until(() => !sameCoupon(coupon(), code));
     },
     onChange(cb: () => void) {
+      // Themes re-render their cart (Magazord replaces it after every AJAX call), so the whole
+      // page is watched and only a different subtotal or coupon counts as a change.
       if (typeof MutationObserver === "undefined") return () => {};
-      const mo = new MutationObserver(() => cb());
-      for (const el of [$(o.subtotal), $(o.couponApplied)]) {
-        if (el) mo.observe(el, { childList: true, characterData: true, subtree: true });
-      }
+      const now = () => ($(o.subtotal) || { textContent: "" }).textContent + "|" + coupon();
+      let last = now();
+      const mo = new MutationObserver(() => {
+        const n = now();
+        if (n !== last) {
+          last = n;
+          cb();
+        }
+      });
+      mo.observe(document.body, { childList: true, characterData: true, subtree: true });
       return () => mo.disconnect();
     },
   };

@@ -1,14 +1,19 @@
-// Entry point. One IIFE (esbuild), one global: window.LoyaltyWidget = { version, mount }.
+// Entry point. One IIFE (esbuild), one global: window.LoyaltyWidget = { version, mount, refresh }.
 // With a data-tenant attribute on its script tag, the widget mounts itself:
 //
 //   <script src="https://BFF/widget.js" data-tenant="KEY" data-platform="vtex" async></script>
 //
+// Integrator code may call LoyaltyWidget before this async script has arrived, through the
+// queue stub (one line, see loyalty-widget.d.ts); its calls are replayed here, in order.
+//
 // Nothing here may throw into the page: a store must sell even when we fail.
 import { Api } from "./api";
 import { customAdapter, domAdapter, vtexAdapter } from "./adapters";
+import { beacon } from "./beacon";
 import { pickLang } from "./i18n";
-import type { Adapter, DomOptions, MountOptions } from "./types";
-import { Widget } from "./widget";
+import { DEFAULT_TARGET, fromScript, replay, validate, vendorOf, type Stub } from "./options";
+import type { Adapter, MountOptions } from "./types";
+import { widget } from "./widget";
 
 declare const VERSION: string; // set by build.go
 
@@ -17,100 +22,91 @@ export interface Handle {
   destroy(): void;
 }
 
-const DEFAULT_TARGET = "#loyalty-widget";
-
 // Where this script came from: the default BFF, also for LoyaltyWidget.mount. Read now,
 // while the script runs; document.currentScript is null later.
 const currentScript = document.currentScript as HTMLScriptElement | null;
 const scriptBase = currentScript && currentScript.src ? new URL(".", currentScript.src).href : "";
 
-/** validate returns every problem of the options, in words an integrator understands. */
-function validate(o: MountOptions): string[] {
-  const errs: string[] = [];
-  if (typeof o.tenant !== "string" || !/^[\w.-]{1,64}$/.test(o.tenant)) errs.push("tenant (data-tenant) is required: the store's public key");
-  const platform = o.platform || "vtex";
-  if (platform !== "vtex" && platform !== "dom" && platform !== "custom") errs.push(`platform (data-platform) "${platform}" must be vtex, dom or custom`);
-  if (o.target !== undefined && typeof o.target !== "string" && !(o.target instanceof Element)) errs.push("target must be a CSS selector or an element");
-  if (o.bff !== undefined && !/^https?:\/\/[^/]+/.test(o.bff)) errs.push(`bff "${o.bff}" must be an absolute http(s) URL`);
-  if (o.lang !== undefined && !/^(pt|en|es)\b/i.test(o.lang)) errs.push(`lang (data-lang) "${o.lang}" must be pt-BR, en or es`);
-  if (o.currency !== undefined && !/^[A-Z]{3}$/.test(o.currency)) errs.push(`currency "${o.currency}" must be an ISO 4217 code such as BRL`);
-  if (platform === "custom") {
-    const a = o.adapter as unknown as Record<string, unknown> | undefined;
-    for (const f of ["session", "cart", "applyCoupon", "removeCoupon"]) {
-      if (!a || typeof a[f] !== "function") errs.push(`platform "custom" needs adapter.${f}() (see the README)`);
-    }
-  }
-  if (platform === "dom") {
-    const d = (o.dom || {}) as unknown as Record<string, unknown>;
-    for (const [f, attr] of [["subtotal", "data-subtotal"], ["couponInput", "data-coupon-input"], ["couponButton", "data-coupon-button"]]) {
-      if (typeof d[f] !== "string" || !d[f]) errs.push(`platform "dom" needs a selector for ${f} (${attr})`);
-    }
-  }
-  for (const f of ["onApplied", "onRemoved"] as const) {
-    if (o[f] !== undefined && typeof o[f] !== "function") errs.push(`${f} must be a function`);
-  }
-  return errs;
-}
+const mounted = new Set<Handle>();
 
-/** mount starts a widget. It throws a TypeError listing every problem of invalid options. */
+/** mount starts a widget. It throws a TypeError listing every problem of invalid options. A
+ *  selector target is followed: when the page (a single-page checkout) replaces the element,
+ *  or it appears later, the widget moves there with its state. */
 function mount(o: MountOptions): Handle {
   const errs = validate(o || ({} as MountOptions));
   if (errs.length) throw new TypeError("LoyaltyWidget: " + errs.join("; "));
-  const host = typeof o.target === "object" ? o.target : document.querySelector(o.target || DEFAULT_TARGET);
-  if (!(host instanceof HTMLElement)) throw new TypeError(`LoyaltyWidget: mount point "${o.target || DEFAULT_TARGET}" not found`);
+  const sel = typeof o.target === "object" ? "" : o.target || DEFAULT_TARGET;
+  const find = () => (sel ? document.querySelector(sel) : o.target) as HTMLElement | null;
+  if (!sel && !(find() instanceof HTMLElement)) throw new TypeError("LoyaltyWidget: target is not an element of the page");
   const platform = o.platform || "vtex";
   let adapter: Adapter;
   if (platform === "custom") adapter = customAdapter(o.adapter!);
-  else if (platform === "dom") adapter = domAdapter(o.dom!, o.tenant, (o.dom as DomOptions & { sessionToken?: string }).sessionToken, (o.dom as DomOptions & { segmentToken?: string }).segmentToken);
+  else if (platform === "dom") adapter = domAdapter(o.dom!, o.tenant);
   else adapter = vtexAdapter();
   const fromPlatform = adapter.locale ? adapter.locale() : {};
   // The store page's own language before the browser's: the widget speaks as the page does.
   const lang = pickLang(o.lang || fromPlatform.locale || document.documentElement.lang || navigator.language);
   const base = (o.bff || scriptBase).replace(/\/+$/, "");
-  const w = new Widget(host, adapter, new Api(base, o.tenant, platform, lang), { lang, currency: o.currency, platformCurrency: fromPlatform.currency, onApplied: o.onApplied, onRemoved: o.onRemoved });
-  void w.start();
-  return { refresh: () => w.refresh(), destroy: () => w.destroy() };
-}
-
-/** fromScript reads the options of the script tag's data- attributes. */
-function fromScript(s: HTMLScriptElement): MountOptions {
-  const d = s.dataset;
-  const o: MountOptions = {
-    tenant: d.tenant || "",
-    platform: (d.platform || "vtex") as MountOptions["platform"],
-    target: d.target || DEFAULT_TARGET,
-    bff: d.bff || scriptBase,
-    lang: d.lang,
-    currency: d.currency,
+  const w = widget(adapter, new Api(base, o.tenant, vendorOf(o), lang), {
+    lang,
+    currency: o.currency,
+    platformCurrency: fromPlatform.currency,
+    theme: o.theme,
+    onApplied: o.onApplied,
+    onRemoved: o.onRemoved,
+    beacon: beacon(base, o.tenant, platform, o.beacon !== false),
+  });
+  const follow = () => {
+    const el = find();
+    if (el instanceof HTMLElement && el !== w.host) w.attach(el);
   };
-  if (o.platform === "dom") {
-    o.dom = {
-      subtotal: d.subtotal || "",
-      couponInput: d.couponInput || "",
-      couponButton: d.couponButton || "",
-      couponRemove: d.couponRemove,
-      couponApplied: d.couponApplied,
-      couponMessage: d.couponMessage,
-      sessionCookie: d.sessionCookie,
-      segmentCookie: d.segmentCookie,
-      cartId: d.cartId,
-    };
-    Object.assign(o.dom, { sessionToken: d.sessionToken, segmentToken: d.segmentToken });
-  }
-  return o;
+  follow();
+  // The checkout re-rendered (its mount point replaced) or changed step (#/cart, #/payment):
+  // follow the mount point, and read the cart again on a new step.
+  const mo = sel ? new MutationObserver(follow) : null;
+  if (mo) mo.observe(document.documentElement, { childList: true, subtree: true });
+  const onHash = () => {
+    follow();
+    void w.refresh();
+  };
+  addEventListener("hashchange", onHash);
+  void w.start();
+  const handle: Handle = {
+    refresh: () => w.refresh(),
+    destroy() {
+      if (mo) mo.disconnect();
+      removeEventListener("hashchange", onHash);
+      mounted.delete(handle);
+      w.destroy();
+    },
+  };
+  mounted.add(handle);
+  return handle;
 }
 
-const g = window as unknown as { LoyaltyWidget?: { version: string; mount: typeof mount } };
-if (!g.LoyaltyWidget) {
-  g.LoyaltyWidget = { version: VERSION, mount };
+/** refresh asks every mounted widget again (after a cart change the page knows of). */
+async function refresh(): Promise<void> {
+  await Promise.all([...mounted].map((m) => m.refresh()));
+}
+
+const api = { version: VERSION, mount, refresh };
+
+const g = window as unknown as { LoyaltyWidget?: Stub | typeof api };
+const stub = g.LoyaltyWidget as Stub | undefined;
+if (!stub || Array.isArray(stub.q)) {
+  g.LoyaltyWidget = api;
+  if (stub) replay(stub.q, api as unknown as Record<string, unknown>);
   const script = currentScript;
   if (script && script.dataset.tenant && script.dataset.manual === undefined) {
     const auto = () => {
+      const o = fromScript(script.dataset, scriptBase);
       try {
-        mount(fromScript(script));
+        mount(o);
       } catch (e) {
         // A misconfigured tag is the integrator's to fix; the shopper's checkout goes on.
         console.warn(String(e instanceof Error ? e.message : e));
+        const report = beacon((o.bff || scriptBase).replace(/\/+$/, ""), o.tenant, String(o.platform), o.beacon !== false);
+        if (report) report("opts", "mount");
       }
     };
     if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", auto, { once: true });

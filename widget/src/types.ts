@@ -14,6 +14,10 @@ export interface Reward {
   UseReasonMessage?: string;
   RemainingToUse?: number | null;
   MinValueToUse?: number | null;
+  NoPointCost?: boolean;
+  /** What the reward gives, when the BFF says: the percentage (Type 0), the amount (Type 1) or
+   *  the cashback usable now (Type 3). Without it the widget goes by the Title. */
+  Value?: number | null;
 }
 
 export interface RedeemedReward extends Reward {
@@ -44,6 +48,21 @@ export interface CheckoutView {
   Problems: Record<string, Problem>;
   /** The store's currency: amounts are printed in it, as the BFF prints its messages. */
   Currency?: string;
+  /** The tenant's look and links; every field optional, the whole may be null or absent. */
+  Theme?: Theme | null;
+}
+
+/** A store's theme, from its tenant settings (or the mount option). The mount point's own CSS
+ *  custom properties (--loyalty-accent, ...) still win over it. */
+export interface Theme {
+  Accent?: string;
+  AccentText?: string;
+  Radius?: string;
+  Font?: string;
+  /** Where a shopper who is not in the programme joins it. */
+  JoinURL?: string;
+  /** The programme's terms. */
+  TermsURL?: string;
 }
 
 export interface RedeemResult {
@@ -113,6 +132,13 @@ export interface MountOptions {
   adapter?: CustomAdapter;
   /** dom adapter: selectors and cart id, as in the data- attributes. */
   dom?: DomOptions;
+  /** The platform's name for the store's e-commerce in the secure login
+   *  (/vendors/{vendor}/securelogin): default "vtex" for vtex, "magazord" for dom. */
+  vendor?: string;
+  /** Defaults for the look and links until (or over) what the BFF sends. */
+  theme?: Theme;
+  /** false: send no error beacon (data-beacon="off"). */
+  beacon?: boolean;
   onApplied?(detail: AppliedDetail): void;
   onRemoved?(detail: AppliedDetail): void;
 }
@@ -120,13 +146,17 @@ export interface MountOptions {
 export interface DomOptions {
   subtotal: string;
   couponInput: string;
-  couponButton: string;
+  /** Required, except on Magazord (vendor "magazord"), whose Zord.checkout.addCupomDesconto() is used without it. */
+  couponButton?: string;
   couponRemove?: string;
   couponApplied?: string;
   /** Where the theme writes its coupon messages (e.g. "invalid coupon"); read when it refuses. */
   couponMessage?: string;
   sessionCookie?: string;
   segmentCookie?: string;
+  /** The shopper's session itself, when the page has it (rendered by the store's server). */
+  sessionToken?: string;
+  segmentToken?: string;
   cartId?: string;
 }
 

@@ -1,451 +1,343 @@
-// The widget: one shadow root in the store's mount point, a controller that talks to the BFF
-// and the storefront adapter, and a renderer that only ever creates elements and text nodes.
+// The controller: one state object (state.ts), rendered by a view function (view.ts) into a
+// shadow root in the store's mount point. It talks to the BFF and the storefront adapter and
+// moves the state with pure transitions. The money rules live here:
+// - the coupon is confirmed in the cart after applying, else the redemption is reversed;
+// - a coupon the widget did not put there is never removed or overwritten;
+// - a reversal that cannot reach the BFF is owed (pending.ts) and retried.
+//
+// Styles (style.css) are a constructed sheet in the shadow root: no 'unsafe-inline' under a
+// strict CSP, nothing leaks out, and "all: initial" keeps the page's styles out. A store themes
+// the widget with custom properties on the mount point (--loyalty-accent, --loyalty-accent-fg,
+// --loyalty-bg, --loyalty-fg, --loyalty-muted, --loyalty-border, --loyalty-warn,
+// --loyalty-radius, --loyalty-font); they win over the tenant's theme, set as --lw-*.
 import css from "./style.css";
 import { Api, ApiError, retryable } from "./api";
 import { sameCoupon } from "./adapters";
-import { fill, words, type Words } from "./i18n";
+import { fill, words, type Lang } from "./i18n";
 import { addPending, dropPending, loadPending } from "./pending";
-import type { Adapter, AppliedDetail, Cart, CheckoutView, CouponOutcome, RedeemResult, RedeemedReward, Reward } from "./types";
+import { applied, appliedOf, failed, finished, fmt, foreign, initial, loaded, noted, started, toggled, unapplied, type State } from "./state";
+import { h, view, type Act } from "./view";
+import type { Adapter, AppliedDetail, Cart, CouponOutcome, RedeemResult, RedeemedReward, Theme } from "./types";
 
 export interface Settings {
-  lang: "pt-BR" | "en" | "es";
+  lang: Lang;
   /** data-currency: wins over everything. */
   currency?: string;
   /** The storefront's own currency (VTEX's segment): used when the BFF names none. */
   platformCurrency?: string;
+  theme?: Theme;
   onApplied?: (d: AppliedDetail) => void;
   onRemoved?: (d: AppliedDetail) => void;
+  /** Reports a failure (no personal data): kind of failure, where. */
+  beacon?: (kind: string, at: string) => void;
 }
 
-type Child = Node | string | null | false | undefined;
-
-/** h makes an element; strings become text nodes, never HTML. */
-function h(tag: string, attrs: Record<string, string | false | undefined> | null, ...kids: Child[]): HTMLElement {
-  const el = document.createElement(tag);
-  for (const k in attrs) {
-    const v = attrs[k];
-    if (v !== false && v !== undefined) el.setAttribute(k, v);
-  }
-  for (const kid of kids) if (kid) el.append(kid);
-  return el;
+export interface Widget {
+  /** The mount point the widget renders in now. */
+  readonly host: HTMLElement | null;
+  /** attach renders into a (new) mount point: a checkout that is a single-page app replaces
+   *  its elements, and the widget follows with its state. */
+  attach(host: HTMLElement): void;
+  /** start signs in and shows the rewards; with no shopper logged in it stays hidden. */
+  start(): Promise<void>;
+  refresh(): Promise<void>;
+  destroy(): void;
 }
 
-function adoptStyles(root: ShadowRoot): void {
-  try {
-    // A constructed sheet needs no 'unsafe-inline' under a strict CSP.
-    const sheet = new CSSStyleSheet();
-    sheet.replaceSync(css);
-    root.adoptedStyleSheets = [sheet];
-  } catch {
-    root.append(h("style", null, css));
-  }
-}
+/** kind names a failure for the beacon: "net" (no answer), "h503" (the BFF's status), "store"
+ *  (the storefront's own call failed or timed out). */
+export const kind = (e: unknown): string => (e instanceof ApiError ? (e.status ? "h" + e.status : "net") : "store");
 
 let uid = 0;
 
-export class Widget {
-  private readonly root: ShadowRoot;
-  private readonly box: HTMLElement;
-  private readonly live: HTMLElement;
-  private readonly w: Words;
-  private readonly id = "lw" + ++uid;
-  private view: CheckoutView | null = null;
-  private cart: Cart | null = null;
-  private busy = false;
-  private notice = ""; // the outcome of the shopper's last action; stays until the next one
-  private offline = false; // the last refresh failed: one short notice, gone once one works
-  private seq = 0;
-  private off: () => void = () => {};
-  private timer = 0;
-  private restoreDue = true; // the first view puts the applied reward's coupon back if it left
+export function widget(adapter: Adapter, api: Api, o: Settings): Widget {
+  const w = words(o.lang);
+  const id = "lw" + ++uid;
+  const mq = typeof matchMedia === "function" ? matchMedia("(max-width: 600px)") : null;
+  const compact = () => !!mq && mq.matches;
+  const report = (k: string, at: string) => o.beacon && o.beacon(k, at);
+  let host: HTMLElement | null = null;
+  let root: ShadowRoot | null = null;
+  let box = h("div", null);
+  let live = h("div", null);
+  let s: State = initial;
+  let working = false; // one action (or settling) at a time: a double click redeems once
+  let seq = 0;
+  let off = () => {};
+  let timer = 0;
+  let restoreDue = true; // the first view puts the applied reward's coupon back if it left
 
-  constructor(
-    private readonly host: HTMLElement,
-    private readonly adapter: Adapter,
-    private readonly api: Api,
-    private readonly s: Settings,
-  ) {
-    this.w = words(s.lang);
-    this.root = host.shadowRoot || host.attachShadow({ mode: "open" });
-    this.root.replaceChildren();
-    adoptStyles(this.root);
-    this.box = h("div", { class: "w", hidden: "" });
-    this.live = h("div", { class: "sr", "aria-live": "polite", role: "status" });
-    this.root.append(this.box, this.live);
-  }
-
-  /** start signs in and shows the rewards; with no shopper logged in it stays hidden. */
-  async start(): Promise<void> {
-    try {
-      const session = await this.adapter.session();
-      if (!session) return;
-      this.off = this.adapter.onChange(() => {
-        clearTimeout(this.timer);
-        this.timer = window.setTimeout(() => void this.refresh(), 350);
-      });
-      await this.api.login(session);
-      await this.refresh();
-    } catch (e) {
-      this.offline = true;
-      this.render();
+  const render = (): void => {
+    if (!root) return;
+    const active = root.activeElement;
+    const want = s.focus || (active && active.getAttribute("data-k"));
+    const v = s.view;
+    const next = view(s, {
+      f: fmt(w, o.lang, o.currency || (v && v.Currency) || o.platformCurrency || "BRL"),
+      id,
+      compact: compact(),
+      theme: o.theme,
+      on,
+    });
+    box.replaceWith(next);
+    box = next;
+    if (want) {
+      const el = root.querySelector<HTMLElement>(`[data-k="${want}"]`) || (s.focus ? root.querySelector<HTMLElement>('[data-k="h"]') : null);
+      if (el) el.focus();
     }
-  }
-
-  destroy(): void {
-    this.off();
-    clearTimeout(this.timer);
-    this.seq++;
-    this.root.replaceChildren();
-  }
+    if (s.focus) s = { ...s, focus: "" };
+  };
+  const set = (next: State): void => {
+    s = next;
+    render();
+  };
+  const say = (text: string): void => {
+    live.textContent = text;
+  };
+  /** tell shows a sentence next to what it is about and announces it, once. */
+  const tell = (text: string, at: string): void => {
+    set(noted(s, text, at));
+    say(text);
+  };
+  const fail = (e: unknown, at: string): void => {
+    report(kind(e), at);
+    if (!s.offline) say(w.unavailable);
+    set(failed(s));
+  };
+  const emit = (k: "applied" | "removed", detail: AppliedDetail): void => {
+    if (host) host.dispatchEvent(new CustomEvent("loyalty:" + k, { detail, bubbles: true, composed: true }));
+    const cb = k === "applied" ? o.onApplied : o.onRemoved;
+    try {
+      if (cb) cb(detail);
+    } catch {
+      // an integrator's callback must not break the widget
+    }
+  };
 
   /** refresh reads the cart and asks the BFF for the whole view (newest answer wins), then
    *  settles what is owed: reversals that could not be made, and on the first view the
    *  applied reward's coupon if it left the cart. */
-  async refresh(): Promise<void> {
-    const my = ++this.seq;
+  const refresh = async (): Promise<void> => {
+    const my = ++seq;
     try {
-      const cart = await this.adapter.cart();
-      if (my !== this.seq) return;
-      if (!cart) {
-        this.box.hidden = true;
-        return;
-      }
-      const view = await this.api.checkout(cart.value, cart.id);
-      if (my !== this.seq) return;
-      this.cart = cart;
-      this.view = view;
-      this.offline = false;
-      this.render();
-    } catch {
-      if (my !== this.seq) return;
-      this.offline = true;
-      this.render();
+      const cart = await adapter.cart();
+      if (my !== seq) return;
+      if (!cart) return set({ ...s, view: null, cart: null });
+      const v = await api.checkout(cart.value, cart.id);
+      if (my !== seq) return;
+      set(loaded(s, v, cart));
+    } catch (e) {
+      if (my === seq) fail(e, "view");
       return;
     }
-    if (this.busy) return;
-    this.busy = true;
+    if (working) return;
+    working = true;
     let changed = false;
     try {
-      changed = await this.settle();
+      changed = await settle();
     } catch {
       // settling is retried on the next refresh; the shopper's checkout goes on
     } finally {
-      this.busy = false;
+      working = false;
     }
-    if (changed && my === this.seq) await this.refresh();
-    else this.render();
-  }
+    if (changed && my === seq) await refresh();
+  };
 
   /** settle reverses what the shopper removed while the BFF was away, and on the first load
    *  puts the applied reward's coupon back in the cart. It says whether anything changed. */
-  private async settle(): Promise<boolean> {
-    const v = this.view!;
-    const cart = this.cart!;
+  const settle = async (): Promise<boolean> => {
+    const v = s.view!;
+    const cart = s.cart!;
+    const tenant = api.tenant;
     let changed = false;
-    for (const p of loadPending(this.api.tenant)) {
-      if (p.u !== this.api.user) continue;
-      const still = (v.Redeemed || []).some((r) => r.RedeemedId === p.r);
-      if (!still || sameCoupon(cart.coupon, p.c)) {
+    for (const p of loadPending(tenant)) {
+      if (p.u !== api.user) continue;
+      if (!(v.Redeemed || []).some((r) => r.RedeemedId === p.r) || sameCoupon(cart.coupon, p.c)) {
         // Already reversed or used, or the shopper put it back in the cart: nothing is owed.
-        dropPending(this.api.tenant, p.r);
+        dropPending(tenant, p.r);
         continue;
       }
       let done = true;
       try {
-        await this.api.reverse(p.r);
+        await api.reverse(p.r);
       } catch (e) {
         if (retryable(e)) return changed; // still away: next time
         done = false; // refused for good (e.g. used meanwhile): nothing more to do
       }
-      dropPending(this.api.tenant, p.r);
-      if (done) {
-        this.notice = this.w.pointsBack;
-        this.say(this.w.pointsBack);
-      }
+      dropPending(tenant, p.r);
+      if (done) tell(w.pointsBack, "");
       changed = true;
     }
-    const ap = v.Applied && v.Applied.Success ? v.Applied : null;
-    const r = ap && ap.Reward;
-    const restore = this.restoreDue;
-    this.restoreDue = false;
-    if (restore && ap && ap.CouponCode && r && r.RedeemedId && !cart.coupon) {
+    const ap = appliedOf(s);
+    const restore = restoreDue;
+    restoreDue = false;
+    if (restore && ap && ap.Reward.RedeemedId && !cart.coupon) {
       // The shopper is back and the coupon left the cart: put it in again (never over a
       // coupon of the shopper's own: then "apply again" is theirs to choose).
-      if (!(await this.putIn(ap.CouponCode, r.RedeemedId))) return true;
-      cart.coupon = ap.CouponCode;
+      await putIn(ap.CouponCode, ap.Reward.RedeemedId, "");
       changed = true;
     }
     return changed;
-  }
+  };
 
-  private async act(fn: () => Promise<void>): Promise<void> {
-    if (this.busy) return; // one action at a time: a double click redeems once
-    this.busy = true;
-    this.notice = "";
-    this.render();
+  const act = async (at: string, fn: () => Promise<void>): Promise<void> => {
+    if (working) return;
+    working = true;
+    set(started(s));
     try {
       await fn();
     } catch (e) {
-      this.notice = this.explain(e);
+      // A refusal the platform worded (4xx with a message) as it is; else one line.
+      const refusal = e instanceof ApiError && e.status >= 400 && e.status < 500 && e.status !== 401 && e.message;
+      if (!refusal) report(kind(e), at === "ap" ? "remove" : "redeem");
+      tell(refusal || w.unavailable, at);
     } finally {
-      this.busy = false;
+      working = false;
+      set(finished(s));
     }
-    await this.refresh();
-  }
-
-  /** explain: a refusal the platform worded (4xx with a message) as it is; else one line. */
-  private explain(e: unknown): string {
-    return e instanceof ApiError && e.status >= 400 && e.status < 500 && e.status !== 401 && e.message ? e.message : this.w.unavailable;
-  }
-
-  /** foreign is a coupon in the cart that the widget did not put there ("" when none). */
-  private foreign(): string {
-    const c = this.cart && this.cart.coupon;
-    const ap = this.view && this.view.Applied;
-    return c && !(ap && ap.Success && sameCoupon(ap.CouponCode, c)) ? c : "";
-  }
-
-  private choose(r: Reward): Promise<void> {
-    return this.take((cart) => this.api.redeem(r.Id, cart.id, cart.value));
-  }
-
-  private useRedeemed(r: RedeemedReward): Promise<void> {
-    return this.take((cart) => this.api.useRedeemed(r.RedeemedId, cart.id, cart.value));
-  }
-
-  /** take redeems through call, with the cart as it is now, then puts the coupon in it. A
-   *  cart holding the shopper's own coupon is left alone: one coupon per purchase, and the
-   *  widget never replaces one it did not put there. */
-  private take(call: (cart: Cart) => Promise<RedeemResult>): Promise<void> {
-    return this.act(async () => {
-      const cart = await this.adapter.cart();
-      if (!cart) return;
-      this.cart = cart;
-      const mine = this.foreign();
-      if (mine) {
-        this.notice = fill(this.w.ownCoupon, { code: mine });
-        return;
-      }
-      const res = await call(cart);
-      const r = res.Reward;
-      dropPending(this.api.tenant, r.RedeemedId); // the shopper chose to use it after all
-      if (!(await this.putIn(res.CouponCode, r.RedeemedId))) return;
-      // What is true now, shown even if the refresh that follows cannot reach the BFF.
-      if (this.view) this.view = { ...this.view, Applied: { Success: true, CouponCode: res.CouponCode, Reward: r } };
-      if (this.cart) this.cart.coupon = res.CouponCode;
-      this.say(this.w.appliedNow + r.Title);
-      this.emit("applied", { couponCode: res.CouponCode, rewardId: r.Id, redeemedId: r.RedeemedId, title: r.Title });
-    });
-  }
+    await refresh();
+  };
 
   /** putIn applies a redeemed reward's coupon and confirms that the cart holds it. If the
    *  store refused it, the redemption is reversed (no debit without the coupon in the cart)
-   *  and the shopper is told why, in one sentence; putIn then says false. */
-  private async putIn(code: string, redeemedId: number): Promise<boolean> {
+   *  and the shopper is told why, in one sentence, next to the reward; putIn then says false. */
+  const putIn = async (code: string, redeemedId: number, at: string): Promise<boolean> => {
     let out: CouponOutcome;
     try {
-      out = await this.adapter.applyCoupon(code);
+      out = await adapter.applyCoupon(code);
     } catch {
       // The store did not answer: only the cart can say whether the coupon got in.
       let cart: Cart | null = null;
       try {
-        cart = await this.adapter.cart();
+        cart = await adapter.cart();
       } catch {
         // unreadable: treated as not in, so the points are not kept for nothing
       }
       out = { applied: !!cart && sameCoupon(cart.coupon, code) };
     }
     if (out.applied) return true;
+    report("refused", "apply");
+    let text = fill(w.refused, { msg: out.message });
     try {
-      await this.api.reverse(redeemedId);
-      this.notice = fill(this.w.refused, { msg: out.message });
+      await api.reverse(redeemedId);
     } catch (e) {
-      if (retryable(e)) addPending(this.api.tenant, { u: this.api.user, r: redeemedId, c: code });
-      this.notice = fill(this.w.refusedKept, { msg: out.message });
+      if (retryable(e)) addPending(api.tenant, { u: api.user, r: redeemedId, c: code });
+      text = fill(w.refusedKept, { msg: out.message });
     }
-    this.say(this.notice);
+    tell(text, at);
     return false;
-  }
+  };
+
+  /** take redeems through call, with the cart as it is now, then puts the coupon in it. A
+   *  cart holding the shopper's own coupon is left alone: one coupon per purchase, and the
+   *  widget never replaces one it did not put there. */
+  const take = (at: string, call: (cart: Cart) => Promise<RedeemResult>): Promise<void> =>
+    act(at, async () => {
+      const cart = await adapter.cart();
+      if (!cart) return;
+      s = { ...s, cart };
+      const mine = foreign(s);
+      if (mine) return tell(fill(w.ownCoupon, { code: mine }), at);
+      const res = await call(cart);
+      const r = res.Reward;
+      dropPending(api.tenant, r.RedeemedId); // the shopper chose to use it after all
+      if (!(await putIn(res.CouponCode, r.RedeemedId, at))) return;
+      set(applied(s, res.CouponCode, r));
+      say(w.appliedNow + r.Title);
+      emit("applied", { couponCode: res.CouponCode, rewardId: r.Id, redeemedId: r.RedeemedId, title: r.Title });
+    });
 
   /** remove takes the reward's own coupon out of the cart (no other coupon is touched), then
    *  reverses the redemption. If the BFF cannot be reached for the reversal, the screen says
    *  what is true (the reward stays redeemed, the points are not lost) and the reversal is
    *  owed: retried once the BFF answers again. */
-  private remove(): Promise<void> {
-    const ap = this.view && this.view.Applied;
-    const reward = ap && ap.Reward;
-    if (!ap || !reward || !ap.CouponCode || !reward.RedeemedId) return Promise.resolve();
+  const remove = (): Promise<void> | void => {
+    const ap = appliedOf(s);
+    const redeemedId = ap && ap.Reward.RedeemedId;
+    if (!ap || !redeemedId) return;
     const code = ap.CouponCode;
-    const redeemedId = reward.RedeemedId;
-    const detail = { couponCode: code, rewardId: reward.Id, redeemedId, title: reward.Title };
-    return this.act(async () => {
+    const detail = { couponCode: code, rewardId: ap.Reward.Id, redeemedId, title: ap.Reward.Title };
+    return act("ap", async () => {
       // Coupon out of the cart first: if the reversal then fails, the store gives no discount
       // and the shopper can still use the redeemed reward later.
-      const cart = await this.adapter.cart();
-      if (cart && sameCoupon(cart.coupon, code)) await this.adapter.removeCoupon(code);
+      const cart = await adapter.cart();
+      if (cart && sameCoupon(cart.coupon, code)) await adapter.removeCoupon(code);
       try {
-        await this.api.reverse(redeemedId);
+        await api.reverse(redeemedId);
+        s = { ...s, focus: "a" + detail.rewardId };
+        say(w.removedNow);
       } catch (e) {
         if (!retryable(e)) throw e;
-        addPending(this.api.tenant, { u: this.api.user, r: redeemedId, c: code });
-        this.unapply(redeemedId);
-        this.notice = this.w.removeLater;
-        this.say(this.w.removeLater);
-        this.emit("removed", detail);
-        return;
+        addPending(api.tenant, { u: api.user, r: redeemedId, c: code });
+        s = unapplied(s, redeemedId);
+        tell(w.removeLater, "u" + redeemedId);
       }
-      this.say(this.w.removedNow);
-      this.emit("removed", detail);
+      emit("removed", detail);
     });
-  }
+  };
 
-  /** unapply shows, without the BFF, what is true after the coupon left the cart: nothing is
-   *  applied, and the reward is among the redeemed ones, ready to be used again. */
-  private unapply(redeemedId: number): void {
-    const v = this.view;
-    if (!v) return;
-    const r = v.Applied && v.Applied.Reward;
-    const redeemed = v.Redeemed || [];
-    if (r && !redeemed.some((x) => x.RedeemedId === redeemedId)) {
-      redeemed.push({ RedeemedPoints: 0, RedeemedValue: 0, ...r, RedeemedId: redeemedId, CanUse: true, Enabled: true });
-    }
-    this.view = { ...v, Applied: null, Redeemed: redeemed };
-    if (this.cart) this.cart.coupon = null;
-  }
-
-  private reapply(): Promise<void> {
-    const ap = this.view && this.view.Applied;
-    const r = ap && ap.Reward;
-    return this.act(async () => {
-      const cart = await this.adapter.cart();
-      if (!ap || !ap.CouponCode || !r || !r.RedeemedId || !cart) return;
-      if (cart.coupon && !sameCoupon(cart.coupon, ap.CouponCode)) {
-        this.notice = fill(this.w.ownCoupon, { code: cart.coupon });
-        return;
-      }
-      await this.putIn(ap.CouponCode, r.RedeemedId);
+  const reapply = (): Promise<void> =>
+    act("ap", async () => {
+      const ap = appliedOf(s);
+      const cart = await adapter.cart();
+      if (!ap || !ap.Reward.RedeemedId || !cart) return;
+      if (cart.coupon && !sameCoupon(cart.coupon, ap.CouponCode)) return tell(fill(w.ownCoupon, { code: cart.coupon }), "ap");
+      await putIn(ap.CouponCode, ap.Reward.RedeemedId, "ap");
     });
+
+  function on(a: Act): void {
+    if (a.t === "use") {
+      const r = a.row.r;
+      void take(a.row.key, (cart) => (a.row.redeemed ? api.useRedeemed((r as RedeemedReward).RedeemedId, cart.id, cart.value) : api.redeem(r.Id, cart.id, cart.value)));
+    } else if (a.t === "rm") void remove();
+    else if (a.t === "again") void reapply();
+    else set(toggled(s, compact()));
   }
 
-  private say(text: string): void {
-    this.live.textContent = text;
-  }
+  if (mq && mq.addEventListener) mq.addEventListener("change", render);
 
-  private emit(kind: "applied" | "removed", detail: AppliedDetail): void {
-    this.host.dispatchEvent(new CustomEvent("loyalty:" + kind, { detail, bubbles: true, composed: true }));
-    const cb = kind === "applied" ? this.s.onApplied : this.s.onRemoved;
-    try {
-      if (cb) cb(detail);
-    } catch {
-      // an integrator's callback must not break the widget
-    }
-  }
-
-  private render(): void {
-    const focused = this.root.activeElement && this.root.activeElement.getAttribute("data-k");
-    const w = this.w;
-    const v = this.view;
-    const kids: Child[] = [];
-    if (v) {
-      const nf = new Intl.NumberFormat(this.s.lang);
-      kids.push(h("h2", { id: this.id + "t" }, v.ProgramName || w.title));
-      if (v.PointsBalance != null) kids.push(h("p", { class: "bal" }, nf.format(v.PointsBalance) + " " + w.points));
-      const ap = v.Applied && v.Applied.Success && v.Applied.Reward ? v.Applied : null;
-      const appliedId = ap && ap.Reward ? ap.Reward.RedeemedId : undefined;
-      const foreign = this.foreign();
-      if (ap && ap.Reward) kids.push(this.appliedBox(ap.Reward.Title + this.worth(ap.Reward), ap.CouponCode || "", appliedId, v, foreign));
-      const locked = !!ap || !!foreign || this.busy;
-      const lockReason = ap ? w.onePerPurchase : foreign ? fill(w.ownCoupon, { code: foreign }) : w.busy;
-      const redeemed = (v.Redeemed || []).filter((r) => r.RedeemedId !== appliedId);
-      if (redeemed.length) {
-        kids.push(this.group("r", w.redeemed, redeemed.map((r) =>
-          this.option("u" + r.RedeemedId, r.Title + this.worth(r), w.use + " · " + r.Title, r.CanUse && !locked,
-            !r.CanUse ? r.UseReasonMessage || "" : locked ? lockReason : "", () => this.useRedeemed(r)))));
+  return {
+    get host() {
+      return host;
+    },
+    attach(el) {
+      host = el;
+      root = el.shadowRoot || el.attachShadow({ mode: "open" });
+      root.replaceChildren();
+      try {
+        const sheet = new CSSStyleSheet();
+        sheet.replaceSync(css);
+        root.adoptedStyleSheets = [sheet];
+      } catch {
+        root.append(h("style", null, css));
       }
-      const rewards = v.Rewards || [];
-      if (rewards.length) {
-        kids.push(this.group("a", w.choose, rewards.map((r) => {
-          const usable = r.Enabled && r.CanUse;
-          const meta = nf.format(r.Points) + " " + w.points + (usable ? (locked ? " · " + lockReason : "") : " · " + (r.UseReasonMessage || ""));
-          return this.option("a" + r.Id, r.Title, r.Title, usable && !locked, meta, () => this.choose(r));
-        })));
+      box = h("div", { class: "w", hidden: "" });
+      live = h("div", { class: "sr", role: "status", "aria-live": "polite" });
+      root.append(box, live);
+      render();
+    },
+    async start() {
+      try {
+        const session = await adapter.session();
+        if (!session) return;
+        off = adapter.onChange(() => {
+          clearTimeout(timer);
+          timer = window.setTimeout(() => void refresh(), 350);
+        });
+        await api.login(session);
+      } catch (e) {
+        return fail(e, "login");
       }
-    }
-    const notice = this.notice || (this.offline ? w.unavailable : "");
-    if (notice) kids.push(h("p", { class: "n", role: "alert" }, notice));
-    this.box.replaceChildren(...kids.filter((k): k is Node | string => !!k));
-    this.box.hidden = kids.length === 0;
-    this.box.setAttribute("aria-busy", String(this.busy));
-    if (v) this.box.setAttribute("aria-labelledby", this.id + "t");
-    if (focused) {
-      const again = this.root.querySelector<HTMLElement>(`[data-k="${focused}"]`);
-      if (again) again.focus();
-    }
-  }
-
-  /** worth is " (R$ 25,00)" for a redeemed cashback, in the shopper's locale and the store's
-   *  currency (data-currency, else the tenant's from the BFF, as its messages use). */
-  private worth(r: Reward & { RedeemedValue?: number }): string {
-    if (r.Type !== 3 || !r.RedeemedValue) return "";
-    try {
-      return " (" + new Intl.NumberFormat(this.s.lang, { style: "currency", currency: this.s.currency || (this.view && this.view.Currency) || this.s.platformCurrency || "BRL" }).format(r.RedeemedValue) + ")";
-    } catch {
-      return "";
-    }
-  }
-
-  private appliedBox(title: string, code: string, redeemedId: number | undefined, v: CheckoutView, foreign: string): HTMLElement {
-    const w = this.w;
-    const kids: Child[] = [
-      h("p", null, w.applied + ": ", h("strong", null, title)),
-      h("p", null, w.coupon + ": ", h("code", { "data-coupon": "" }, code)),
-    ];
-    const still = (v.Redeemed || []).find((r) => r.RedeemedId === redeemedId);
-    if (still && !still.CanUse) kids.push(h("p", { class: "n" }, w.noLongerFits + (still.UseReasonMessage || "")));
-    if (this.cart && code && !sameCoupon(this.cart.coupon, code)) {
-      kids.push(h("p", { class: "n" }, w.couponLeft));
-      if (foreign) {
-        // The shopper's own coupon took its place: theirs to keep; removing the reward only
-        // gives the points back.
-        kids.push(h("p", { class: "n" }, fill(w.ownCoupon, { code: foreign })));
-      } else {
-        kids.push(this.button("again", w.applyAgain, w.applyAgain, !this.busy, "", () => this.reapply()));
-        kids.push(" ");
-      }
-    }
-    kids.push(this.button("rm", w.remove, w.remove, !this.busy, "", () => this.remove()));
-    return h("div", { class: "ap" }, ...kids);
-  }
-
-  private group(key: string, label: string, items: HTMLElement[]): HTMLElement {
-    const lid = this.id + key;
-    return h("div", { role: "group", "aria-labelledby": lid },
-      h("p", { class: "lbl", id: lid }, label),
-      h("ul", null, ...items.map((i) => h("li", null, i))));
-  }
-
-  private option(key: string, title: string, label: string, enabled: boolean, meta: string, fn: () => void): HTMLElement {
-    const mid = this.id + key + "m";
-    const b = this.button(key, title, label, enabled, mid, fn);
-    if (!enabled) b.classList.remove("p");
-    return h("div", null, b, meta ? h("span", { class: "m", id: mid }, meta) : null);
-  }
-
-  /** button: named by its visible text; a disabled one stays focusable (aria-disabled) so its
-   *  reason, tied with aria-describedby, is read out. */
-  private button(key: string, text: string, label: string, enabled: boolean, describedBy: string, fn: () => void): HTMLElement {
-    const b = h("button", {
-      type: "button",
-      class: "p",
-      "data-k": key,
-      "aria-disabled": enabled ? false : "true",
-      "aria-describedby": describedBy || undefined,
-      "aria-label": label !== text ? label : undefined,
-    }, text);
-    b.addEventListener("click", (e) => {
-      e.preventDefault();
-      if (b.getAttribute("aria-disabled") !== "true") void fn();
-    });
-    return b;
-  }
+      await refresh();
+    },
+    refresh,
+    destroy() {
+      off();
+      clearTimeout(timer);
+      seq++;
+      if (mq && mq.removeEventListener) mq.removeEventListener("change", render);
+      if (root) root.replaceChildren();
+      root = null;
+    },
+  };
 }

@@ -1,0 +1,65 @@
+// Mount options: read from the script tag's data- attributes, and checked, both pure.
+import type { CustomAdapter, DomOptions, MountOptions } from "./types";
+
+export const DEFAULT_TARGET = "#loyalty-widget";
+
+/** validate returns every problem of the options, in words an integrator understands. */
+export function validate(o: MountOptions): string[] {
+  const errs: string[] = [];
+  const need = (ok: unknown, what: string) => ok || errs.push(what);
+  // An optional string option: absent, or matching re.
+  const opt = (v: unknown, re: RegExp) => v === undefined || (typeof v === "string" && re.test(v));
+  const p = o.platform || "vtex";
+  need(typeof o.tenant === "string" && /^[\w.-]{1,64}$/.test(o.tenant), "tenant (data-tenant): the store's public key is required");
+  need(/^(vtex|dom|custom)$/.test(p), `platform "${p}": vtex, dom or custom`);
+  need(o.target === undefined || typeof o.target === "string" || o.target instanceof Element, "target: a CSS selector or an element");
+  need(opt(o.bff, /^https?:\/\/[^/]+/), `bff "${o.bff}": an absolute http(s) URL`);
+  need(opt(o.lang, /^(pt|en|es)\b/i), `lang "${o.lang}": pt-BR, en or es`);
+  need(opt(o.currency, /^[A-Z]{3}$/), `currency "${o.currency}": an ISO 4217 code such as BRL`);
+  need(opt(o.vendor, /^[a-z0-9][a-z0-9-]{0,31}$/), `vendor "${o.vendor}": the platform's name for the store, such as vtex or magazord`);
+  need(o.theme === undefined || (o.theme && typeof o.theme === "object"), "theme: an object such as {\"Accent\": \"#5b21b6\"}");
+  need(o.beacon === undefined || typeof o.beacon === "boolean", "beacon: true or false");
+  for (const f of ["onApplied", "onRemoved"] as const) need(o[f] === undefined || typeof o[f] === "function", f + ": a function");
+  const fns = (p === "custom" ? ["session", "cart", "applyCoupon", "removeCoupon"] : []) as (keyof CustomAdapter)[];
+  for (const f of fns) need(o.adapter && typeof o.adapter[f] === "function", `platform "custom": adapter.${f}() is required (see the README)`);
+  // Magazord's theme applies the field's code with Zord.checkout.addCupomDesconto(): no button needed.
+  const sels = (p === "dom" ? ["subtotal", "couponInput"].concat(vendorOf(o) === "magazord" ? [] : ["couponButton"]) : []) as (keyof DomOptions)[];
+  for (const f of sels) need(o.dom && o.dom[f], `platform "dom": a selector for ${f} (data-${f.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}) is required`);
+  return errs;
+}
+
+/** vendorOf is the platform's name for the store's e-commerce in the secure login. */
+export function vendorOf(o: MountOptions): string {
+  return o.vendor || (o.platform === "dom" ? "magazord" : o.platform || "vtex");
+}
+
+/** fromScript reads the options of a script tag's data- attributes. */
+export function fromScript(d: DOMStringMap, scriptBase: string): MountOptions {
+  const o: MountOptions = {
+    tenant: d.tenant || "",
+    platform: (d.platform || "vtex") as MountOptions["platform"],
+    target: d.target || DEFAULT_TARGET,
+    bff: d.bff || scriptBase,
+    lang: d.lang,
+    currency: d.currency,
+    vendor: d.vendor,
+    beacon: d.beacon !== "off",
+  };
+  // The dom adapter's options are the same names as the attributes (data-coupon-input: couponInput).
+  if (o.platform === "dom") o.dom = { ...d } as unknown as DomOptions;
+  return o;
+}
+
+/** The queue stub's shape: calls made before the script arrived, as [method, arguments]. */
+export type Stub = { q?: [string, ArrayLike<unknown>][] };
+
+/** replay runs the calls the queue stub recorded, in order; one failing does not stop the rest. */
+export function replay(q: Stub["q"], on: Record<string, unknown>): void {
+  for (const [name, args] of q || []) {
+    try {
+      (on[name] as (...a: unknown[]) => unknown).apply(on, Array.from(args));
+    } catch (e) {
+      console.warn(String(e instanceof Error ? e.message : e));
+    }
+  }
+}
