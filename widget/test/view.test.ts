@@ -1,0 +1,136 @@
+// The view renders any state alone: no network, no storefront.
+import { failed, initial, noted, started, toggled, type State } from "../src/state";
+import { view, type Act, type Ctx } from "../src/view";
+import { applied, cart, f, out, poor, rich } from "./fixtures";
+import { eq, ok, test } from "./t";
+
+function render(s: State, c: Partial<Ctx> = {}): { box: HTMLElement; acts: Act[]; text: string; $: (sel: string) => HTMLElement | null; $$: (sel: string) => HTMLElement[] } {
+  const acts: Act[] = [];
+  const box = view(s, { f, id: "t", compact: false, on: (a) => acts.push(a), ...c });
+  return { box, acts, text: box.textContent || "", $: (sel) => box.querySelector(sel), $$: (sel) => [...box.querySelectorAll<HTMLElement>(sel)] };
+}
+
+const use = (r: ReturnType<typeof render>, title: string) => r.$(`button[data-t="${title}"]`)!;
+
+test("rich: balance prominent, how many can be used, one verb per reward, what each gives and costs", () => {
+  const r = render(rich());
+  eq(r.$("h2")!.textContent, "Clube Demo");
+  eq(r.$(".bal")!.textContent, "5.000 pontos");
+  eq(r.$(".sum")!.textContent, "3 para usar agora");
+  eq(r.$$("li .t").map((e) => e.textContent), ["R$ 10,00 de desconto", "10% de desconto", "Cashback", "R$ 100,00 de desconto", "20% de desconto"]);
+  eq(r.$$("li .c").map((e) => e.textContent), ["100 pontos", "250 pontos", "Sem custo em pontos", "1.000 pontos", "2.000 pontos"]);
+  eq(new Set(r.$$("li button").map((b) => b.textContent)).size, 1, "one verb");
+  eq(use(r, "10%").getAttribute("aria-label"), "Usar 10% de desconto");
+  eq([use(r, "10%").getAttribute("aria-disabled"), use(r, "R$ 100,00").getAttribute("aria-disabled")], [null, "true"]);
+  eq(r.$("#" + use(r, "R$ 100,00").getAttribute("aria-describedby"))!.textContent, "Faltam R$ 200,20 em produtos para usar esta recompensa.");
+  ok(!r.box.hidden && r.box.getAttribute("aria-labelledby") === "tt", "labelled by its heading");
+});
+
+test("pressing a usable reward asks to use it; a disabled one does nothing", () => {
+  const r = render(rich());
+  use(r, "10%").click();
+  use(r, "R$ 100,00").click();
+  eq(r.acts.map((a) => (a.t === "use" ? a.row.key : a.t)), ["a302"]);
+});
+
+test("poor: what is missing, quantified, under each reward", () => {
+  const r = render(poor());
+  eq(r.$(".sum")!.textContent, "1 para usar agora");
+  eq(r.$$("li .m").map((e) => e.textContent), ["Faltam 130 pontos", "Faltam 880 pontos", "Você não tem cashback disponível no momento.", "Pausada pela loja."]);
+});
+
+test("not enrolled: one sentence and the join link, no balance, no reason repeated", () => {
+  const r = render(out(), { theme: { JoinURL: "https://loja.example/cadastro" } });
+  eq(r.$$(".j").length, 1);
+  eq(r.$(".j")!.textContent, "Você ainda não participa do programa. Participar");
+  const a = r.$(".j a")!;
+  eq([a.getAttribute("href"), a.getAttribute("target"), a.getAttribute("rel")], ["https://loja.example/cadastro", "_blank", "noopener"]);
+  ok(!r.$(".bal") && !r.$(".sum"), "no balance, no count");
+  ok(!r.text.includes("Você ainda não participa do programa.Você"), "said once");
+  eq(r.$$("li .m").length, 1, "only the paused reward says why");
+  eq(use(r, "10%").getAttribute("aria-describedby"), "tj", "the one sentence describes every button");
+  ok(!render(out()).$(".j a"), "no link without a JoinURL");
+  ok(!render(out(), { theme: { JoinURL: "javascript:alert(1)" } }).$(".j a"), "never a javascript: link");
+});
+
+test("applied: the whole coupon, a quiet remove, the list locked with one reason", () => {
+  const r = render(applied());
+  eq(r.$(".ap strong")!.textContent, "10% de desconto");
+  eq(r.$("[data-coupon]")!.textContent, "ABC123");
+  const rm = r.$('[data-k="rm"]')!;
+  eq([rm.textContent, rm.className], ["Remover recompensa", "q"]);
+  eq(r.$$(".x").map((e) => e.textContent), ["Uma recompensa por compra: remova a aplicada para trocar."]);
+  ok(r.$$("li button").every((b) => b.getAttribute("aria-disabled") === "true" && b.getAttribute("aria-describedby") !== null), "locked, each described");
+  ok(!r.text.includes("Uma recompensa por compra: remova a aplicada para trocar.Uma"), "said once");
+  eq([r.$(".ap")!.getAttribute("tabindex"), r.$(".ap")!.getAttribute("data-k")], ["-1", "ap"], "focusable after apply");
+  rm.click();
+  eq(r.acts, [{ t: "rm" }]);
+});
+
+test("applied, the coupon left the cart: apply again; the shopper's own coupon took its place: theirs", () => {
+  let r = render({ ...applied(), cart: cart({ coupon: null }) });
+  ok(r.text.includes("O cupom saiu do carrinho.") && r.$('[data-k="again"]'), "offers to apply again");
+  r = render({ ...applied(), cart: cart({ coupon: "BEMVINDO10" }) });
+  ok(r.text.includes("O carrinho já tem o cupom BEMVINDO10") && !r.$('[data-k="again"]'), "never over the shopper's coupon");
+});
+
+test("a note goes next to what caused it, else at the top", () => {
+  let r = render(noted(rich(), "A loja não aceitou o cupom e seus pontos foram devolvidos.", "a302"));
+  const n = r.$("[data-note]")!;
+  eq(n.closest("li")!.querySelector("button")!.getAttribute("data-t"), "10%");
+  r = render(noted(rich(), "Os pontos voltaram.", "a999"));
+  eq(r.$("[data-note]")!.parentElement, r.box, "unknown place: top");
+  r = render(noted(applied(), "x", "ap"));
+  ok(r.$(".ap [data-note]"), "in the applied box");
+  eq(r.$$("[data-note]").length, 1);
+});
+
+test("offline: one notice, with or without a view", () => {
+  let r = render(failed(initial));
+  eq([r.box.hidden, r.text], [false, "As recompensas estão indisponíveis agora. Você pode finalizar a compra normalmente."]);
+  r = render(failed(rich()));
+  eq(r.$$("[data-note]").length, 1);
+  ok(r.$$("li").length > 0, "the last list stays");
+});
+
+test("nothing to show: hidden", () => {
+  ok(render(initial).box.hidden, "hidden");
+});
+
+test("busy: every action waits", () => {
+  const r = render(started(applied()));
+  eq(r.box.getAttribute("aria-busy"), "true");
+  eq(r.$('[data-k="rm"]')!.getAttribute("aria-disabled"), "true");
+});
+
+test("compact: one summary line until opened", () => {
+  const s = rich();
+  let r = render(s, { compact: true });
+  const tg = r.$(".tg")!;
+  eq([tg.textContent, tg.getAttribute("aria-expanded"), tg.getAttribute("aria-controls")], ["5.000 pontos · 3 para usar agora", "false", "tb"]);
+  ok(r.$("#tb")!.hidden, "the list is hidden");
+  tg.click();
+  eq(r.acts, [{ t: "toggle" }]);
+  r = render(toggled(s, true), { compact: true });
+  ok(!r.$("#tb")!.hidden && r.$(".tg")!.getAttribute("aria-expanded") === "true", "opened");
+  r = render(noted(s, "Os pontos voltaram.", "a302"), { compact: true });
+  eq(r.$("[data-note]")!.parentElement, r.box, "a note shows while collapsed");
+  eq(render(applied(), { compact: true }).$(".tg")!.textContent, "4.750 pontos · Recompensa aplicada: 10% de desconto");
+});
+
+test("theme: the tenant's, under the option's; terms link", () => {
+  const s = { ...rich(), view: { ...rich().view!, Theme: { Accent: "#111111", Radius: "2px", TermsURL: "https://loja.example/regulamento" } } };
+  const r = render(s, { theme: { Accent: "#222222" } });
+  eq([r.box.style.getPropertyValue("--lw-a"), r.box.style.getPropertyValue("--lw-r")], ["#222222", "2px"]);
+  const a = r.$(".ft a")!;
+  eq([a.textContent, a.getAttribute("href")], ["Regulamento", "https://loja.example/regulamento"]);
+  ok(!render(rich()).$(".ft"), "no terms link without a TermsURL");
+});
+
+test("server strings are text, never HTML", () => {
+  const evil = '<img src=x onerror="alert(1)">';
+  const s = { ...rich(), view: { ...rich().view!, ProgramName: evil, Rewards: [{ ...rich().view!.Rewards![0], Title: evil, UseReasonMessage: evil }] } };
+  const r = render(s);
+  eq(r.$$("img").length, 0);
+  eq(r.$("h2")!.textContent, evil);
+});
