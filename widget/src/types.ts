@@ -113,10 +113,10 @@ export interface Adapter {
 
 /** The integrator's callbacks for the custom adapter (see the README). */
 export interface CustomAdapter {
-  session(): Session | null | Promise<Session | null>;
-  cart(): Cart | null | Promise<Cart | null>;
-  applyCoupon(code: string): void | Promise<void>;
-  removeCoupon(code: string): void | Promise<void>;
+  session(): Session | null | PromiseLike<Session | null>;
+  cart(): Cart | null | PromiseLike<Cart | null>;
+  applyCoupon(code: string): void | PromiseLike<void>;
+  removeCoupon(code: string): void | PromiseLike<void>;
   onChange?(cb: () => void): (() => void) | void;
 }
 
