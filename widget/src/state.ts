@@ -32,7 +32,7 @@ export const initial: State = { view: null, cart: null, busy: false, note: null,
 
 export const loaded = (s: State, view: CheckoutView, cart: Cart): State => ({ ...s, view, cart, offline: false });
 export const failed = (s: State): State => ({ ...s, offline: true });
-export const started = (s: State): State => ({ ...s, busy: true, note: null });
+export const started = (s: State): State => ({ ...s, busy: true, note: null, focus: "" });
 export const finished = (s: State): State => ({ ...s, busy: false });
 export const noted = (s: State, text: string, at = ""): State => ({ ...s, note: { text, at } });
 export const toggled = (s: State, compact: boolean): State => ({ ...s, open: !isOpen(s, compact), focus: "tg" });

@@ -63,16 +63,17 @@ export function view(s: State, c: Ctx): HTMLElement {
     const join = safeURL(theme.JoinURL);
     const bal = v.PointsBalance != null && !out;
     kids.push(h("div", { class: "hd" },
-      h("h2", { id: id + "t", tabindex: "-1", "data-k": "h" }, v.ProgramName || w.title),
+      h("h2", { id: id + "t" }, v.ProgramName || w.title),
       bal && !c.compact && h("p", { class: "bal" }, h("b", null, f.num(v.PointsBalance!)), " " + w.points)));
     if (c.compact) {
-      kids.push(button("tg", (bal ? f.num(v.PointsBalance!) + " " + w.points + " · " : "") + summary(s, f), { class: "tg", "aria-expanded": String(open), "aria-controls": id + "b" }, () => on({ t: "toggle" })));
+      kids.push(button("tg", (bal ? f.num(v.PointsBalance!) + " " + w.points + " · " : "") + summary(s, f), { class: "tg", id: id + "g", "aria-expanded": String(open), "aria-controls": id + "b" }, () => on({ t: "toggle" })));
     } else if (!a && !out) {
       kids.push(h("p", { class: "sum" }, summary(s, f)));
     }
     kids.push(noteAt(""));
     const body: Child[] = [];
-    if (out) body.push(h("p", { class: "j", id: id + "j" }, w.join + " ", join && h("a", { href: join, target: "_blank", rel: "noopener" }, w.joinLink)));
+    // Not enrolled: one sentence (in the summary line when compact) and the join link.
+    if (out) body.push(h("p", { class: "j", id: id + "j" }, !c.compact && w.join + " ", join && h("a", { href: join, target: "_blank", rel: "noopener" }, w.joinLink)));
     if (a) body.push(appliedBox(s, c, a.CouponCode, noteAt("ap")));
     if (list.length) {
       if (lock && !s.busy) body.push(h("p", { class: "x", id: id + "l" }, lock));
@@ -82,7 +83,7 @@ export function view(s: State, c: Ctx): HTMLElement {
           const why = r.why && id + r.key + "m";
           return h("li", { class: "r" },
             h("div", { class: "i" }, h("b", { class: "t" }, r.gives), h("span", { class: "c" }, r.cost), why && h("span", { class: "m", id: why }, r.why)),
-            button(r.key, w.use, { "data-t": r.r.Title, "aria-label": w.use + " " + r.gives, "aria-describedby": why || (lock ? id + "l" : out ? id + "j" : undefined) }, () => on({ t: "use", row: r }), r.can && !lock),
+            button(r.key, w.use, { "data-t": r.r.Title, "aria-label": w.use + " " + r.gives, "aria-describedby": why || (lock ? id + "l" : out ? id + (c.compact ? "g" : "j") : undefined) }, () => on({ t: "use", row: r }), r.can && !lock),
             noteAt(r.key));
         }))));
     }

@@ -81,11 +81,13 @@ export function widget(adapter: Adapter, api: Api, o: Settings): Widget {
     });
     box.replaceWith(next);
     box = next;
-    if (want) {
-      const el = root.querySelector<HTMLElement>(`[data-k="${want}"]`) || (s.focus ? root.querySelector<HTMLElement>('[data-k="h"]') : null);
-      if (el) el.focus();
+    // Focus asked for by an action waits for its element (a reward back in the list after the
+    // refresh); otherwise the focused element keeps the focus across renders.
+    const el = want && root.querySelector<HTMLElement>(`[data-k="${want}"]`);
+    if (el) {
+      el.focus();
+      if (s.focus) s = { ...s, focus: "" };
     }
-    if (s.focus) s = { ...s, focus: "" };
   };
   const set = (next: State): void => {
     s = next;

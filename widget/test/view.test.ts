@@ -134,3 +134,11 @@ test("server strings are text, never HTML", () => {
   eq(r.$$("img").length, 0);
   eq(r.$("h2")!.textContent, evil);
 });
+
+test("not enrolled on a phone: the sentence in the summary line, once", () => {
+  const r = render(toggled(out(), true), { compact: true, theme: { JoinURL: "https://loja.example/cadastro" } });
+  eq(r.$(".tg")!.textContent, "Você ainda não participa do programa.");
+  eq(r.$(".j")!.textContent, "Participar");
+  eq(r.text.split("Você ainda não participa do programa.").length - 1, 1);
+  eq(r.$(`button[data-t="10%"]`)!.getAttribute("aria-describedby"), "tg");
+});
