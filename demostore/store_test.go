@@ -265,3 +265,104 @@ func TestCouponRefusalAndStoreCoupons(t *testing.T) {
 		t.Fatalf("accepted again: %+v", of)
 	}
 }
+
+// vtexjsSections is what vtex.js asks for by default (its _allOrderFormSections).
+const vtexjsSections = `["items","totalizers","clientProfileData","shippingData","paymentData","sellers","messages","marketingData","clientPreferencesData","storePreferencesData","giftRegistryData","ratesAndBenefitsData","openTextField","commercialConditionData","customData"]`
+
+// TestEveryCallOfTheRealVtexJS replays the requests the real vtex.js (vtex/vtex.js,
+// src/checkout.coffee) makes, URLs and bodies as it builds them: the demo's cart must answer
+// them all, so that the real library can drive it.
+func TestEveryCallOfTheRealVtexJS(t *testing.T) {
+	e := newEnv(t)
+	withSections := func(body string) string {
+		return strings.TrimSuffix(body, "}") + `,"expectedOrderFormSections":` + vtexjsSections + "}"
+	}
+	// getOrderForm before it knows the cart (the checkout cookie is HttpOnly): the bare path.
+	status, of := e.call("POST", "/api/checkout/pub/orderForm?refreshOutdatedData=true", `{"expectedOrderFormSections":`+vtexjsSections+`}`)
+	if status != 200 || of.OrderFormID == "" {
+		t.Fatalf("getOrderForm: %d %+v", status, of)
+	}
+	id := of.OrderFormID
+	base := "/api/checkout/pub/orderForm/" + id
+	// Every section it asks for is in the answer (null when empty, as on VTEX).
+	res, err := e.client.Post(e.store.URL+base+"?refreshOutdatedData=true", "application/json; charset=utf-8", strings.NewReader(`{"expectedOrderFormSections":`+vtexjsSections+`}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]json.RawMessage
+	_ = json.NewDecoder(res.Body).Decode(&raw)
+	res.Body.Close()
+	var sections []string
+	_ = json.Unmarshal([]byte(vtexjsSections), &sections)
+	for _, s := range sections {
+		if _, ok := raw[s]; !ok {
+			t.Errorf("the orderForm lacks the section %q", s)
+		}
+	}
+	if string(raw["orderFormId"]) != `"`+id+`"` {
+		t.Fatalf("getOrderForm with the id answered %s", raw["orderFormId"])
+	}
+	for _, c := range []struct {
+		name, path, body string
+		check            func(orderForm) bool
+	}{
+		{"updateItems", "/items/update/", withSections(`{"orderItems":[{"index":2,"quantity":2}],"noSplitItem":false}`),
+			func(of orderForm) bool { return of.Items[2].Quantity == 2 }},
+		{"addToCart", "/items", withSections(`{"orderItems":[{"id":"3","quantity":1,"seller":"1"}]}`),
+			func(of orderForm) bool { return of.Items[2].Quantity == 3 }},
+		{"addDiscountCoupon", "/coupons", withSections(`{"text":"BEMVINDO10"}`),
+			func(of orderForm) bool {
+				return of.MarketingData != nil && of.MarketingData.Coupon == "BEMVINDO10" && len(of.RatesAndBenefitsData.RateAndBenefitsIdentifiers) == 1
+			}},
+		{"sendAttachment", "/attachments/clientProfileData", withSections(`{"email":"ana@example.com"}`),
+			func(of orderForm) bool { return of.OrderFormID == id }},
+		{"removeDiscountCoupon", "/coupons", withSections(`{"text":""}`),
+			func(of orderForm) bool {
+				return of.MarketingData == nil && len(of.RatesAndBenefitsData.RateAndBenefitsIdentifiers) == 0
+			}},
+		{"clearMessages", "/messages/clear", `{"expectedOrderFormSections":` + vtexjsSections + `}`,
+			func(of orderForm) bool { return of.OrderFormID == id }},
+	} {
+		status, of := e.call("POST", base+c.path, c.body)
+		if status != 200 || !c.check(of) {
+			t.Errorf("%s (POST %s): %d %+v", c.name, c.path, status, of)
+		}
+	}
+	if status, _ := e.call("POST", "/api/checkout/pub/orderForm/nope/items/update/", `{"orderItems":[]}`); status != 404 {
+		t.Fatalf("unknown cart: %d", status)
+	}
+	if status, of := e.call("POST", base+"/items", `{"orderItems":[{"id":"99","quantity":1}]}`); status != 200 || len(of.Messages) != 1 {
+		t.Fatalf("unknown item: %d %+v", status, of.Messages)
+	}
+}
+
+// TestCheckout6CustomJS: the store's checkout6-custom.js carries the widget's address and the
+// tenant as JavaScript strings, and the /checkout/ page loads it and has no mount point of its
+// own (the script makes it, as on VTEX).
+func TestCheckout6CustomJS(t *testing.T) {
+	e := newEnv(t)
+	res, err := e.client.Get(e.store.URL + "/files/checkout6-custom.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/javascript") ||
+		!strings.Contains(string(js), `var WIDGET = "http://bff.test:8080/widget.js";`) || !strings.Contains(string(js), `var TENANT = "demo";`) {
+		t.Fatalf("checkout6-custom.js: %d %s\n%s", res.StatusCode, res.Header.Get("Content-Type"), js)
+	}
+	res, err = e.client.Get(e.store.URL + "/checkout/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, want := range []string{`<script src="/files/checkout6-custom.js"></script>`, `summary-template-holder`, `data-spa`} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("/checkout/ lacks %s", want)
+		}
+	}
+	if strings.Contains(string(page), `id="loyalty-widget"`) || strings.Contains(string(page), "bff.test:8080/widget.js") {
+		t.Error("/checkout/ has the widget's mount point or tag itself: checkout6-custom.js must make them")
+	}
+}
