@@ -8,6 +8,7 @@ package sandbox
 import (
 	"encoding/json"
 	"errors"
+	"github.com/loyalty-checkout/bff-widget/bff/platform"
 	"io"
 	"log/slog"
 	"math"
@@ -65,13 +66,13 @@ func New(o Options) (*Server, error) {
 		s.tenants[t.Key] = newTenant(t)
 	}
 	m := http.NewServeMux()
-	m.Handle("POST /pub/widget/vendors/{platform}/securelogin", s.widget(false, s.login))
-	m.Handle("GET /pub/widget/rewards/checkout", s.widget(true, s.listAvailable))
-	m.Handle("GET /pub/widget/rewards/checkout/redeemed", s.widget(true, s.listRedeemed))
-	m.Handle("POST /pub/widget/rewards/redeem/{id}", s.widget(true, s.redeem))
-	m.Handle("POST /pub/widget/rewardredeemed/checkout/redeem/{id}", s.widget(true, s.useRedeemed))
-	m.Handle("POST /pub/widget/rewards/checkout", s.widget(true, s.applied))
-	m.Handle("POST /pub/widget/rewards/checkout/{id}/reverse", s.widget(true, s.reverse))
+	m.Handle("POST "+platform.PathLogin, s.widget(false, s.login))
+	m.Handle("GET "+platform.PathRewards, s.widget(true, s.listAvailable))
+	m.Handle("GET "+platform.PathRedeemed, s.widget(true, s.listRedeemed))
+	m.Handle("POST "+platform.PathRedeem, s.widget(true, s.redeem))
+	m.Handle("POST "+platform.PathUseRedeemed, s.widget(true, s.useRedeemed))
+	m.Handle("POST "+platform.PathApplied, s.widget(true, s.applied))
+	m.Handle("POST "+platform.PathReverse, s.widget(true, s.reverse))
 	m.HandleFunc("GET /_sandbox/tenants", s.listTenants)
 	m.HandleFunc("GET /_sandbox/tenants/{tenant}/shoppers/{userId}", s.inspection(inspectShopper))
 	m.HandleFunc("GET /_sandbox/tenants/{tenant}/coupons/{code}", s.inspection(inspectCoupon))
@@ -95,7 +96,7 @@ type call struct {
 // SecureToken.
 func (s *Server) widget(auth bool, h func(http.ResponseWriter, *http.Request, call) *apiError) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key := r.Header.Get("X-Bq-Tenant")
+		key := r.Header.Get(platform.HeaderTenant)
 		if key == "" {
 			s.fail(w, r, errorf(http.StatusBadRequest, "O cabeçalho X-Bq-Tenant é obrigatório."))
 			return
@@ -114,7 +115,7 @@ func (s *Server) widget(auth bool, h func(http.ResponseWriter, *http.Request, ca
 		}
 		c := call{t: t}
 		if auth {
-			userID, err := t.authenticate(r.Header.Get("X-Bq-SecureToken"), s.now())
+			userID, err := t.authenticate(r.Header.Get(platform.HeaderToken), s.now())
 			if err != nil {
 				s.fail(w, r, err)
 				return
@@ -128,10 +129,7 @@ func (s *Server) widget(auth bool, h func(http.ResponseWriter, *http.Request, ca
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request, c call) *apiError {
-	var body struct {
-		SessionToken string `json:"sessionToken"`
-		SegmentToken string `json:"segmentToken"`
-	}
+	var body platform.LoginRequest
 	if err := decodeBody(w, r, &body); err != nil {
 		return err
 	}
@@ -139,7 +137,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, c call) *apiError
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, Envelope{Item: LoginItem{Email: sh.Email, Name: sh.Name, UserID: sh.UserID, SecureToken: token}})
+	writeJSON(w, http.StatusOK, platform.Envelope[platform.LoginItem]{Item: platform.LoginItem{Email: sh.Email, Name: sh.Name, UserID: sh.UserID, SecureToken: token}})
 	return nil
 }
 
@@ -149,7 +147,7 @@ func (s *Server) listAvailable(w http.ResponseWriter, r *http.Request, c call) *
 		return err
 	}
 	points, rewards := c.t.available(c.userID, pv)
-	writeJSON(w, http.StatusOK, ProgramEnvelope{ProgramName: c.t.programName, PointsBalance: &points, Envelope: Envelope{Item: rewards}})
+	writeJSON(w, http.StatusOK, platform.Envelope[[]platform.Reward]{ProgramName: &c.t.programName, PointsBalance: platform.Int(points), Item: rewards})
 	return nil
 }
 
@@ -158,13 +156,8 @@ func (s *Server) listRedeemed(w http.ResponseWriter, r *http.Request, c call) *a
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, Envelope{Item: c.t.redeemedList(c.userID, pv)})
+	writeJSON(w, http.StatusOK, platform.Envelope[[]platform.RedeemedReward]{Item: c.t.redeemedList(c.userID, pv)})
 	return nil
-}
-
-type cartBody struct {
-	OriginalID   string `json:"OriginalId"`
-	CheckoutCode string `json:"CheckoutCode"`
 }
 
 func (s *Server) redeem(w http.ResponseWriter, r *http.Request, c call) *apiError {
@@ -193,15 +186,15 @@ func (s *Server) useRedeemed(w http.ResponseWriter, r *http.Request, c call) *ap
 	return nil
 }
 
-func writeRedeemed(w http.ResponseWriter, res RedeemResult) {
+func writeRedeemed(w http.ResponseWriter, res platform.RedeemResult) {
 	msg := "Tudo Certo! Em breve você irá receber um e-mail com mais instruções"
-	writeJSON(w, http.StatusOK, Envelope{Message: &msg, Item: res})
+	writeJSON(w, http.StatusOK, platform.Envelope[platform.RedeemResult]{Message: &msg, Item: res})
 }
 
 // redeemInput reads what endpoints 4 and 5 take: the id in the path, an optional
 // purchaseValue, an optional body with the cart id.
-func redeemInput(w http.ResponseWriter, r *http.Request) (int64, int64, cartBody, *apiError) {
-	var body cartBody
+func redeemInput(w http.ResponseWriter, r *http.Request) (int64, int64, platform.RedeemRequest, *apiError) {
+	var body platform.RedeemRequest
 	id, err := pathID(r)
 	if err != nil {
 		return 0, 0, body, err
@@ -220,12 +213,12 @@ func redeemInput(w http.ResponseWriter, r *http.Request) (int64, int64, cartBody
 }
 
 func (s *Server) applied(w http.ResponseWriter, r *http.Request, c call) *apiError {
-	var body cartBody
+	var body platform.AppliedRequest
 	if err := decodeBody(w, r, &body); err != nil {
 		return err
 	}
 	points, state := c.t.applied(c.userID, body.CheckoutCode)
-	writeJSON(w, http.StatusOK, ProgramEnvelope{ProgramName: c.t.programName, PointsBalance: &points, Envelope: Envelope{Item: state}})
+	writeJSON(w, http.StatusOK, platform.Envelope[platform.AppliedState]{ProgramName: &c.t.programName, PointsBalance: platform.Int(points), Item: state})
 	return nil
 }
 
@@ -238,7 +231,7 @@ func (s *Server) reverse(w http.ResponseWriter, r *http.Request, c call) *apiErr
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, ProgramEnvelope{ProgramName: c.t.programName, PointsBalance: &points, Envelope: Envelope{Item: state}})
+	writeJSON(w, http.StatusOK, platform.Envelope[platform.AppliedState]{ProgramName: &c.t.programName, PointsBalance: platform.Int(points), Item: state})
 	return nil
 }
 
@@ -266,7 +259,7 @@ func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, v)
 	}
-	writeJSON(w, http.StatusOK, Envelope{Item: out})
+	writeJSON(w, http.StatusOK, platform.Envelope[[]TenantView]{Item: out})
 }
 
 // inspection wraps an /_sandbox/tenants/{tenant}/... handler: the tenant must exist.
@@ -282,7 +275,7 @@ func (s *Server) inspection(h func(r *http.Request, t *tenant) (any, *apiError))
 			s.fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, Envelope{Item: item})
+		writeJSON(w, http.StatusOK, platform.Envelope[any]{Item: item})
 	}
 }
 
@@ -354,11 +347,16 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) *apiError {
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, e *apiError) {
 	s.log.Info("sandbox refused a call", "method", r.Method, "path", r.URL.Path, "status", e.Status, "message", e.Message)
 	msg := e.Message
-	writeJSON(w, e.Status, Envelope{HasError: true, Message: &msg})
+	writeJSON(w, e.Status, platform.Envelope[any]{HasError: true, Message: &msg})
 }
 
+// writeJSON answers with v as the platform writes it (platform.Options: null lists are null).
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := platform.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"HasError":true,"Message":"Erro interno.","Item":null}`)
+	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	_, _ = w.Write(append(b, '\n'))
 }

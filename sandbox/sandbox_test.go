@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/loyalty-checkout/bff-widget/bff/platform"
 	"io"
 	"log/slog"
 	"net/http"
@@ -587,8 +588,8 @@ func TestUnknownRouteIsEnveloped(t *testing.T) {
 	if r.Status != 404 || !r.HasError {
 		t.Fatalf("%d %v", r.Status, r.HasError)
 	}
-	raw, _ := json.Marshal(Envelope{})
-	if !bytes.Contains(raw, []byte(`"HasError":false,"Message":null,"Item":null`)) {
+	raw, _ := platform.Marshal(platform.Envelope[any]{})
+	if !bytes.Equal(raw, []byte(`{"HasError":false,"Message":null,"Item":null}`)) {
 		t.Fatalf("envelope shape %s", raw)
 	}
 }

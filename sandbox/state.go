@@ -4,32 +4,21 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"github.com/loyalty-checkout/bff-widget/bff/platform"
 	"net/http"
 	"slices"
 	"sync"
 	"time"
 )
 
-// UseReason values of the contract, by their NAMES (the comments beside the enum in the
-// platform's document are shifted by one line and must not be trusted).
-const (
-	ReasonCanUse                        = 0
-	ReasonNotEnoughPoints               = 1
-	ReasonMinValueNotReached            = 2
-	ReasonCashbackNotAvailable          = 3
-	ReasonNoCustomer                    = 4
-	ReasonValueRewardBiggerThanPurchase = 5
-	ReasonCustomerNotEnrolled           = 7
-)
-
 // reasonText is the platform-style (Portuguese) sentence the sandbox puts in Message when a
 // rule refuses a redemption.
-var reasonText = map[int]string{
-	ReasonNotEnoughPoints:               "Você não tem pontos suficientes para esta recompensa.",
-	ReasonMinValueNotReached:            "O valor mínimo da compra para esta recompensa não foi atingido.",
-	ReasonCashbackNotAvailable:          "Você não tem cashback disponível.",
-	ReasonValueRewardBiggerThanPurchase: "O valor da recompensa é maior que o valor da compra.",
-	ReasonCustomerNotEnrolled:           "Você ainda não participa do programa de fidelidade.",
+var reasonText = map[platform.UseReason]string{
+	platform.NotEnoughPoints:               "Você não tem pontos suficientes para esta recompensa.",
+	platform.MinValueNotReached:            "O valor mínimo da compra para esta recompensa não foi atingido.",
+	platform.CashbackNotAvailable:          "Você não tem cashback disponível.",
+	platform.ValueRewardBiggerThanPurchase: "O valor da recompensa é maior que o valor da compra.",
+	platform.CustomerNotEnrolled:           "Você ainda não participa do programa de fidelidade.",
 }
 
 // apiError is a refusal with the HTTP status it is answered with; Message goes to the client.
@@ -134,8 +123,8 @@ func newTenant(st SeedTenant) *tenant {
 
 // evaluation is the outcome of the rules for one reward, shopper and cart value.
 type evaluation struct {
-	reason    int
-	remaining int64 // cents missing to the minimum, with ReasonMinValueNotReached
+	reason    platform.UseReason
+	remaining int64 // cents missing to the minimum, with platform.MinValueNotReached
 }
 
 // evaluate applies the contract's rules in order; the first that fails decides. purchase < 0
@@ -143,21 +132,21 @@ type evaluation struct {
 // redeemed (already paid) reward no longer needs.
 func evaluate(sh *shopper, r *reward, purchase int64, paid bool) evaluation {
 	if !paid && !sh.Enrolled {
-		return evaluation{reason: ReasonCustomerNotEnrolled}
+		return evaluation{reason: platform.CustomerNotEnrolled}
 	}
 	if !paid && sh.points < r.Points {
-		return evaluation{reason: ReasonNotEnoughPoints}
+		return evaluation{reason: platform.NotEnoughPoints}
 	}
 	if purchase >= 0 && purchase < r.minValue {
-		return evaluation{reason: ReasonMinValueNotReached, remaining: r.minValue - purchase}
+		return evaluation{reason: platform.MinValueNotReached, remaining: r.minValue - purchase}
 	}
 	if purchase >= 0 && r.Type == TypeFixed && r.value > purchase {
-		return evaluation{reason: ReasonValueRewardBiggerThanPurchase}
+		return evaluation{reason: platform.ValueRewardBiggerThanPurchase}
 	}
 	if !paid && r.Type == TypeCashback && sh.cashback <= 0 {
-		return evaluation{reason: ReasonCashbackNotAvailable}
+		return evaluation{reason: platform.CashbackNotAvailable}
 	}
-	return evaluation{reason: ReasonCanUse}
+	return evaluation{reason: platform.CanUse}
 }
 
 // login starts a session for the shopper the storefront's session token names.
@@ -203,38 +192,36 @@ func (t *tenant) authenticate(token string, now time.Time) (string, *apiError) {
 }
 
 // rewardJSON renders a reward for a shopper and cart value.
-func (t *tenant) rewardJSON(sh *shopper, r *reward, purchase int64, paid bool) RewardJSON {
+func (t *tenant) rewardJSON(sh *shopper, r *reward, purchase int64, paid bool) platform.Reward {
 	ev := evaluate(sh, r, purchase, paid)
-	out := RewardJSON{
-		ID: r.ID, Type: r.Type, Title: r.Title, Points: r.Points, Description: r.Description,
-		Enabled: r.Enabled, NoPointCost: r.Points == 0,
-		CanUse: r.Enabled && ev.reason == ReasonCanUse, UseReason: ev.reason,
-		MinValueToUse: amount(r.minValue),
+	out := platform.Reward{
+		ID: r.ID, Type: r.Type, Title: r.Title, Points: platform.Int(r.Points), Description: new(r.Description),
+		Enabled: r.Enabled, PointBalance: "null", NoPointCost: r.Points == 0,
+		CanUse: r.Enabled && ev.reason == platform.CanUse, UseReason: platform.ReasonOf(ev.reason),
+		RemainingToUse: "null", MinValueToUse: platform.Cents(r.minValue),
 	}
 	if !r.Enabled {
-		reason := r.DisabledReason
-		out.DisabledReason = &reason
+		out.DisabledReason = new(r.DisabledReason)
 	}
-	if ev.reason == ReasonMinValueNotReached {
-		rem := amount(ev.remaining)
-		out.RemainingToUse = &rem
+	if ev.reason == platform.MinValueNotReached {
+		out.RemainingToUse = platform.Cents(ev.remaining)
 	}
 	return out
 }
 
-func (t *tenant) redeemedJSON(sh *shopper, rd *redemption, purchase int64) RedeemedRewardJSON {
-	return RedeemedRewardJSON{
-		RedeemedID: rd.id, RedeemedPoints: -rd.points, RedeemedValue: amount(rd.value),
-		RewardJSON: t.rewardJSON(sh, rd.reward, purchase, true),
+func (t *tenant) redeemedJSON(sh *shopper, rd *redemption, purchase int64) platform.RedeemedReward {
+	return platform.RedeemedReward{
+		RedeemedID: platform.Int(rd.id), RedeemedPoints: platform.Int(-rd.points), RedeemedValue: platform.Cents(rd.value),
+		Reward: t.rewardJSON(sh, rd.reward, purchase, true),
 	}
 }
 
 // available lists every reward for the shopper, usable or not.
-func (t *tenant) available(userID string, purchase int64) (int64, []RewardJSON) {
+func (t *tenant) available(userID string, purchase int64) (int64, []platform.Reward) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	sh := t.shoppers[userID]
-	out := make([]RewardJSON, 0, len(t.rewardOrder))
+	out := make([]platform.Reward, 0, len(t.rewardOrder))
 	for _, id := range t.rewardOrder {
 		out = append(out, t.rewardJSON(sh, t.rewards[id], purchase, false))
 	}
@@ -242,11 +229,11 @@ func (t *tenant) available(userID string, purchase int64) (int64, []RewardJSON) 
 }
 
 // redeemedList lists the shopper's redemptions that are neither reversed nor used.
-func (t *tenant) redeemedList(userID string, purchase int64) []RedeemedRewardJSON {
+func (t *tenant) redeemedList(userID string, purchase int64) []platform.RedeemedReward {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	sh := t.shoppers[userID]
-	out := []RedeemedRewardJSON{}
+	out := []platform.RedeemedReward{}
 	for _, id := range sh.redeemed {
 		if rd := t.redemptions[id]; !rd.reversed && !rd.used {
 			out = append(out, t.redeemedJSON(sh, rd, purchase))
@@ -256,13 +243,13 @@ func (t *tenant) redeemedList(userID string, purchase int64) []RedeemedRewardJSO
 }
 
 // redeem debits a reward and issues its coupon, idempotently per (shopper, reward, cart).
-func (t *tenant) redeem(userID string, rewardID int64, cart string, purchase int64, now time.Time) (RedeemResult, *apiError) {
+func (t *tenant) redeem(userID string, rewardID int64, cart string, purchase int64, now time.Time) (platform.RedeemResult, *apiError) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	sh := t.shoppers[userID]
 	r := t.rewards[rewardID]
 	if r == nil {
-		return RedeemResult{}, errorf(http.StatusNotFound, "Recompensa %d não encontrada.", rewardID)
+		return platform.RedeemResult{}, errorf(http.StatusNotFound, "Recompensa %d não encontrada.", rewardID)
 	}
 	key := idemKey{userID: userID, reward: rewardID, cart: cart}
 	if cart != "" {
@@ -270,7 +257,7 @@ func (t *tenant) redeem(userID string, rewardID int64, cart string, purchase int
 			return t.redeemResult(sh, t.redemptions[id], purchase), nil
 		}
 		if err := t.cartFree(cart, 0); err != nil {
-			return RedeemResult{}, err
+			return platform.RedeemResult{}, err
 		}
 	}
 	if !r.Enabled {
@@ -278,10 +265,10 @@ func (t *tenant) redeem(userID string, rewardID int64, cart string, purchase int
 		if msg == "" {
 			msg = "Esta recompensa não está disponível."
 		}
-		return RedeemResult{}, &apiError{Status: http.StatusUnprocessableEntity, Message: msg}
+		return platform.RedeemResult{}, &apiError{Status: http.StatusUnprocessableEntity, Message: msg}
 	}
-	if ev := evaluate(sh, r, purchase, false); ev.reason != ReasonCanUse {
-		return RedeemResult{}, &apiError{Status: http.StatusUnprocessableEntity, Message: reasonText[ev.reason]}
+	if ev := evaluate(sh, r, purchase, false); ev.reason != platform.CanUse {
+		return platform.RedeemResult{}, &apiError{Status: http.StatusUnprocessableEntity, Message: reasonText[ev.reason]}
 	}
 	rd := &redemption{id: t.nextID, userID: userID, reward: r, points: r.Points, coupon: newCoupon(), cart: cart, at: now}
 	t.nextID++
@@ -324,22 +311,22 @@ func (t *tenant) cartFree(cart string, except int64) *apiError {
 }
 
 // useRedeemed applies an already redeemed reward to a cart, with no new debit.
-func (t *tenant) useRedeemed(userID string, redeemedID int64, cart string, purchase int64) (RedeemResult, *apiError) {
+func (t *tenant) useRedeemed(userID string, redeemedID int64, cart string, purchase int64) (platform.RedeemResult, *apiError) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	sh := t.shoppers[userID]
 	rd, err := t.ownActive(userID, redeemedID)
 	if err != nil {
-		return RedeemResult{}, err
+		return platform.RedeemResult{}, err
 	}
 	if purchase >= 0 {
-		if ev := evaluate(sh, rd.reward, purchase, true); ev.reason != ReasonCanUse {
-			return RedeemResult{}, &apiError{Status: http.StatusUnprocessableEntity, Message: reasonText[ev.reason]}
+		if ev := evaluate(sh, rd.reward, purchase, true); ev.reason != platform.CanUse {
+			return platform.RedeemResult{}, &apiError{Status: http.StatusUnprocessableEntity, Message: reasonText[ev.reason]}
 		}
 	}
 	if cart != "" && cart != rd.cart {
 		if err := t.cartFree(cart, rd.id); err != nil {
-			return RedeemResult{}, err
+			return platform.RedeemResult{}, err
 		}
 		if rd.cart != "" {
 			delete(t.carts, rd.cart)
@@ -366,41 +353,39 @@ func (t *tenant) ownActive(userID string, id int64) (*redemption, *apiError) {
 	return rd, nil
 }
 
-func (t *tenant) redeemResult(sh *shopper, rd *redemption, purchase int64) RedeemResult {
-	return RedeemResult{
-		Success: true, ResultMessage: "Utilize seu cupom nesta compra:", CouponCode: rd.coupon,
-		HasCouponCode: true, AfterMessage: "Você também receberá esse cupom por e-mail",
-		Reward: t.redeemedJSON(sh, rd, purchase),
+func (t *tenant) redeemResult(sh *shopper, rd *redemption, purchase int64) platform.RedeemResult {
+	return platform.RedeemResult{
+		Success: true, ResultMessage: new("Utilize seu cupom nesta compra:"), CouponCode: new(rd.coupon),
+		HasCouponCode: true, AfterMessage: new("Você também receberá esse cupom por e-mail"),
+		Reward: new(t.redeemedJSON(sh, rd, purchase)),
 	}
 }
 
 // applied returns what is applied to a cart for this shopper.
-func (t *tenant) applied(userID, cart string) (int64, AppliedState) {
+func (t *tenant) applied(userID, cart string) (int64, platform.AppliedState) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	sh := t.shoppers[userID]
 	if cart == "" {
-		return sh.points, AppliedState{}
+		return sh.points, platform.AppliedState{}
 	}
 	id, ok := t.carts[cart]
 	if !ok {
-		return sh.points, AppliedState{}
+		return sh.points, platform.AppliedState{}
 	}
 	rd := t.redemptions[id]
 	if rd.userID != userID || rd.reversed || rd.used {
-		return sh.points, AppliedState{}
+		return sh.points, platform.AppliedState{}
 	}
 	return sh.points, t.appliedState(sh, rd)
 }
 
-func (t *tenant) appliedState(sh *shopper, rd *redemption) AppliedState {
-	coupon := rd.coupon
-	rj := t.redeemedJSON(sh, rd, -1)
-	return AppliedState{Success: true, CouponCode: &coupon, Reward: &rj}
+func (t *tenant) appliedState(sh *shopper, rd *redemption) platform.AppliedState {
+	return platform.AppliedState{Success: true, CouponCode: new(rd.coupon), Reward: new(t.redeemedJSON(sh, rd, -1))}
 }
 
 // reverse gives a redemption's points back and frees its cart; reversing twice credits once.
-func (t *tenant) reverse(userID string, id int64, now time.Time) (int64, AppliedState, *apiError) {
+func (t *tenant) reverse(userID string, id int64, now time.Time) (int64, platform.AppliedState, *apiError) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	sh := t.shoppers[userID]
@@ -410,7 +395,7 @@ func (t *tenant) reverse(userID string, id int64, now time.Time) (int64, Applied
 	}
 	rd, err := t.ownActive(userID, id)
 	if err != nil {
-		return 0, AppliedState{}, err
+		return 0, platform.AppliedState{}, err
 	}
 	rd.reversed = true
 	sh.points += rd.points
