@@ -23,6 +23,12 @@ import (
 //go:embed widget/src/*.ts widget/src/*.css
 var widgetSrc embed.FS
 
+// widgetTypes holds widget/loyalty-widget.d.ts, the declarations of window.LoyaltyWidget for
+// integrators, served beside the bundle at /loyalty-widget.d.ts.
+//
+//go:embed widget/*.d.ts
+var widgetTypes embed.FS
+
 const widgetVersion = "1.0.0"
 
 // buildWidget bundles widget/src/index.ts with esbuild's Go API into one minified IIFE and its
@@ -75,9 +81,11 @@ func buildWidget() (*bff.WidgetAssets, error) {
 	name := "widget." + hex.EncodeToString(sum[:6]) + ".js"
 	js = []byte(body + "//# sourceMappingURL=" + name + ".map\n")
 	sri := sha512.Sum384(js)
+	types, _ := widgetTypes.ReadFile("widget/loyalty-widget.d.ts") // nil when absent: not served
 	return &bff.WidgetAssets{
 		JS:        js,
 		SourceMap: sourceMap,
+		Types:     types,
 		Name:      name,
 		Integrity: "sha384-" + base64.StdEncoding.EncodeToString(sri[:]),
 		Version:   widgetVersion,

@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -45,6 +46,10 @@ func main() {
 // config is what the command line and the environment say.
 type config struct {
 	mode, addr, sandboxAddr, demoAddr, publicURL, seed, tenants, keys, keysFile string
+	// cacheTTL and cacheMaxBytes are bff.Options' CacheTTL and CacheMaxBytes: zero is the
+	// default, a negative cacheTTL turns the cache off (CACHE_TTL=0 on the command line).
+	cacheTTL      time.Duration
+	cacheMaxBytes int64
 }
 
 // modes are the commands; "all" is the default.
@@ -68,6 +73,8 @@ func parseConfig(args []string) (config, error) {
 	fs.StringVar(&cfg.seed, "seed", os.Getenv("SANDBOX_SEED"), "sandbox seed file; empty: the built-in seed (env SANDBOX_SEED)")
 	fs.StringVar(&cfg.tenants, "tenants", os.Getenv("TENANTS"), "BFF tenants file; empty: the built-in demo tenant on the sandbox (env TENANTS)")
 	fs.StringVar(&cfg.keysFile, "keys-file", os.Getenv("BFF_KEYS_FILE"), "file of BFF token keys, id:base64secret per line, the first signs (env BFF_KEYS_FILE; or the keys themselves in env BFF_KEYS); required but in mode all")
+	cacheTTL := fs.String("cache-ttl", envOr("CACHE_TTL", "15s"), "how long the BFF reuses a shopper's view, its parts and verified tokens, e.g. 15s; 0 turns the cache off (env CACHE_TTL)")
+	cacheMax := fs.String("cache-max-bytes", envOr("CACHE_MAX_BYTES", "64MiB"), "the BFF cache's bound in bytes (KiB, MiB, GiB allowed); the least recently used goes first (env CACHE_MAX_BYTES)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -77,6 +84,13 @@ func parseConfig(args []string) (config, error) {
 		if err := fs.Parse(fs.Args()[1:]); err != nil {
 			return cfg, err
 		}
+	}
+	var err error
+	if cfg.cacheTTL, err = parseCacheTTL(*cacheTTL); err != nil {
+		return cfg, err
+	}
+	if cfg.cacheMaxBytes, err = parseBytes(*cacheMax); err != nil {
+		return cfg, fmt.Errorf("-cache-max-bytes (CACHE_MAX_BYTES) %q: %w", *cacheMax, err)
 	}
 	cfg.keys = os.Getenv("BFF_KEYS")
 	if !slices.Contains(modes, cfg.mode) {
@@ -146,15 +160,13 @@ func newStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 		}
 	}
 	if st.bffLn != nil {
-		if st.bff, err = newBFF(cfg, log, st.sandboxURL, origins(st.demoLn)); err != nil {
-			return fail(err)
-		}
 		w, err := buildWidget()
 		if err != nil {
 			return fail(err)
 		}
-		st.bff.MountWidget(w)
-		st.bff.NotFound()
+		if st.bff, err = newBFF(cfg, log, st.sandboxURL, origins(st.demoLn), w); err != nil {
+			return fail(err)
+		}
 		fmt.Fprintf(out, "%-8s %s   (widget %s: %d bytes, integrity %s)\n", "bff", st.bffURL, w.Name, len(w.JS), w.Integrity)
 	}
 	if st.sandboxLn != nil {
@@ -211,8 +223,8 @@ func newSandbox(cfg config, log *slog.Logger) (*sandbox.Server, error) {
 // newBFF builds the BFF from the tenants and keys, reporting every problem of the
 // configuration in one error: the tenants file's unknown fields, the keys that do not parse,
 // and every invalid value, so one start shows everything to fix.
-func newBFF(cfg config, log *slog.Logger, sandboxURL string, demoOrigins []string) (*bff.Server, error) {
-	opts := bff.Options{Logger: log.With("server", "bff")}
+func newBFF(cfg config, log *slog.Logger, sandboxURL string, demoOrigins []string, widget *bff.WidgetAssets) (*bff.Server, error) {
+	opts := bff.Options{Logger: log.With("server", "bff"), Widget: widget, CacheTTL: cfg.cacheTTL, CacheMaxBytes: cfg.cacheMaxBytes}
 	var problems []error
 	switch {
 	case cfg.tenants != "":
@@ -319,6 +331,41 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler) error {
 		return err
 	}
 	return nil
+}
+
+// parseCacheTTL reads CACHE_TTL: a duration (15s, 1m) or whole seconds; 0 turns the cache
+// off (bff.Options: negative).
+func parseCacheTTL(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		secs, err2 := strconv.Atoi(s)
+		if err2 != nil {
+			return 0, fmt.Errorf("-cache-ttl (CACHE_TTL) %q: want a duration such as 15s, or 0 to turn the cache off", s)
+		}
+		d = time.Duration(secs) * time.Second
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("-cache-ttl (CACHE_TTL) %q: must not be negative (0 turns the cache off)", s)
+	}
+	if d == 0 {
+		return -1, nil
+	}
+	return d, nil
+}
+
+// parseBytes reads a size: a number of bytes, or with KiB, MiB or GiB.
+func parseBytes(s string) (int64, error) {
+	num, mult := strings.TrimSpace(s), int64(1)
+	for suffix, m := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
+		if strings.HasSuffix(num, suffix) {
+			num, mult = strings.TrimSpace(strings.TrimSuffix(num, suffix)), m
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 || n > (1<<62)/mult {
+		return 0, errors.New("want a positive number of bytes, e.g. 67108864 or 64MiB")
+	}
+	return n * mult, nil
 }
 
 func envOr(key, def string) string {

@@ -17,7 +17,7 @@ const mainTestKey = "k1:X8VpqfbYtCsgcrY1WiOdPAwYbm0Jc4njIHpQiNc75uY="
 
 // cleanEnv clears every variable parseConfig reads, so the machine's settings do not leak in.
 func cleanEnv(t *testing.T) {
-	for _, v := range []string{"ADDR", "SANDBOX_ADDR", "DEMO_ADDR", "PUBLIC_URL", "SANDBOX_SEED", "TENANTS", "BFF_KEYS_FILE", "BFF_KEYS"} {
+	for _, v := range []string{"ADDR", "SANDBOX_ADDR", "DEMO_ADDR", "PUBLIC_URL", "SANDBOX_SEED", "TENANTS", "BFF_KEYS_FILE", "BFF_KEYS", "CACHE_TTL", "CACHE_MAX_BYTES"} {
 		t.Setenv(v, "")
 	}
 }
@@ -100,7 +100,7 @@ func TestModeKeys(t *testing.T) {
 	})
 	t.Run("all makes a random key, with a warning", func(t *testing.T) {
 		logs.Reset()
-		if _, err := newBFF(config{mode: "all"}, log, "http://127.0.0.1:1", nil); err != nil {
+		if _, err := newBFF(config{mode: "all"}, log, "http://127.0.0.1:1", nil, nil); err != nil {
 			t.Fatal(err)
 		}
 		if !strings.Contains(logs.String(), "made a random one") {
@@ -108,7 +108,7 @@ func TestModeKeys(t *testing.T) {
 		}
 	})
 	t.Run("all with a key that does not parse does not fall back", func(t *testing.T) {
-		if _, err := newBFF(config{mode: "all", keys: "k1:not base64!"}, log, "http://127.0.0.1:1", nil); err == nil || !strings.Contains(err.Error(), "not base64") {
+		if _, err := newBFF(config{mode: "all", keys: "k1:not base64!"}, log, "http://127.0.0.1:1", nil, nil); err == nil || !strings.Contains(err.Error(), "not base64") {
 			t.Fatalf("%v", err)
 		}
 	})
@@ -122,7 +122,7 @@ func TestModeKeys(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			logs.Reset()
-			if _, err := newBFF(tc.cfg, log, "http://127.0.0.1:1", nil); err != nil {
+			if _, err := newBFF(tc.cfg, log, "http://127.0.0.1:1", nil, nil); err != nil {
 				t.Fatal(err)
 			}
 			if strings.Contains(logs.String(), "random") {
@@ -131,7 +131,7 @@ func TestModeKeys(t *testing.T) {
 		})
 	}
 	t.Run("a patterned key is refused", func(t *testing.T) {
-		_, err := newBFF(config{mode: "bff", tenants: tenants, keys: "k:" + strings.Repeat("QUJD", 11)}, log, "", nil)
+		_, err := newBFF(config{mode: "bff", tenants: tenants, keys: "k:" + strings.Repeat("QUJD", 11)}, log, "", nil, nil)
 		if err == nil || !strings.Contains(err.Error(), "not random") || !strings.Contains(err.Error(), "openssl rand -base64 32") {
 			t.Fatalf("%v", err)
 		}
@@ -151,7 +151,7 @@ func TestConfigReportsEveryProblemAtOnce(t *testing.T) {
 	  ],
 	  "colour": "blue"
 	}`)
-	_, err := newBFF(config{mode: "bff", tenants: tenants, keys: "k:" + strings.Repeat("QUJD", 11)}, slog.New(slog.DiscardHandler), "", nil)
+	_, err := newBFF(config{mode: "bff", tenants: tenants, keys: "k:" + strings.Repeat("QUJD", 11)}, slog.New(slog.DiscardHandler), "", nil, nil)
 	if err == nil {
 		t.Fatal("accepted")
 	}
@@ -176,13 +176,13 @@ func TestConfigReportsEveryProblemAtOnce(t *testing.T) {
 	}
 
 	t.Run("not JSON", func(t *testing.T) {
-		_, err := newBFF(config{mode: "bff", tenants: writeTenants(t, `{"tenants": [`), keys: mainTestKey}, slog.New(slog.DiscardHandler), "", nil)
+		_, err := newBFF(config{mode: "bff", tenants: writeTenants(t, `{"tenants": [`), keys: mainTestKey}, slog.New(slog.DiscardHandler), "", nil, nil)
 		if err == nil || !strings.Contains(err.Error(), "invalid JSON") {
 			t.Fatalf("%v", err)
 		}
 	})
 	t.Run("a good file", func(t *testing.T) {
-		if _, err := newBFF(config{mode: "bff", tenants: writeTenants(t, goodTenants), keys: mainTestKey}, slog.New(slog.DiscardHandler), "", nil); err != nil {
+		if _, err := newBFF(config{mode: "bff", tenants: writeTenants(t, goodTenants), keys: mainTestKey}, slog.New(slog.DiscardHandler), "", nil, nil); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -1,7 +1,10 @@
 package bff
 
 import (
-	"strconv"
+	"container/heap"
+	"container/list"
+	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -10,115 +13,362 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// cachePerShopper bounds the answers kept for one shopper (one per purchase value and cart).
-const cachePerShopper = 8
+// cache keeps what the BFF can answer again without the platform, for CacheTTL:
+//   - per tenant and shopper (the key comes from a verified token only): the parts of the
+//     checkout view (the listing, the redeemed list, the applied state: platform answers,
+//     decoded once) and the final answers (encoded bytes, per route, variant and locale), so
+//     a hit writes stored bytes and does no JSON work;
+//   - verified tokens, so a hit does no signature check, no JSON and no unsealing.
+//
+// go-cache holds the shoppers and the tokens, by key, with their expiry. What go-cache lacks
+// is the piece below it (about a hundred lines over container/list and container/heap): a
+// bound in bytes with the least recently used entry out first, so a full cache still stores
+// a new shopper; and expiry that frees an entry when its time comes (a timer on the earliest
+// one) rather than when a janitor next sweeps the whole map. Maintained libraries were
+// weighed: hashicorp/golang-lru bounds by count, not bytes; ristretto bounds by cost but its
+// admission policy may refuse a new shopper and it is not LRU; neither would keep go-cache.
+//
+// Concurrent identical misses share one platform call (per shopper generation, below), and
+// that call runs detached from any one caller with its own deadline: a shopper who leaves
+// does not fail the others who joined it.
+//
+// Invalidation: a write (redeem, use-redeemed, reverse) drops the shopper. The dropped
+// shopper object is marked gone: calls under way for it finish, but store nothing, and
+// nobody joins them any more; the next request makes a new shopper object (a new
+// generation) with its own calls. A request that starts after a write has been answered can
+// therefore never see an answer fetched before it.
+type cache struct {
+	ttl      time.Duration
+	maxBytes int64
+	now      func() time.Time // the clock answers are checked against (tests set it)
+	shoppers *gocache.Cache   // tenant "\x00" subject -> *shopperCache
+	tokens   *gocache.Cache   // token -> *entry holding a *verifiedToken
 
-// listingCache keeps available-rewards answers (raw upstream bodies) per tenant and shopper.
-// Keys come only from authenticated values (the token's audience and subject) and validated
-// ones (the purchase value in cents, the cart id). Memory is bounded: at most maxShoppers
-// shoppers, each with at most cachePerShopper answers. Identical concurrent misses share one
-// upstream call.
-type listingCache struct {
-	c           *gocache.Cache
-	ttl         time.Duration
-	maxShoppers int
-	flight      singleflight.Group
+	mu      sync.Mutex
+	used    int64
+	lru     list.List  // of *entry, the most recently used first
+	byTime  entryQueue // of *entry, the first to be freed first
+	timer   *time.Timer
+	timerAt time.Time
+	gens    uint64
+
+	hits, misses, evictions atomic.Int64
 }
 
-// shopperListings is one shopper's cached answers. Dropping the shopper's cache item orphans
-// it, so an answer fetched before a redeem and stored after it is never served.
-type shopperListings struct {
-	gen uint64 // new for every item: in-flight calls of a dropped item are not shared
-	mu  sync.Mutex
-	m   map[string]cachedListing
+// Sizes counted for what is not the values' bytes: an entry (its struct, list element, map
+// slot, queue slot), a shopper (struct, map, flight group, go-cache item). Conservative.
+const (
+	entryOverhead   = 256
+	shopperOverhead = 512
+)
+
+// entry is one cached value.
+type entry struct {
+	key     string
+	sh      *shopperCache // nil for a token
+	value   any
+	size    int64
+	expires time.Time // by the cache's clock: never served from then on
+	release time.Time // by the wall clock: freed then
+	elem    *list.Element
+	qi      int // index in byTime
 }
 
-var generations atomic.Uint64
-
-type cachedListing struct {
-	body    []byte
-	expires time.Time
+// shopperCache is one shopper's cached parts and answers, and the platform calls under way
+// for them. A new one is a new generation: it shares no call with the one it replaces.
+type shopperCache struct {
+	key    string
+	gen    uint64
+	flight singleflight.Group
+	// guarded by cache.mu:
+	entries map[string]*entry
+	calls   int  // flights under way
+	gone    bool // dropped or emptied: nothing is stored in it any more
 }
 
-func newListingCache(ttl time.Duration, maxShoppers int) *listingCache {
+// newCache makes a cache; nil (no cache, no shared calls) when ttl is not positive.
+func newCache(ttl time.Duration, maxBytes int64, now func() time.Time) *cache {
 	if ttl <= 0 {
 		return nil
 	}
-	return &listingCache{c: gocache.New(ttl, 2*ttl+time.Minute), ttl: ttl, maxShoppers: maxShoppers}
+	// No janitor: entries are freed at their time by the timer below.
+	return &cache{ttl: ttl, maxBytes: maxBytes, now: now, shoppers: gocache.New(ttl, 0), tokens: gocache.New(ttl, 0)}
 }
 
-func shopperKey(tenant, subject string) string { return tenant + "\x00" + subject }
+// shopper returns the shopper's cache, making it when there is none.
+func (c *cache) shopper(key string) *shopperCache {
+	if v, ok := c.shoppers.Get(key); ok {
+		return v.(*shopperCache)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v, ok := c.shoppers.Get(key); ok {
+		return v.(*shopperCache)
+	}
+	c.gens++
+	sh := &shopperCache{key: key, gen: c.gens, entries: map[string]*entry{}}
+	c.shoppers.Set(key, sh, c.ttl)
+	c.used += shopperOverhead
+	return sh
+}
 
-// entries returns the shopper's item, creating it when there is room.
-func (lc *listingCache) entries(shopper string) *shopperListings {
-	for {
-		if v, ok := lc.c.Get(shopper); ok {
-			return v.(*shopperListings)
-		}
-		if lc.c.ItemCount() >= lc.maxShoppers {
-			lc.c.DeleteExpired()
-			if lc.c.ItemCount() >= lc.maxShoppers {
-				return nil
-			}
-		}
-		e := &shopperListings{gen: generations.Add(1), m: map[string]cachedListing{}}
-		// The item outlives its answers by nothing: each answer has its own expiry, and the
-		// item is renewed whenever an answer is stored.
-		if lc.c.Add(shopper, e, lc.ttl) == nil {
-			return e
-		}
+// get returns a value kept for the shopper under key, if it has not expired.
+func (c *cache) get(sh *shopperCache, key []byte) (any, *entry) {
+	c.mu.Lock()
+	e := sh.entries[string(key)]
+	if e == nil || sh.gone {
+		c.mu.Unlock()
+		c.misses.Add(1)
+		return nil, nil
+	}
+	if !c.now().Before(e.expires) {
+		c.remove(e)
+		c.mu.Unlock()
+		c.misses.Add(1)
+		return nil, nil
+	}
+	c.lru.MoveToFront(e.elem)
+	c.mu.Unlock()
+	c.hits.Add(1)
+	return e.value, e
+}
+
+// put keeps value (size bytes) for the shopper under key, unless the shopper was dropped
+// meanwhile or the value alone is over the bound. It returns the entry, or nil.
+func (c *cache) put(sh *shopperCache, key string, value any, size int64) *entry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if sh.gone {
+		return nil
+	}
+	e := c.add(key, sh, value, size, c.ttl)
+	if e == nil {
+		return nil
+	}
+	if old := sh.entries[key]; old != nil {
+		c.remove(old)
+	}
+	sh.entries[key] = e
+	c.shoppers.Set(sh.key, sh, c.ttl) // go-cache's expiry: the newest entry's
+	c.evict()
+	return e
+}
+
+// add makes an entry and counts it, or returns nil when it is over the bound by itself.
+// c.mu is held.
+func (c *cache) add(key string, sh *shopperCache, value any, size int64, ttl time.Duration) *entry {
+	size += int64(len(key)) + entryOverhead
+	if size > c.maxBytes {
+		return nil
+	}
+	e := &entry{key: key, sh: sh, value: value, size: size, expires: c.now().Add(ttl), release: time.Now().Add(ttl)}
+	e.elem = c.lru.PushFront(e)
+	heap.Push(&c.byTime, e)
+	c.used += size
+	c.schedule()
+	return e
+}
+
+// grow counts more bytes for an entry (a compressed form of an answer, made on first use).
+func (c *cache) grow(e *entry, n int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e.elem == nil { // removed meanwhile
+		return
+	}
+	e.size += n
+	c.used += n
+	c.evict()
+}
+
+// evict removes the least recently used entries while the cache is over its bound. c.mu is
+// held.
+func (c *cache) evict() {
+	for c.used > c.maxBytes && c.lru.Len() > 0 {
+		c.remove(c.lru.Back().Value.(*entry))
+		c.evictions.Add(1)
 	}
 }
 
-// get returns a cached answer, or calls fetch once for all concurrent callers of the same key
-// and keeps a successful answer. Callers share a call only within one generation of the
-// shopper's item: after a drop, a new caller never gets an answer fetched before it.
-func (lc *listingCache) get(shopper, variant string, now time.Time, fetch func() (upstreamReply, *HTTPError)) (upstreamReply, *HTTPError) {
-	if lc == nil {
-		return fetch()
+// remove forgets an entry, and its shopper once it has nothing left. c.mu is held.
+func (c *cache) remove(e *entry) {
+	if e.elem == nil {
+		return
 	}
-	e := lc.entries(shopper)
-	flightKey := shopper + "\x00" + variant
-	if e != nil {
-		flightKey += "\x00" + strconv.FormatUint(e.gen, 10)
-		e.mu.Lock()
-		hit, ok := e.m[variant]
-		e.mu.Unlock()
-		if ok && now.Before(hit.expires) {
-			return upstreamReply{status: 200, body: hit.body}, nil
+	c.lru.Remove(e.elem)
+	e.elem = nil
+	heap.Remove(&c.byTime, e.qi)
+	c.used -= e.size
+	if e.sh == nil {
+		if v, ok := c.tokens.Get(e.key); ok && v == e {
+			c.tokens.Delete(e.key)
 		}
+		return
 	}
-	type result struct {
-		r   upstreamReply
-		err *HTTPError
+	if e.sh.entries[e.key] == e {
+		delete(e.sh.entries, e.key)
 	}
-	v, _, _ := lc.flight.Do(flightKey, func() (any, error) {
-		r, err := fetch()
-		if err == nil && r.status == 200 && e != nil {
-			e.mu.Lock()
-			if _, has := e.m[variant]; !has && len(e.m) >= cachePerShopper {
-				var oldest string
-				var at time.Time
-				for k, old := range e.m { // drop the one closest to expiry
-					if oldest == "" || old.expires.Before(at) {
-						oldest, at = k, old.expires
-					}
-				}
-				delete(e.m, oldest)
+	if len(e.sh.entries) == 0 && e.sh.calls == 0 {
+		c.forget(e.sh)
+	}
+}
+
+// forget takes a shopper out of go-cache and marks it gone. c.mu is held.
+func (c *cache) forget(sh *shopperCache) {
+	if sh.gone {
+		return
+	}
+	sh.gone = true
+	c.used -= shopperOverhead
+	if v, ok := c.shoppers.Get(sh.key); ok && v == sh {
+		c.shoppers.Delete(sh.key)
+	}
+}
+
+// drop forgets everything kept for a shopper (after a write: their points, redemptions or
+// applied reward changed). Calls under way for it keep going but store nothing, and no new
+// request joins them.
+func (c *cache) drop(key string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.shoppers.Get(key)
+	if !ok {
+		return
+	}
+	sh := v.(*shopperCache)
+	for _, e := range sh.entries {
+		c.remove(e)
+	}
+	c.forget(sh)
+}
+
+// shared runs fetch once for every concurrent caller with the same shopper and key, detached
+// from each of them: fetch gets a context that no caller's cancellation reaches (its own
+// deadline is the platform call's), and keeps what it fetched (put) before it returns. A
+// caller whose ctx ends stops waiting; the others get the result. A panic in fetch is an
+// error for its callers, not the end of the process.
+func (c *cache) shared(ctx context.Context, sh *shopperCache, key string, fetch func(context.Context) (any, error)) (any, error) {
+	detached := context.WithoutCancel(ctx)
+	ch := sh.flight.DoChan(key, func() (v any, err error) {
+		c.mu.Lock()
+		sh.calls++
+		c.mu.Unlock()
+		defer func() {
+			if p := recover(); p != nil {
+				v, err = nil, fmt.Errorf("panic in a shared call: %v", p)
 			}
-			e.m[variant] = cachedListing{body: r.body, expires: now.Add(lc.ttl)}
-			e.mu.Unlock()
-			lc.c.Replace(shopper, e, lc.ttl) // no-op if dropped meanwhile
-		}
-		return result{r, err}, nil
+			c.mu.Lock()
+			sh.calls--
+			if len(sh.entries) == 0 && sh.calls == 0 {
+				c.forget(sh)
+			}
+			c.mu.Unlock()
+		}()
+		return fetch(detached)
 	})
-	res := v.(result)
-	return res.r, res.err
+	select {
+	case r := <-ch:
+		return r.Val, r.Err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
-// drop forgets a shopper's answers, after anything that changes their points or cart.
-func (lc *listingCache) drop(shopper string) {
-	if lc != nil {
-		lc.c.Delete(shopper)
+// token returns a verified token kept under its text.
+func (c *cache) token(tok string) *verifiedToken {
+	v, ok := c.tokens.Get(tok)
+	if !ok {
+		return nil
 	}
+	e := v.(*entry)
+	c.mu.Lock()
+	if e.elem == nil || !c.now().Before(e.expires) {
+		c.remove(e)
+		c.mu.Unlock()
+		return nil
+	}
+	c.lru.MoveToFront(e.elem)
+	c.mu.Unlock()
+	return e.value.(*verifiedToken)
+}
+
+// putToken keeps a verified token, for at most ttl.
+func (c *cache) putToken(tok string, v *verifiedToken, ttl time.Duration) {
+	ttl = min(ttl, c.ttl)
+	if ttl <= 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.add(tok, nil, v, v.size(), ttl)
+	if e == nil {
+		return
+	}
+	if old, ok := c.tokens.Get(tok); ok {
+		c.remove(old.(*entry))
+	}
+	c.tokens.Set(tok, e, ttl)
+	c.evict()
+}
+
+// schedule arms the timer for the first entry to be freed. c.mu is held.
+func (c *cache) schedule() {
+	if len(c.byTime) == 0 {
+		return
+	}
+	at := c.byTime[0].release
+	if c.timer != nil && !c.timerAt.IsZero() && !at.Before(c.timerAt) {
+		return // armed for that time or earlier
+	}
+	c.timerAt = at
+	if c.timer == nil {
+		c.timer = time.AfterFunc(time.Until(at), c.expire)
+		return
+	}
+	c.timer.Reset(time.Until(at))
+}
+
+// expire frees every entry whose time has come, then arms the timer for the next one.
+func (c *cache) expire() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	for len(c.byTime) > 0 && !c.byTime[0].release.After(now) {
+		c.remove(c.byTime[0])
+	}
+	c.timerAt = time.Time{}
+	c.schedule()
+}
+
+// stats are the cache's counters, for tests and benchmarks.
+func (c *cache) stats() (used int64, entries int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.used, c.lru.Len()
+}
+
+// entryQueue is a min-heap of entries by release time.
+type entryQueue []*entry
+
+func (q entryQueue) Len() int           { return len(q) }
+func (q entryQueue) Less(i, j int) bool { return q[i].release.Before(q[j].release) }
+func (q entryQueue) Swap(i, j int) {
+	q[i], q[j] = q[j], q[i]
+	q[i].qi, q[j].qi = i, j
+}
+func (q *entryQueue) Push(x any) {
+	e := x.(*entry)
+	e.qi = len(*q)
+	*q = append(*q, e)
+}
+func (q *entryQueue) Pop() any {
+	old := *q
+	e := old[len(old)-1]
+	old[len(old)-1] = nil
+	*q = old[:len(old)-1]
+	e.qi = -1
+	return e
 }

@@ -3,6 +3,8 @@ package bff
 import (
 	"fmt"
 	"net/http"
+
+	"github.com/loyalty-checkout/bff-widget/bff/platform"
 )
 
 // HTTPError is an error with the status and the message a client sees. Err, when set, is the
@@ -47,7 +49,12 @@ const (
 	CodeUpstreamBadAnswer   = "upstream_bad_answer"
 	CodeUpstreamUnavailable = "upstream_unavailable"
 	CodeInternal            = "internal"
+	CodeClientClosed        = "client_closed_request" // the client left before its answer (never seen by it; in the log)
 )
+
+// StatusClientClosed is the status logged for a request whose client left before its answer
+// (nginx's and Caddy's 499). A shared platform call it was waiting for goes on for the others.
+const StatusClientClosed = 499
 
 func badRequest(code, format string, a ...any) *HTTPError {
 	return &HTTPError{Code: http.StatusBadRequest, ErrorCode: code, Msg: fmt.Sprintf(format, a...)}
@@ -67,4 +74,21 @@ func badAnswer(err error) *HTTPError {
 func rateLimited(retryAfter string) *HTTPError {
 	return &HTTPError{Code: http.StatusTooManyRequests, ErrorCode: CodeRateLimited,
 		Msg: "The loyalty programme is busy; please try again in a moment.", RetryAfter: retryAfter}
+}
+
+// errorEnvelope is every error's body.
+type errorEnvelope struct {
+	HasError  bool    `json:"HasError"`
+	Message   string  `json:"Message"`
+	Item      *string `json:"Item"`
+	ErrorCode string  `json:"ErrorCode"`
+}
+
+// errorBody is an error's body, in the envelope.
+func errorBody(he *HTTPError) []byte {
+	b, err := platform.Marshal(errorEnvelope{HasError: true, Message: he.Msg, ErrorCode: he.ErrorCode})
+	if err != nil {
+		return []byte(`{"HasError":true,"Message":"Internal error.","Item":null,"ErrorCode":"internal"}`)
+	}
+	return b
 }

@@ -4,55 +4,53 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/loyalty-checkout/bff-widget/bff/platform"
 )
 
-// FuzzAnnotate feeds arbitrary upstream JSON to the message annotation: whatever the
-// platform sends, the BFF must not panic, and every object with a UseReason must get a
-// non-empty name and message in every locale.
+// FuzzAnnotate feeds arbitrary upstream listings to the BFF's decoding and annotation:
+// whatever the platform sends, the BFF must not panic; an answer it can read gets every reward
+// a non-empty name and message in every locale, and writes back valid JSON with every unknown
+// field kept.
 func FuzzAnnotate(f *testing.F) {
 	for _, seed := range []string{
-		`[{"Id":1,"UseReason":2,"RemainingToUse":12.5,"Enabled":true}]`,
-		`{"Reward":{"UseReason":99,"Enabled":false,"DisabledReason":"x"}}`,
-		`[{"UseReason":"2"},{"UseReason":null},{"UseReason":-1},{"UseReason":1e300},{"UseReason":2.5}]`,
-		`[[[{"UseReason":0,"RemainingToUse":-3}]]]`,
-		`{"UseReason":2,"RemainingToUse":"a lot"}`,
-		`null`, `"text"`, `[]`,
+		`{"HasError":false,"Message":null,"Item":[{"Id":1,"UseReason":2,"RemainingToUse":12.5,"Enabled":true}]}`,
+		`{"HasError":false,"Item":[{"Id":2,"UseReason":99,"Enabled":false,"DisabledReason":"x","Extra":{"a":[1,2]}}]}`,
+		`{"HasError":false,"Item":[{"UseReason":"2"},{"UseReason":null},{"UseReason":-1},{"UseReason":1e300},{"UseReason":2.5}]}`,
+		`{"HasError":false,"Item":[{"UseReason":2,"RemainingToUse":-3,"Enabled":true}]}`,
+		`{"HasError":false,"Item":[{"UseReason":2,"RemainingToUse":"a lot"}]}`,
+		`{"HasError":false,"Item":null}`, `{"HasError":false,"Item":[]}`, `{"HasError":true,"Message":"x","Item":null}`,
 	} {
 		f.Add(seed)
 	}
 	m := newMessages(TenantConfig{Currency: "BRL"})
 	f.Fuzz(func(t *testing.T, raw string) {
-		dec := json.NewDecoder(strings.NewReader(raw))
-		dec.UseNumber()
-		var v any
-		if dec.Decode(&v) != nil {
+		var env platform.Envelope[[]platform.Reward]
+		if platform.Unmarshal([]byte(raw), &env) != nil {
 			return
 		}
 		for _, loc := range locales {
-			m.annotate(v, loc)
-			checkAnnotated(t, v)
-		}
-	})
-}
-
-func checkAnnotated(t *testing.T, v any) {
-	switch x := v.(type) {
-	case []any:
-		for _, e := range x {
-			checkAnnotated(t, e)
-		}
-	case map[string]any:
-		if _, ok := x["UseReason"]; ok {
-			name, _ := x["UseReasonName"].(string)
-			msg, _ := x["UseReasonMessage"].(string)
-			if name == "" || msg == "" || strings.Contains(msg, "{remaining}") {
-				t.Fatalf("reward %v annotated %q %q", x, name, msg)
+			out := env
+			out.Item = m.rewards(env.Item, loc)
+			for _, r := range out.Item {
+				if r.UseReasonName == "" || r.UseReasonMessage == "" || strings.Contains(r.UseReasonMessage, "{remaining}") {
+					t.Fatalf("reward %+v annotated %q %q", r, r.UseReasonName, r.UseReasonMessage)
+				}
+			}
+			b, err := platform.Marshal(out)
+			if err != nil {
+				t.Fatalf("%s: %v", raw, err)
+			}
+			if !json.Valid(b) {
+				t.Fatalf("%s written as %s", raw, b)
+			}
+			for i, r := range env.Item {
+				if r.UseReasonName != "" && out.Item[i].UseReasonName == "" {
+					t.Fatal("annotation lost")
+				}
 			}
 		}
-		for _, e := range x {
-			checkAnnotated(t, e)
-		}
-	}
+	})
 }
 
 // FuzzJSONObject feeds arbitrary request bodies to the BFF's body reader: it must not panic,

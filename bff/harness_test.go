@@ -117,7 +117,6 @@ func startBFF(t testing.TB, c *clock, upstream string, mod func(*Options)) *bffE
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.NotFound()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

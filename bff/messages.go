@@ -1,38 +1,30 @@
 package bff
 
 import (
-	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/bojanz/currency"
 	"golang.org/x/text/language"
+
+	"github.com/loyalty-checkout/bff-widget/bff/platform"
 )
 
-// reasonNames are the UseReason enum's NAMES, by value. 0-7 come from the widget document,
-// 8-12 from the same platform's point-of-sale enum. The comments beside the enum in the
-// widget document are shifted by one line: they are not used.
-var reasonNames = []string{
-	"CanUse",
-	"NotEnoughPoints",
-	"MinValueNotReached",
-	"CashbackNotAvailable",
-	"NoCustomer",
-	"ValueRewardBiggerThanPurchase",
-	"MinimumPercentPurchaseNotReached",
-	"CustomerNotEnrolled",
-	"CannotUseCumulativeDiscount",
-	"ProductRewardNoApplicableProduct",
-	"ProductRewardUsageLimitReached",
-	"ProductRewardRequiresCheckout",
-	"ProductRewardInvalidConfiguration",
-}
+// reasonNames are the UseReason enum's names, by value (see platform.UseReason).
+var reasonNames = func() []string {
+	var out []string
+	for _, r := range platform.UseReasons() {
+		out = append(out, r.String())
+	}
+	return out
+}()
 
 // Message keys beyond the enum's names.
 const (
-	msgUnknown   = "Unknown"  // a UseReason value the enum does not have
-	msgDisabled  = "Disabled" // a reward the store disabled without saying why
+	msgUnknown   = platform.UnknownReason // a UseReason value the enum does not have
+	msgDisabled  = "Disabled"             // a reward the store disabled without saying why
 	msgMinNoInfo = "MinValueNotReachedNoAmount"
 )
 
@@ -135,13 +127,12 @@ func (m *messages) text(key, locale string) string {
 	return defaultMessages[locale][key]
 }
 
-// remaining prints a reward's RemainingToUse (a json.Number, kept exact) in the tenant's
-// currency for a locale, as the widget's Intl prints amounts: pt-BR "R$\u00a01.234,56" (see
-// money.go). ok is false for an amount that would show as "R$ 0,00" or less, or as nonsense
-// (a faulty upstream): missing, not a number, or maxPurchase and beyond.
-func (m *messages) remaining(v any, locale string) (string, bool) {
-	n, ok := v.(json.Number)
-	if !ok {
+// remaining prints a reward's RemainingToUse (kept exact, as the platform wrote it) in the
+// tenant's currency for a locale, as the widget's Intl prints amounts: pt-BR "R$\u00a01.234,56"
+// (see money.go). ok is false for an amount that would show as "R$ 0,00" or less, or as
+// nonsense (a faulty upstream): missing, null, or maxPurchase and beyond.
+func (m *messages) remaining(n platform.Number, locale string) (string, bool) {
+	if n.Null() {
 		return "", false
 	}
 	a, ok := parseMoney(string(n), m.currency)
@@ -178,67 +169,112 @@ func pickLocale(lang, acceptLanguage, tenantDefault string) string {
 	return tenantDefault
 }
 
-// annotate walks a decoded upstream answer and gives every reward object (any object with a
-// UseReason) UseReasonName and UseReasonMessage. A disabled reward's message is its
-// DisabledReason when the store gave one.
-func (m *messages) annotate(v any, locale string) {
-	switch x := v.(type) {
-	case []any:
-		for _, e := range x {
-			m.annotate(e, locale)
-		}
-	case map[string]any:
-		if raw, ok := x["UseReason"]; ok {
-			m.annotateReward(x, raw, locale)
-		}
-		for k, e := range x {
-			if k != "UseReason" {
-				m.annotate(e, locale)
-			}
-		}
-	}
-}
-
-func (m *messages) annotateReward(r map[string]any, raw any, locale string) {
-	reason, known := reasonValue(raw)
+// annotate gives a reward UseReasonName and UseReasonMessage, in place: the enum's name
+// (Unknown for values outside it) and a sentence for the shopper. A disabled reward's message
+// is its DisabledReason when the store gave one.
+func (m *messages) annotate(r *platform.Reward, locale string) {
+	reason, known := r.UseReason.Value()
 	name := msgUnknown
-	if known && reason >= 0 && reason < len(reasonNames) {
-		name = reasonNames[reason]
+	if known {
+		name = reason.String()
 	}
-	r["UseReasonName"] = name
+	r.UseReasonName = name
 	msg := m.text(name, locale)
-	if name == "MinValueNotReached" {
+	if known && reason == platform.MinValueNotReached {
 		// An amount that would show as "R$ 0,00" or as nonsense (a faulty upstream) is left out.
-		if remaining, ok := m.remaining(r["RemainingToUse"], locale); ok {
+		if remaining, ok := m.remaining(r.RemainingToUse, locale); ok {
 			msg = strings.ReplaceAll(msg, "{remaining}", remaining)
 		} else {
 			msg = m.text(msgMinNoInfo, locale)
 		}
 	}
-	if enabled, ok := r["Enabled"].(bool); ok && !enabled {
-		if why, _ := r["DisabledReason"].(string); strings.TrimSpace(why) != "" {
-			msg = why
+	if !r.Enabled {
+		if r.DisabledReason != nil && strings.TrimSpace(*r.DisabledReason) != "" {
+			msg = *r.DisabledReason
 		} else {
 			msg = m.text(msgDisabled, locale)
 		}
 	}
-	r["UseReasonMessage"] = msg
+	r.UseReasonMessage = msg
 }
 
-func reasonValue(v any) (int, bool) {
-	f, ok := number(v)
-	if !ok || f != float64(int(f)) {
-		return 0, false
+// The platform's answers are shared (cached, and handed to every concurrent caller): the
+// functions below annotate copies, never the answers themselves. A copy shares the
+// platform's unknown fields (read only) with the original.
+
+// rewards is an annotated copy of a listing; nil stays nil (the platform's null).
+func (m *messages) rewards(in []platform.Reward, locale string) []platform.Reward {
+	if in == nil {
+		return nil
 	}
-	return int(f), true
+	out := make([]platform.Reward, len(in))
+	copy(out, in)
+	for i := range out {
+		m.annotate(&out[i], locale)
+	}
+	return out
 }
 
-// number reads a JSON number decoded with UseNumber.
-func number(v any) (float64, bool) {
-	n, ok := v.(json.Number)
-	if !ok {
-		return 0, false
+// redeemed is an annotated copy of a redeemed list.
+func (m *messages) redeemed(in []platform.RedeemedReward, locale string) []platform.RedeemedReward {
+	if in == nil {
+		return nil
 	}
-	f, err := strconv.ParseFloat(string(n), 64)
-	return f, err == nil
+	out := make([]platform.RedeemedReward, len(in))
+	copy(out, in)
+	for i := range out {
+		m.annotate(&out[i].Reward, locale)
+	}
+	return out
+}
+
+// redeemedOne is an annotated copy of one redeemed reward (the applied state's, a redeem's).
+func (m *messages) redeemedOne(in *platform.RedeemedReward, locale string) *platform.RedeemedReward {
+	if in == nil {
+		return nil
+	}
+	out := *in
+	m.annotate(&out.Reward, locale)
+	return &out
+}
+
+// applied is an annotated copy of an applied state.
+func (m *messages) applied(in platform.AppliedState, locale string) platform.AppliedState {
+	in.Reward = m.redeemedOne(in.Reward, locale)
+	return in
+}
+
+// localeCache remembers pickLocale's answers: parsing Accept-Language is the costliest step
+// of a cache hit otherwise. Few distinct headers reach a store; past maxLocaleCache, new
+// ones are worked out every time.
+type localeCache struct {
+	mu sync.RWMutex
+	m  map[string]string
+}
+
+const maxLocaleCache = 1024
+
+func (lc *localeCache) pick(lang, acceptLanguage, tenantDefault string) string {
+	if lang == "" && acceptLanguage == "" {
+		return tenantDefault
+	}
+	var buf [256]byte
+	key := append(append(append(append(buf[:0], lang...), 0), acceptLanguage...), 0)
+	key = append(key, tenantDefault...)
+	lc.mu.RLock()
+	loc, ok := lc.m[string(key)]
+	lc.mu.RUnlock()
+	if ok {
+		return loc
+	}
+	loc = pickLocale(lang, acceptLanguage, tenantDefault)
+	lc.mu.Lock()
+	if lc.m == nil {
+		lc.m = map[string]string{}
+	}
+	if len(lc.m) < maxLocaleCache {
+		lc.m[string(key)] = loc
+	}
+	lc.mu.Unlock()
+	return loc
 }

@@ -1,12 +1,13 @@
 package bff
 
 import (
-	"encoding/json"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/bojanz/currency"
+
+	"github.com/loyalty-checkout/bff-widget/bff/platform"
 )
 
 // The expected strings below were copied from what Chromium 156's Intl.NumberFormat(locale,
@@ -151,16 +152,13 @@ func TestMoneyCurrencyValidation(t *testing.T) {
 // TestAnnotateMoney checks the one place the BFF writes an amount: MinValueNotReached's
 // "{remaining}", which must read as the widget's own amounts do.
 func TestAnnotateMoney(t *testing.T) {
-	annotated := func(m *messages, remaining any, locale string) string {
-		r := map[string]any{"Id": json.Number("1"), "Enabled": true, "UseReason": json.Number("2")}
-		if remaining != nil {
-			r["RemainingToUse"] = remaining
+	annotated := func(m *messages, remaining platform.Number, locale string) string {
+		r := platform.Reward{ID: 1, Enabled: true, UseReason: "2", RemainingToUse: remaining}
+		m.annotate(&r, locale)
+		if r.UseReasonName != "MinValueNotReached" {
+			t.Fatalf("name %v", r.UseReasonName)
 		}
-		m.annotate([]any{r}, locale)
-		if r["UseReasonName"] != "MinValueNotReached" {
-			t.Fatalf("name %v", r["UseReasonName"])
-		}
-		return r["UseReasonMessage"].(string)
+		return r.UseReasonMessage
 	}
 	brl := newMessages(TenantConfig{Currency: "BRL"})
 	for locale, want := range map[string]string{
@@ -168,28 +166,28 @@ func TestAnnotateMoney(t *testing.T) {
 		"en":    "Add R$10.10 more in products to use this reward.",
 		"es":    "Faltan 10,10\u00a0BRL en productos para usar esta recompensa.",
 	} {
-		if got := annotated(brl, json.Number("10.1"), locale); got != want {
+		if got := annotated(brl, "10.1", locale); got != want {
 			t.Errorf("%s: %q, want %q", locale, got, want)
 		}
 	}
-	if got, want := annotated(newMessages(TenantConfig{Currency: "usd"}), json.Number("1234.56"), "en"),
+	if got, want := annotated(newMessages(TenantConfig{Currency: "usd"}), "1234.56", "en"),
 		"Add $1,234.56 more in products to use this reward."; got != want {
 		t.Errorf("USD: %q, want %q", got, want)
 	}
-	if got, want := annotated(brl, json.Number("0.005"), "pt-BR"),
+	if got, want := annotated(brl, "0.005", "pt-BR"),
 		"Faltam R$\u00a00,01 em produtos para usar esta recompensa."; got != want {
 		t.Errorf("half a cent: %q, want %q", got, want)
 	}
 	// Amounts that would read "R$ 0,00", negative, or nonsense give the sentence without one.
-	for _, remaining := range []any{nil, json.Number("0"), json.Number("0.004"), json.Number("-3"),
-		json.Number("1e9"), json.Number("1.7e308"), json.Number("1e999999999"), "10.1", 10.1} {
+	// (A string is no number: the platform's answer does not decode, see FuzzAnnotate.)
+	for _, remaining := range []platform.Number{"", "null", "0", "0.004", "-3", "1e9", "1.7e308", "1e999999999"} {
 		for _, loc := range locales {
 			if got := annotated(brl, remaining, loc); got != defaultMessages[loc][msgMinNoInfo] {
 				t.Errorf("RemainingToUse %#v in %s: %q", remaining, loc, got)
 			}
 		}
 	}
-	if got, want := annotated(brl, json.Number("999999999.99"), "pt-BR"),
+	if got, want := annotated(brl, "999999999.99", "pt-BR"),
 		"Faltam R$\u00a0999.999.999,99 em produtos para usar esta recompensa."; got != want {
 		t.Errorf("just under maxPurchase: %q, want %q", got, want)
 	}
@@ -204,7 +202,7 @@ func TestMoneyFormattersConcurrent(t *testing.T) {
 		wg.Go(func() {
 			loc := locales[i%len(locales)]
 			for range 200 {
-				if s, ok := m.remaining(json.Number("1234.56"), loc); !ok || s != FormatMoney("1234.56", "BRL", loc) {
+				if s, ok := m.remaining("1234.56", loc); !ok || s != FormatMoney("1234.56", "BRL", loc) {
 					t.Errorf("%s: %q %v", loc, s, ok)
 					return
 				}

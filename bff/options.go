@@ -8,9 +8,11 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"net"
 	"net/url"
 	"os"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -38,12 +40,26 @@ type Options struct {
 	// plus TokenLeeway must stay within the upstream token's 60 minutes.
 	TokenLeeway time.Duration
 
-	// CacheTTL is how long an available-rewards answer is reused for the same tenant, shopper,
-	// purchase value and cart. Default 15 seconds; a negative value turns the cache off.
+	// CacheTTL is how long the parts of a shopper's view (listing, redeemed list, applied
+	// state), the answers made of them and verified tokens are reused. A redeem, use-redeemed
+	// or reverse through the BFF drops the shopper's at once. Default 15 seconds; a negative
+	// value turns the cache off (and with it the sharing of identical concurrent calls).
 	CacheTTL time.Duration
-	// CacheMaxShoppers bounds the cache: past it, new shoppers are served uncached until
-	// entries expire. Default 10,000 (each holds at most cachePerShopper answers).
-	CacheMaxShoppers int
+	// CacheMaxBytes bounds the cache's memory (values, keys and bookkeeping): past it, the
+	// least recently used entries go first, so a new shopper is always stored. Default 64 MiB.
+	CacheMaxBytes int64
+	// CompressMinBytes is the smallest JSON answer sent compressed (brotli or gzip, as the
+	// client accepts): below it, compressing saves less than it costs. Default 1 KiB; a
+	// negative value turns compression of answers off (the widget's files are always
+	// precompressed).
+	CompressMinBytes int
+
+	// UpstreamConns bounds each tenant's pool of keep-alive connections to its platform; a
+	// call that finds them all busy waits for one within UpstreamTimeout. A tenant may set
+	// its own (upstreamConns). Default 64.
+	UpstreamConns int
+	// UpstreamIdleTimeout closes an upstream connection idle that long. Default 90 seconds.
+	UpstreamIdleTimeout time.Duration
 
 	// DialTimeout bounds connecting to an upstream. Default 2 seconds.
 	DialTimeout time.Duration
@@ -60,14 +76,37 @@ type Options struct {
 
 	// BodyLimit bounds a request body; past it: 413. Default 16 KiB.
 	BodyLimit int
+	// BeaconBodyLimit bounds an error beacon's body (POST /bff/v1/beacon); past it: 413.
+	// Default 1 KiB.
+	BeaconBodyLimit int
+	// BeaconLogEvery is how often one client address may put a beacon line in the log; the
+	// beacons in between are counted (the next line says how many) but not logged, so no
+	// client can flood the log. Default 10 seconds.
+	BeaconLogEvery time.Duration
+	// PreflightMaxAge is how long a browser may reuse a CORS preflight's answer
+	// (Access-Control-Max-Age). Browsers cap it (Chromium at 2 hours, Firefox at 24): the
+	// default, 24 hours, is as long as each allows.
+	PreflightMaxAge time.Duration
 	// ReadTimeout, WriteTimeout and IdleTimeout bound a client connection. Defaults 10 s, 15 s
 	// (longer than UpstreamTimeout), 60 s.
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+
+	// Widget is the built widget, served at /widget.js and beside it (see WidgetAssets); nil
+	// serves none.
+	Widget *WidgetAssets
 
 	// Now is the clock (tests inject one). Default time.Now.
 	Now func() time.Time
 	// Logger receives structured logs. Default slog.Default().
 	Logger *slog.Logger
+
+	extraRoutes []extraRoute // tests add routes before the 404
+}
+
+// extraRoute is a route a test adds.
+type extraRoute struct {
+	method, path string
+	h            func(*exchange) error
 }
 
 // TenantConfig is one store, as the tenants file lists it.
@@ -90,6 +129,21 @@ type TenantConfig struct {
 	// OriginalId. Default false: such a redeem is refused (400 missing_original_id), because
 	// a retry of it could debit the shopper twice.
 	AllowRedeemWithoutOriginalId bool `json:"allowRedeemWithoutOriginalId,omitempty"`
+	// Theme is how the widget looks on the store's pages and where it links, delivered with
+	// the checkout view. Optional; the CSS custom properties on the mount point still win.
+	Theme *Theme `json:"theme,omitempty"`
+	// UpstreamConns overrides Options.UpstreamConns for this store's platform.
+	UpstreamConns int `json:"upstreamConns,omitempty"`
+}
+
+// Theme is a store's look and links, as the tenants file writes it. Every field is optional.
+type Theme struct {
+	Accent     string `json:"accent,omitempty"`     // CSS hex colour: #rgb, #rgba, #rrggbb or #rrggbbaa
+	AccentText string `json:"accentText,omitempty"` // CSS hex colour of text on the accent
+	Radius     string `json:"radius,omitempty"`     // CSS length, e.g. 8px, 0.5rem, 50%
+	Font       string `json:"font,omitempty"`       // CSS font-family list, e.g. Georgia, serif
+	JoinURL    string `json:"joinUrl,omitempty"`    // where a shopper not in the programme joins it (https)
+	TermsURL   string `json:"termsUrl,omitempty"`   // the programme's terms (https)
 }
 
 // tenantsFile is the JSON form of the tenants file.
@@ -206,6 +260,9 @@ func (o *Options) setDefaults() {
 	def(&o.TokenTTL, 55*time.Minute)
 	def(&o.TokenLeeway, 30*time.Second)
 	def(&o.CacheTTL, 15*time.Second)
+	def(&o.UpstreamIdleTimeout, 90*time.Second)
+	def(&o.BeaconLogEvery, 10*time.Second)
+	def(&o.PreflightMaxAge, 24*time.Hour)
 	def(&o.DialTimeout, 2*time.Second)
 	def(&o.UpstreamTimeout, 8*time.Second)
 	def(&o.ReadTimeout, 10*time.Second)
@@ -215,8 +272,17 @@ func (o *Options) setDefaults() {
 	if o.BreakerFailures == 0 {
 		o.BreakerFailures = 5
 	}
-	if o.CacheMaxShoppers == 0 {
-		o.CacheMaxShoppers = 10_000
+	if o.CacheMaxBytes == 0 {
+		o.CacheMaxBytes = 64 << 20
+	}
+	if o.CompressMinBytes == 0 {
+		o.CompressMinBytes = 1 << 10
+	}
+	if o.UpstreamConns == 0 {
+		o.UpstreamConns = 64
+	}
+	if o.BeaconBodyLimit == 0 {
+		o.BeaconBodyLimit = 1 << 10
 	}
 	if o.MaxUpstreamBody == 0 {
 		o.MaxUpstreamBody = 1 << 20
@@ -258,13 +324,15 @@ func (o *Options) Validate() error {
 		bad("TokenTTL %v plus TokenLeeway %v: a token would be accepted after the upstream token's %v", o.TokenTTL, o.TokenLeeway, maxTokenTTL)
 	}
 	for name, d := range map[string]time.Duration{"DialTimeout": o.DialTimeout, "UpstreamTimeout": o.UpstreamTimeout,
-		"ReadTimeout": o.ReadTimeout, "WriteTimeout": o.WriteTimeout, "IdleTimeout": o.IdleTimeout} {
+		"ReadTimeout": o.ReadTimeout, "WriteTimeout": o.WriteTimeout, "IdleTimeout": o.IdleTimeout,
+		"UpstreamIdleTimeout": o.UpstreamIdleTimeout, "BeaconLogEvery": o.BeaconLogEvery, "PreflightMaxAge": o.PreflightMaxAge} {
 		if d < 0 {
 			bad("%s %v: must not be negative", name, d)
 		}
 	}
-	if o.CacheMaxShoppers < 0 || o.MaxUpstreamBody < 0 || o.BodyLimit < 0 || o.BreakerFailures < 0 || o.BreakerCooldown < 0 {
-		bad("CacheMaxShoppers, MaxUpstreamBody, BodyLimit, BreakerFailures and BreakerCooldown must not be negative")
+	if o.CacheMaxBytes < 0 || o.MaxUpstreamBody < 0 || o.BodyLimit < 0 || o.BreakerFailures < 0 || o.BreakerCooldown < 0 ||
+		o.UpstreamConns < 0 || o.BeaconBodyLimit < 0 {
+		bad("CacheMaxBytes, MaxUpstreamBody, BodyLimit, BreakerFailures, BreakerCooldown, UpstreamConns and BeaconBodyLimit must not be negative")
 	}
 	if len(o.Keys) == 0 {
 		bad("no keys: the BFF needs a key to sign its tokens, the same on every replica; %s", makeKeyHint)
@@ -306,6 +374,12 @@ func (o *Options) Validate() error {
 		if !validCurrency(t.Currency) {
 			bad("%s: currency %q is not an ISO 4217 code", where, t.Currency)
 		}
+		if t.UpstreamConns < 0 {
+			bad("%s: upstreamConns %d must not be negative", where, t.UpstreamConns)
+		}
+		for _, p := range t.Theme.problems() {
+			bad("%s: theme.%s", where, p)
+		}
 		for reason, byLocale := range t.Messages {
 			if !knownMessageKey(reason) {
 				bad("%s: messages: %q is not a UseReason name", where, reason)
@@ -328,7 +402,62 @@ func validOrigin(s string) bool {
 }
 
 // DemoTenant is the built-in tenant used when no tenants file is given: key "demo", the
-// embedded sandbox as its upstream, and the demo store's origins.
+// embedded sandbox as its upstream, the demo store's origins, and a demo theme whose join
+// link leads to the demo store.
 func DemoTenant(upstream string, origins []string) TenantConfig {
-	return TenantConfig{Key: "demo", Upstream: upstream, AllowedOrigins: origins, Locale: defaultLocale, Currency: defaultCurrency}
+	t := TenantConfig{Key: "demo", Upstream: upstream, AllowedOrigins: origins, Locale: defaultLocale, Currency: defaultCurrency,
+		Theme: &Theme{Accent: "#5b21b6", AccentText: "#ffffff", Radius: "8px"}}
+	if len(origins) > 0 {
+		t.Theme.JoinURL = origins[len(origins)-1] + "/#fidelidade"
+	}
+	return t
+}
+
+var (
+	hexColourRe = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$`)
+	cssLengthRe = regexp.MustCompile(`^(?:0|[0-9]{1,4}(?:\.[0-9]{1,4})?(?:px|rem|em|%|pt|ch|ex|vw|vh|vmin|vmax))$`)
+	fontRe      = regexp.MustCompile(`^[A-Za-z0-9 ,'"_.-]{1,120}$`)
+)
+
+// problems lists what is wrong with a theme, each starting with the field's name.
+func (th *Theme) problems() []string {
+	if th == nil {
+		return nil
+	}
+	var out []string
+	for _, c := range []struct{ name, v string }{{"accent", th.Accent}, {"accentText", th.AccentText}} {
+		if c.v != "" && !hexColourRe.MatchString(c.v) {
+			out = append(out, fmt.Sprintf("%s %q: want a CSS hex colour such as #5b21b6", c.name, c.v))
+		}
+	}
+	if th.Radius != "" && !cssLengthRe.MatchString(th.Radius) {
+		out = append(out, fmt.Sprintf("radius %q: want a CSS length such as 8px, 0.5rem or 50%%", th.Radius))
+	}
+	if th.Font != "" && !fontRe.MatchString(th.Font) {
+		out = append(out, fmt.Sprintf("font %q: want a CSS font-family list such as Georgia, serif (letters, digits, spaces, commas, quotes)", th.Font))
+	}
+	for _, u := range []struct{ name, v string }{{"joinUrl", th.JoinURL}, {"termsUrl", th.TermsURL}} {
+		if u.v != "" && !pageURL(u.v) {
+			out = append(out, fmt.Sprintf("%s %q: want an absolute https URL (http only for localhost)", u.name, u.v))
+		}
+	}
+	return out
+}
+
+// pageURL tells whether s is a link a shopper may be sent to: absolute https, or http on this
+// machine (localhost, 127.0.0.0/8, ::1) for development.
+func pageURL(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.User != nil || u.Opaque != "" {
+		return false
+	}
+	switch u.Scheme {
+	case "https":
+		return true
+	case "http":
+		h := u.Hostname()
+		ip := net.ParseIP(h)
+		return h == "localhost" || (ip != nil && ip.IsLoopback())
+	}
+	return false
 }

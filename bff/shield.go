@@ -19,7 +19,7 @@ import (
 //   - the platform's own rate limit: after a 429 with Retry-After, calls for that tenant are
 //     answered 429 locally until the time is up, instead of being sent to be refused.
 type shield struct {
-	breaker    *gobreaker.CircuitBreaker[upstreamReply]
+	breaker    *gobreaker.CircuitBreaker[int]
 	retryUntil atomic.Int64 // unix nanoseconds; 0 when not limited
 }
 
@@ -28,7 +28,7 @@ type shield struct {
 var errPlatformFault = errors.New("platform answered 5xx")
 
 func newShield(o *Options, tenantKey string) *shield {
-	return &shield{breaker: gobreaker.NewCircuitBreaker[upstreamReply](gobreaker.Settings{
+	return &shield{breaker: gobreaker.NewCircuitBreaker[int](gobreaker.Settings{
 		Name:    tenantKey,
 		Timeout: o.BreakerCooldown,
 		ReadyToTrip: func(c gobreaker.Counts) bool {
@@ -45,28 +45,28 @@ func newShield(o *Options, tenantKey string) *shield {
 	})}
 }
 
-// call sends one call to the tenant's platform through its shield.
-func (s *Server) call(ctx context.Context, t *tenant, c upstreamCall) (upstreamReply, *HTTPError) {
+// shielded runs one platform call (do returns the answer's status, or the error without an
+// answer) through the tenant's shield. A 5xx answer is passed on, and counted as a fault.
+func (s *Server) shielded(t *tenant, do func() (int, *HTTPError)) *HTTPError {
 	now := s.o.Now()
 	if until := t.shield.retryUntil.Load(); until > now.UnixNano() {
 		wait := time.Duration(until - now.UnixNano())
-		return upstreamReply{}, rateLimited(strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		return rateLimited(strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 	}
-	c.tenant = t.cfg.Key
-	r, err := t.shield.breaker.Execute(func() (upstreamReply, error) {
-		r, herr := s.up.do(ctx, c)
+	_, err := t.shield.breaker.Execute(func() (int, error) {
+		status, herr := do()
 		switch {
 		case herr != nil:
-			return r, herr
-		case r.status >= 500:
-			return r, errPlatformFault
+			return 0, herr
+		case status >= 500:
+			return status, errPlatformFault
 		}
-		return r, nil
+		return status, nil
 	})
 	var he *HTTPError
 	switch {
 	case err == nil, errors.Is(err, errPlatformFault):
-		return r, nil
+		return nil
 	case errors.As(err, &he):
 		if he.Code == http.StatusTooManyRequests {
 			secs, perr := strconv.Atoi(he.RetryAfter)
@@ -75,11 +75,11 @@ func (s *Server) call(ctx context.Context, t *tenant, c upstreamCall) (upstreamR
 			}
 			t.shield.retryUntil.Store(now.Add(time.Duration(secs) * time.Second).UnixNano())
 		}
-		return r, he
+		return he
 	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
-		return r, &HTTPError{Code: http.StatusServiceUnavailable, ErrorCode: CodeUpstreamUnavailable,
+		return &HTTPError{Code: http.StatusServiceUnavailable, ErrorCode: CodeUpstreamUnavailable,
 			Msg: "The loyalty programme is unavailable right now; please try again shortly.", Err: err,
 			RetryAfter: strconv.Itoa(int(math.Ceil(s.o.BreakerCooldown.Seconds())))}
 	}
-	return r, &HTTPError{Code: http.StatusInternalServerError, ErrorCode: CodeInternal, Msg: "Internal error.", Err: err}
+	return &HTTPError{Code: http.StatusInternalServerError, ErrorCode: CodeInternal, Msg: "Internal error.", Err: err}
 }

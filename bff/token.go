@@ -191,12 +191,26 @@ func (kr *keyring) issue(tenant, subject, upstreamToken string) (string, time.Ti
 type session struct {
 	subject       string
 	upstreamToken string
+	shopper       string // the cache's key: tenant "\x00" subject
 }
+
+// verifiedToken is a token that passed verify, and until when it stays valid.
+type verifiedToken struct {
+	tenant  string
+	sess    session
+	validTo time.Time // exp plus the leeway: refused from then on
+}
+
+func (v *verifiedToken) size() int64 {
+	return int64(len(v.tenant)+len(v.sess.subject)+len(v.sess.upstreamToken)+len(v.sess.shopper)) + 128
+}
+
+func shopperKey(tenant, subject string) string { return tenant + "\x00" + subject }
 
 // verify checks signature, algorithm, issuer, expiry and that the audience is the tenant, then
 // unseals the upstream token. Times (exp, nbf, iat) are checked with the leeway: a token
 // issued by a replica whose clock is a little ahead is not "used before issued" here.
-func (kr *keyring) verify(token, tenant string) (session, error) {
+func (kr *keyring) verify(token, tenant string) (*verifiedToken, error) {
 	var claims sessionClaims
 	var key *derivedKey
 	_, err := jwt.ParseWithClaims(token, &claims, func(t *jwt.Token) (any, error) {
@@ -209,16 +223,39 @@ func (kr *keyring) verify(token, tenant string) (session, error) {
 	}, jwt.WithValidMethods([]string{tokenAlg}), jwt.WithAudience(tenant), jwt.WithIssuer(tokenIssuer),
 		jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithLeeway(kr.leeway), jwt.WithTimeFunc(kr.now))
 	if err != nil {
-		return session{}, err
+		return nil, err
 	}
 	sealed, err := base64.RawURLEncoding.DecodeString(claims.Sealed)
 	ns := key.aead.NonceSize()
 	if err != nil || len(sealed) < ns {
-		return session{}, errors.New("sealed token malformed")
+		return nil, errors.New("sealed token malformed")
 	}
 	plain, err := key.aead.Open(nil, sealed[:ns], sealed[ns:], aad(tenant, claims.Subject))
 	if err != nil {
-		return session{}, fmt.Errorf("sealed token does not open: %w", err)
+		return nil, fmt.Errorf("sealed token does not open: %w", err)
 	}
-	return session{subject: claims.Subject, upstreamToken: string(plain)}, nil
+	return &verifiedToken{
+		tenant:  tenant,
+		sess:    session{subject: claims.Subject, upstreamToken: string(plain), shopper: shopperKey(tenant, claims.Subject)},
+		validTo: claims.ExpiresAt.Add(kr.leeway),
+	}, nil
+}
+
+// session verifies a token for a tenant, or takes it from the cache: a token verified once
+// is the same bytes under the same keys, so only its time can make it invalid, and the cache
+// never keeps it past exp plus the leeway.
+func (s *Server) session(token, tenant string) (session, error) {
+	if c := s.cache; c != nil {
+		if v := c.token(token); v != nil && v.tenant == tenant {
+			return v.sess, nil
+		}
+	}
+	v, err := s.keys.verify(token, tenant)
+	if err != nil {
+		return session{}, err
+	}
+	if c := s.cache; c != nil {
+		c.putToken(strings.Clone(token), v, v.validTo.Sub(s.o.Now()))
+	}
+	return v.sess, nil
 }

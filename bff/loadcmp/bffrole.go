@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strconv"
 
 	"github.com/loyalty-checkout/bff-widget/bff"
 )
@@ -21,11 +22,16 @@ func bffServer(upstream, ttl, maxBytes string) (func(net.Listener) error, error)
 	if d == 0 && ttl != "" {
 		d = -1
 	}
-	s, err := bff.New(bff.Options{Tenants: []bff.TenantConfig{bff.DemoTenant(upstream, nil)}, Keys: keys, CacheTTL: d,
-		Logger: slog.New(slog.NewJSONHandler(os.Stderr, nil))})
+	o := bff.Options{Tenants: []bff.TenantConfig{bff.DemoTenant(upstream, nil)}, Keys: keys, CacheTTL: d,
+		Logger: slog.New(slog.NewJSONHandler(os.Stderr, nil))}
+	if maxBytes != "" {
+		if o.CacheMaxBytes, err = strconv.ParseInt(maxBytes, 10, 64); err != nil {
+			return nil, err
+		}
+	}
+	s, err := bff.New(o)
 	if err != nil {
 		return nil, err
 	}
-	s.NotFound()
 	return s.Serve, nil
 }

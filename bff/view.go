@@ -1,0 +1,427 @@
+package bff
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/loyalty-checkout/bff-widget/bff/platform"
+)
+
+// CheckoutView is the Item of GET /bff/v1/checkout: everything the widget shows, in one round
+// trip. A part the platform could not give is null, named in Missing, and explained in
+// Problems; the parts that worked are still there.
+type CheckoutView struct {
+	ProgramName   *string                   `json:"ProgramName"`
+	PointsBalance platform.Number           `json:"PointsBalance"`
+	Rewards       []platform.Reward         `json:"Rewards"`  // endpoint 2's Item: every reward, annotated
+	Redeemed      []platform.RedeemedReward `json:"Redeemed"` // endpoint 3's Item: redeemed, unused rewards
+	Applied       *platform.AppliedState    `json:"Applied"`  // endpoint 6's Item for checkoutCode, or null
+	Missing       []string                  `json:"Missing"`
+	Problems      map[string]Problem        `json:"Problems"`
+	// Currency is the tenant's ISO 4217 code: the widget prints its amounts in it, so they
+	// agree with the amounts in the BFF's messages.
+	Currency string `json:"Currency"`
+	// Theme is the tenant's (colours, radius, font, join and terms links), or null.
+	Theme *themeView `json:"Theme"`
+}
+
+// themeView is a tenant's Theme as the view carries it (empty fields left out).
+type themeView struct {
+	Accent     string `json:"Accent,omitzero"`
+	AccentText string `json:"AccentText,omitzero"`
+	Radius     string `json:"Radius,omitzero"`
+	Font       string `json:"Font,omitzero"`
+	JoinURL    string `json:"JoinURL,omitzero"`
+	TermsURL   string `json:"TermsURL,omitzero"`
+}
+
+func newThemeView(t *Theme) *themeView {
+	if t == nil || *t == (Theme{}) {
+		return nil
+	}
+	return &themeView{Accent: t.Accent, AccentText: t.AccentText, Radius: t.Radius, Font: t.Font, JoinURL: t.JoinURL, TermsURL: t.TermsURL}
+}
+
+// Problem says why a part is missing.
+type Problem struct {
+	Status    int    `json:"Status"`
+	ErrorCode string `json:"ErrorCode"`
+	Message   string `json:"Message"`
+}
+
+const (
+	partRewards  = "rewards"
+	partRedeemed = "redeemed"
+	partApplied  = "applied"
+)
+
+// answer is what a route answers: a status and a JSON payload. keep: it may be cached (a
+// whole, successful answer).
+type answer struct {
+	status int
+	body   *payload
+	keep   bool
+}
+
+// variant is what an answer depends on besides the tenant and the shopper: the route, the
+// purchase value, the cart and the locale.
+type variant struct {
+	route  byte // 'L' listing, 'R' redeemed list, 'A' applied state, 'V' view
+	cents  int64
+	cart   string
+	locale string
+}
+
+// key writes the variant as a cache key into buf; parts (no locale) and answers differ by
+// their first byte.
+func (v variant) key(buf []byte, answer bool) []byte {
+	kind := byte('p')
+	if answer {
+		kind = 'a'
+	}
+	buf = append(buf, kind, v.route)
+	buf = strconv.AppendInt(buf, v.cents, 10)
+	buf = append(buf, 0)
+	buf = append(buf, v.cart...)
+	if answer {
+		buf = append(buf, 0)
+		buf = append(buf, v.locale...)
+	}
+	return buf
+}
+
+// respond answers x with the answer for v: the cached one (its stored bytes, no JSON work),
+// or build's, made once for every concurrent caller of the same shopper and variant, and
+// kept when build says so. build runs detached from x (x is gone when x's handler returns):
+// it must not touch x.
+func (s *Server) respond(x *exchange, v variant, build func(context.Context, *shopperCache) (*answer, *HTTPError)) error {
+	a, herr := s.answerFor(x.ctx(), x.sess.shopper, v, build)
+	if herr != nil {
+		return herr
+	}
+	return x.send(a.status, a.body)
+}
+
+// sendCached answers x from the cache when it holds the answer for v, and says whether it
+// did. It is the whole of a hit: no closure, no JSON, the stored bytes written as they are.
+func (s *Server) sendCached(x *exchange, v variant) bool {
+	c := s.cache
+	if c == nil {
+		return false
+	}
+	sh := c.shopper(x.sess.shopper)
+	var buf [160]byte
+	val, _ := c.get(sh, v.key(buf[:0], true))
+	if val == nil {
+		return false
+	}
+	a := val.(*answer)
+	_ = x.send(a.status, a.body)
+	return true
+}
+
+// answerFor returns the answer for a shopper's variant, from the cache or from build.
+func (s *Server) answerFor(ctx context.Context, shopper string, v variant, build func(context.Context, *shopperCache) (*answer, *HTTPError)) (*answer, *HTTPError) {
+	c := s.cache
+	if c == nil {
+		return build(ctx, nil)
+	}
+	sh := c.shopper(shopper)
+	var buf [160]byte
+	key := v.key(buf[:0], true)
+	if val, _ := c.get(sh, key); val != nil {
+		return val.(*answer), nil
+	}
+	k := string(key)
+	val, err := c.shared(ctx, sh, k, func(ctx context.Context) (any, error) {
+		a, herr := build(ctx, sh)
+		if herr != nil {
+			return nil, herr
+		}
+		if a.keep {
+			if e := c.put(sh, k, a, int64(len(a.body.raw))); e != nil {
+				a.body.grown = func(n int64) { c.grow(e, n) }
+			}
+		}
+		return a, nil
+	})
+	if err != nil {
+		return nil, asHTTPError(err)
+	}
+	return val.(*answer), nil
+}
+
+// asHTTPError is an error from a shared call as the client sees it.
+func asHTTPError(err error) *HTTPError {
+	var he *HTTPError
+	if errors.As(err, &he) {
+		return he
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return &HTTPError{Code: StatusClientClosed, ErrorCode: CodeClientClosed, Msg: "The request ended before its answer.", Err: err}
+	}
+	return &HTTPError{Code: http.StatusInternalServerError, ErrorCode: CodeInternal, Msg: "Internal error.", Err: err}
+}
+
+// part fetches one of the view's parts (a platform answer, decoded once): from the cache, or
+// from the platform, once for every concurrent caller of the same shopper and variant. A
+// successful answer is kept; a refusal is handed to the callers waiting for it, not kept.
+func part[T any](s *Server, ctx context.Context, t *tenant, sess session, sh *shopperCache, v variant,
+	do func(context.Context, *platform.Client, platform.Call) (platform.Reply[T], error)) (*platform.Reply[T], *HTTPError) {
+	fetch := func(ctx context.Context) (*platform.Reply[T], *HTTPError) {
+		r, herr := platformCall(s, ctx, t, do, sess.upstreamToken)
+		if herr != nil {
+			return nil, herr
+		}
+		return &r, nil
+	}
+	if sh == nil {
+		return fetch(ctx)
+	}
+	c := s.cache
+	var buf [160]byte
+	key := v.key(buf[:0], false)
+	if val, _ := c.get(sh, key); val != nil {
+		return val.(*platform.Reply[T]), nil
+	}
+	k := string(key)
+	val, err := c.shared(ctx, sh, k, func(ctx context.Context) (any, error) {
+		r, herr := fetch(ctx)
+		if herr != nil {
+			return nil, herr
+		}
+		if !r.Failed() {
+			c.put(sh, k, r, int64(2*r.Bytes+512))
+		}
+		return r, nil
+	})
+	if err != nil {
+		return nil, asHTTPError(err)
+	}
+	return val.(*platform.Reply[T]), nil
+}
+
+func rewardsPart(s *Server, ctx context.Context, t *tenant, sess session, sh *shopperCache, cents int64, cart string) (*platform.Reply[[]platform.Reward], *HTTPError) {
+	return part(s, ctx, t, sess, sh, variant{route: 'L', cents: cents, cart: cart},
+		func(ctx context.Context, c *platform.Client, call platform.Call) (platform.Reply[[]platform.Reward], error) {
+			return c.Rewards(ctx, call, centsString(cents), cart)
+		})
+}
+
+func redeemedPart(s *Server, ctx context.Context, t *tenant, sess session, sh *shopperCache, cents int64, cart string) (*platform.Reply[[]platform.RedeemedReward], *HTTPError) {
+	return part(s, ctx, t, sess, sh, variant{route: 'R', cents: cents, cart: cart},
+		func(ctx context.Context, c *platform.Client, call platform.Call) (platform.Reply[[]platform.RedeemedReward], error) {
+			return c.Redeemed(ctx, call, centsString(cents), cart)
+		})
+}
+
+func appliedPart(s *Server, ctx context.Context, t *tenant, sess session, sh *shopperCache, cart string) (*platform.Reply[platform.AppliedState], *HTTPError) {
+	return part(s, ctx, t, sess, sh, variant{route: 'A', cart: cart},
+		func(ctx context.Context, c *platform.Client, call platform.Call) (platform.Reply[platform.AppliedState], error) {
+			return c.Applied(ctx, call, cart)
+		})
+}
+
+// encodeOK is a successful answer's payload.
+func (s *Server) encodeOK(v any) (*answer, *HTTPError) {
+	b, err := platform.Marshal(v)
+	if err != nil {
+		return nil, &HTTPError{Code: http.StatusInternalServerError, ErrorCode: CodeInternal, Msg: "Internal error.", Err: err}
+	}
+	return &answer{status: http.StatusOK, body: newPayload(b, s.o.CompressMinBytes), keep: true}, nil
+}
+
+// relayFailure is the platform's refusal or error, passed on with its status and ErrorCode
+// added.
+func relayFailure[T any](s *Server, r *platform.Reply[T]) *answer {
+	env := failureEnvelope(r)
+	b, err := platform.Marshal(env)
+	if err != nil {
+		b = errorBody(badAnswer(err))
+	}
+	return &answer{status: r.Status, body: newPayload(b, s.o.CompressMinBytes)}
+}
+
+// failureEnvelope is a failed answer's envelope, its Item verbatim, with ErrorCode.
+func failureEnvelope[T any](r *platform.Reply[T]) platform.Envelope[jsontext.Value] {
+	item := r.FailedItem
+	if len(item) == 0 {
+		item = jsontext.Value("null")
+	}
+	return platform.Envelope[jsontext.Value]{ProgramName: r.Env.ProgramName, PointsBalance: r.Env.PointsBalance,
+		HasError: r.Env.HasError, Message: r.Env.Message, Item: item, ErrorCode: upstreamErrorCode(r.Status),
+		Unknown: r.Env.Unknown}
+}
+
+// viewInput reads what a view is asked for: purchaseValue (required) and checkoutCode (valid
+// during the request only).
+func viewInput(x *exchange) (int64, string, *HTTPError) {
+	pv, _, herr := purchaseParam(x.query("purchaseValue"), true)
+	if herr != nil {
+		return 0, "", herr
+	}
+	cart := x.query("checkoutCode")
+	if herr := cartParam("checkoutCode", cart); herr != nil {
+		return 0, "", herr
+	}
+	return pv, cart, nil
+}
+
+// checkout answers GET /bff/v1/checkout: the listing, the redeemed rewards and the cart's
+// applied reward, asked for at once (each shared with every concurrent caller and cached).
+func (s *Server) checkout(x *exchange) error {
+	pv, cart, herr := viewInput(x)
+	if herr != nil {
+		return herr
+	}
+	v := variant{route: 'V', cents: pv, cart: cart, locale: s.locale(x)}
+	if s.sendCached(x, v) {
+		return nil
+	}
+	v.cart = cloneString(cart)
+	return s.respond(x, v, s.viewBuilder(x.t, x.sess, pv, v.cart, v.locale))
+}
+
+// viewBuilder builds the view's answer.
+func (s *Server) viewBuilder(t *tenant, sess session, pv int64, cart, locale string) func(context.Context, *shopperCache) (*answer, *HTTPError) {
+	return func(ctx context.Context, sh *shopperCache) (*answer, *HTTPError) {
+		view := CheckoutView{Missing: []string{}, Problems: map[string]Problem{}, Currency: t.cfg.Currency, Theme: t.theme}
+		var rewards *platform.Reply[[]platform.Reward]
+		var redeemed *platform.Reply[[]platform.RedeemedReward]
+		var applied *platform.Reply[platform.AppliedState]
+		errs := map[string]*HTTPError{}
+		var mu sync.Mutex
+		fail := func(name string, herr *HTTPError) {
+			mu.Lock()
+			errs[name] = herr
+			mu.Unlock()
+		}
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			r, herr := rewardsPart(s, ctx, t, sess, sh, pv, cart)
+			if herr == nil && r.Failed() {
+				herr = failed(r.Status, r.Env.Message)
+			}
+			if herr != nil {
+				fail(partRewards, herr)
+				return
+			}
+			rewards = r
+		})
+		wg.Go(func() {
+			r, herr := redeemedPart(s, ctx, t, sess, sh, pv, cart)
+			if herr == nil && r.Failed() {
+				herr = failed(r.Status, r.Env.Message)
+			}
+			if herr != nil {
+				fail(partRedeemed, herr)
+				return
+			}
+			redeemed = r
+		})
+		if cart != "" {
+			wg.Go(func() {
+				r, herr := appliedPart(s, ctx, t, sess, sh, cart)
+				if herr == nil && r.Failed() {
+					herr = failed(r.Status, r.Env.Message)
+				}
+				if herr != nil {
+					fail(partApplied, herr)
+					return
+				}
+				applied = r
+			})
+		}
+		wg.Wait()
+
+		parts := []string{partRewards, partRedeemed}
+		if cart != "" {
+			parts = append(parts, partApplied)
+		}
+		var firstErr *HTTPError
+		for _, p := range parts {
+			herr := errs[p]
+			if herr == nil {
+				continue
+			}
+			if herr.Code == http.StatusUnauthorized {
+				return nil, herr // the session is over: the widget must sign in again
+			}
+			if firstErr == nil {
+				firstErr = herr
+			}
+			view.Missing = append(view.Missing, p)
+			view.Problems[p] = Problem{Status: herr.Code, ErrorCode: herr.ErrorCode, Message: herr.Msg}
+		}
+		if len(view.Missing) == len(parts) {
+			return nil, firstErr
+		}
+		programme := func(name *string, balance platform.Number) {
+			if view.ProgramName == nil && name != nil {
+				view.ProgramName = name
+			}
+			if view.PointsBalance.Null() && !balance.Null() {
+				view.PointsBalance = balance
+			}
+		}
+		m := t.msgs
+		if rewards != nil {
+			view.Rewards = m.rewards(rewards.Env.Item, locale)
+			programme(rewards.Env.ProgramName, rewards.Env.PointsBalance)
+		}
+		if redeemed != nil {
+			view.Redeemed = m.redeemed(redeemed.Env.Item, locale)
+		}
+		if applied != nil {
+			a := m.applied(applied.Env.Item, locale)
+			view.Applied = &a
+			programme(applied.Env.ProgramName, applied.Env.PointsBalance)
+			fillRedeemedID(view.Applied, view.Redeemed)
+		}
+		a, herr := s.encodeOK(platform.Envelope[*CheckoutView]{Item: &view})
+		if herr != nil {
+			return nil, herr
+		}
+		a.keep = len(view.Missing) == 0
+		return a, nil
+	}
+}
+
+// fillRedeemedID gives the applied reward its RedeemedId (needed to remove it) from the
+// redeemed list when the platform's applied state leaves it out, as its documentation shows.
+// applied is the view's own copy.
+func fillRedeemedID(applied *platform.AppliedState, redeemed []platform.RedeemedReward) {
+	if applied == nil || applied.Reward == nil || !applied.Reward.RedeemedID.Null() {
+		return
+	}
+	for _, r := range redeemed {
+		if r.ID == applied.Reward.ID && !r.RedeemedID.Null() {
+			applied.Reward.RedeemedID = r.RedeemedID
+			return
+		}
+	}
+}
+
+// viewItem is the Item of a view answer's bytes (the envelope around it is the BFF's own,
+// written by encodeOK).
+func viewItem(raw []byte) ([]byte, bool) {
+	const prefix = `{"HasError":false,"Message":null,"Item":`
+	if !bytes.HasPrefix(raw, []byte(prefix)) || raw[len(raw)-1] != '}' {
+		return nil, false
+	}
+	return raw[len(prefix) : len(raw)-1], true
+}
+
+// cloneString copies a string that comes from a request (Fiber reuses its buffers).
+func cloneString(s string) string {
+	if s == "" {
+		return ""
+	}
+	return string([]byte(s))
+}
