@@ -1,6 +1,7 @@
 // The BFF client: every call has a timeout, every failure is an ApiError, a 401 signs in
-// again once.
-import type { CheckoutView, RedeemResult, Session } from "./types";
+// again once. A first visit is one exchange: without a token for this tab, the first view
+// signs in and brings the view together (POST /bff/v1/session).
+import type { CheckoutView, Problem, RedeemResult, Session } from "./types";
 
 export class ApiError extends Error {
   constructor(
@@ -10,6 +11,13 @@ export class ApiError extends Error {
   ) {
     super(message);
   }
+}
+
+/** The sign-in's Item: the BFF's token and who it is for. */
+interface SignedIn {
+  SecureToken: string;
+  ExpiresAt?: string;
+  UserId?: string;
 }
 
 interface Stored {
@@ -39,7 +47,8 @@ export class Api {
     private readonly timeoutMs = 5000,
   ) {}
 
-  /** Signs in, reusing this tab's token while it is valid for the same storefront session. */
+  /** Signs in: reuses this tab's token while it is valid for the same storefront session;
+   *  otherwise the next checkout() signs in and brings the view in the same exchange. */
   async login(session: Session): Promise<void> {
     this.session = session;
     const stored = this.load();
@@ -48,27 +57,56 @@ export class Api {
       this.user = stored.u;
       return;
     }
-    await this.freshLogin();
+    this.token = "";
+    this.user = "";
   }
 
   private async freshLogin(): Promise<void> {
     const s = this.session;
     if (!s) throw new ApiError(401, "unauthorized", "no session");
-    const item = await this.send<{ SecureToken: string; ExpiresAt?: string; UserId?: string }>(
-      "POST",
-      `/pub/widget/vendors/${encodeURIComponent(this.platform)}/securelogin`,
-      { sessionToken: s.sessionToken, segmentToken: s.segmentToken },
-      false,
+    this.adopt(
+      await this.send<SignedIn>(
+        "POST",
+        `/pub/widget/vendors/${encodeURIComponent(this.platform)}/securelogin`,
+        { sessionToken: s.sessionToken, segmentToken: s.segmentToken },
+        false,
+      ),
     );
+  }
+
+  private adopt(item: SignedIn): void {
+    const s = this.session;
     this.token = item.SecureToken;
     this.user = item.UserId || "";
     const exp = Date.parse(item.ExpiresAt || "") || Date.now() + 30 * 60_000;
-    this.save({ t: this.token, s: s.sessionToken, e: exp, u: this.user });
+    if (s) this.save({ t: this.token, s: s.sessionToken, e: exp, u: this.user });
   }
 
-  checkout(purchaseValue: number, cartId: string): Promise<CheckoutView> {
+  /** The whole view for the cart; signs in first, in the same exchange, when there is no
+   *  token (first visit) or the BFF no longer takes it. */
+  async checkout(purchaseValue: number, cartId: string): Promise<CheckoutView> {
     const q = `purchaseValue=${purchaseValue.toFixed(2)}&checkoutCode=${encodeURIComponent(cartId)}&lang=${encodeURIComponent(this.lang)}`;
-    return this.authed("GET", `/bff/v1/checkout?${q}`);
+    if (this.token || !this.session) {
+      try {
+        return await this.send<CheckoutView>("GET", `/bff/v1/checkout?${q}`, undefined, true);
+      } catch (e) {
+        if (!(e instanceof ApiError) || e.status !== 401 || !this.session) throw e;
+        this.save(null);
+      }
+    }
+    const s = this.session as Session;
+    const item = await this.send<{ Session: SignedIn; View: CheckoutView | null; ViewError: Problem | null }>(
+      "POST",
+      `/bff/v1/session?${q}`,
+      { platform: this.platform, sessionToken: s.sessionToken, segmentToken: s.segmentToken },
+      false,
+    );
+    this.adopt(item.Session);
+    if (!item.View) {
+      const p = item.ViewError;
+      throw new ApiError(p ? p.Status : 502, p ? p.ErrorCode : "error", p ? p.Message : "");
+    }
+    return item.View;
   }
 
   /** redeem sends the cart's value too, so the platform refuses a reward the cart no longer

@@ -1,0 +1,196 @@
+package main
+
+// The fast path seen from a browser (issue #8): the HTTP exchanges a shopper's first visit
+// costs with the BFF, counted on the BFF's own listener (every request, preflights included)
+// and by the page's Resource Timing; and the bytes of the widget on the wire.
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/andybalholm/brotli"
+	"github.com/chromedp/chromedp"
+)
+
+// requestCounter stands in the BFF's listener and writes down the request line of every HTTP
+// request its connections carry (HTTP/1.1, bodies skipped by Content-Length).
+type requestCounter struct {
+	net.Listener
+	mu       sync.Mutex
+	requests []string // "METHOD /path", in arrival order
+}
+
+func (rc *requestCounter) Accept() (net.Conn, error) {
+	c, err := rc.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &countedConn{Conn: c, rc: rc}, nil
+}
+
+func (rc *requestCounter) seen() []string {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return append([]string(nil), rc.requests...)
+}
+
+type countedConn struct {
+	net.Conn
+	rc   *requestCounter
+	buf  []byte // unparsed bytes of the current request's head
+	skip int    // body bytes still to pass
+}
+
+func (c *countedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	data := p[:n]
+	for len(data) > 0 {
+		if c.skip > 0 {
+			k := min(c.skip, len(data))
+			c.skip -= k
+			data = data[k:]
+			continue
+		}
+		c.buf = append(c.buf, data...)
+		data = nil
+		end := bytes.Index(c.buf, []byte("\r\n\r\n"))
+		if end < 0 {
+			break
+		}
+		head, rest := string(c.buf[:end]), c.buf[end+4:]
+		lines := strings.Split(head, "\r\n")
+		method, target, _ := strings.Cut(lines[0], " ")
+		target, _, _ = strings.Cut(target, " ")
+		path, _, _ := strings.Cut(target, "?")
+		c.rc.mu.Lock()
+		c.rc.requests = append(c.rc.requests, method+" "+path)
+		c.rc.mu.Unlock()
+		for _, l := range lines[1:] {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.EqualFold(strings.TrimSpace(k), "Content-Length") {
+				c.skip, _ = strconv.Atoi(strings.TrimSpace(v))
+			}
+		}
+		c.buf = nil
+		data = rest
+	}
+	return n, err
+}
+
+// TestFastPathFirstVisitExchanges: a logged-in shopper's first visit to the checkout costs the
+// BFF the script and one exchange (the sign-in and the view together), plus at most one CORS
+// preflight. It was five before issue #8: the script, two preflights, the login, the view.
+func TestFastPathFirstVisitExchanges(t *testing.T) {
+	bctx := browser(t)
+	st, err := newStack(config{mode: "all", addr: "127.0.0.1:0", sandboxAddr: "127.0.0.1:0", demoAddr: "127.0.0.1:0", keys: testKeys},
+		slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counter := &requestCounter{Listener: st.bffLn}
+	st.bffLn = counter
+	sctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = st.serve(sctx); close(done) }()
+	t.Cleanup(func() { stop(); <-done })
+	tab, cancelTab := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
+	defer cancelTab()
+	ctx, cancel := context.WithTimeout(tab, 60*time.Second)
+	defer cancel()
+
+	// The widget has shown the shopper's rewards: its shadow root has buttons.
+	shown := `(() => { const h = document.querySelector("#loyalty-widget"); const r = h && h.shadowRoot;
+		return !!r && r.querySelectorAll("button").length > 0 && r.textContent.length > 0 })()`
+	if err := chromedp.Do(ctx, chromedp.Navigate(st.demoURL+"/?shopper=ana")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](shown, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		t.Fatalf("the widget did not show the rewards: %v (BFF saw %v)", err, counter.seen())
+	}
+	time.Sleep(300 * time.Millisecond) // anything the widget would still send
+	reqs := counter.seen()
+	var script, preflights, exchanges []string
+	for _, r := range reqs {
+		switch {
+		case strings.HasPrefix(r, "GET /widget"):
+			script = append(script, r)
+		case strings.HasPrefix(r, "OPTIONS "):
+			preflights = append(preflights, r)
+		default:
+			exchanges = append(exchanges, r)
+		}
+	}
+	t.Logf("requests to the BFF on a first visit: %v", reqs)
+	if len(script) != 1 || len(exchanges) != 1 || exchanges[0] != "POST /bff/v1/session" || len(preflights) > 1 {
+		t.Fatalf("first visit: script %v, exchanges %v, preflights %v; want the script, POST /bff/v1/session, at most one preflight", script, exchanges, preflights)
+	}
+
+	// The page's own count (Resource Timing: preflights are not resources).
+	bff := strings.TrimRight(st.bffURL, "/")
+	res, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`performance.getEntriesByType("resource").map(e => e.name).filter(n => n.startsWith(`+strconvQuote(bff)+`))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 2 {
+		t.Fatalf("resources fetched from the BFF: %v, want the script and the session", res)
+	}
+}
+
+// TestFastPathWidgetBytesOnTheWire: /widget.js goes out brotli-compressed to a browser that
+// accepts "gzip, br" (precompressed once at start, with Vary), and decompresses to the bundle.
+// Issue #8 asked for at most 7,500 bytes on the wire when the bundle was 19,216 bytes (39%); the
+// bundle has since grown with issue #10, so the test holds the ratio, and issue #10's 12 KiB.
+func TestFastPathWidgetBytesOnTheWire(t *testing.T) {
+	w, err := buildWidget()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := newBFF(config{mode: "all", keys: testKeys}, slog.New(slog.DiscardHandler), "http://127.0.0.1:1", nil, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	for _, tc := range []struct{ accept, encoding string }{
+		{"gzip, br", "br"}, {"gzip, deflate, br, zstd", "br"}, {"gzip", "gzip"}, {"", ""}, {"br;q=0, gzip", "gzip"},
+	} {
+		t.Run("Accept-Encoding "+tc.accept, func(t *testing.T) {
+			req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/widget.js", nil)
+			if tc.accept != "" {
+				req.Header.Set("Accept-Encoding", tc.accept)
+			}
+			res, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			body, _ := io.ReadAll(res.Body)
+			if res.StatusCode != 200 || res.Header.Get("Content-Encoding") != tc.encoding || res.Header.Get("Vary") != "Accept-Encoding" {
+				t.Fatalf("%d, Content-Encoding %q, Vary %q", res.StatusCode, res.Header.Get("Content-Encoding"), res.Header.Get("Vary"))
+			}
+			if tc.encoding == "br" {
+				plain, err := io.ReadAll(brotli.NewReader(bytes.NewReader(body)))
+				if err != nil || !bytes.Equal(plain, w.JS) {
+					t.Fatalf("the brotli body is not the bundle: %v", err)
+				}
+				t.Logf("/widget.js: %d bytes on the wire (brotli) for a %d-byte bundle (%.1f%%)", len(body), len(w.JS), 100*float64(len(body))/float64(len(w.JS)))
+				if len(body) > len(w.JS)*7500/19216 || len(body) > 12<<10 {
+					t.Fatalf("%d bytes on the wire for %d: over 39%% of the bundle or 12 KiB", len(body), len(w.JS))
+				}
+			}
+		})
+	}
+}
