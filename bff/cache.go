@@ -5,6 +5,7 @@ import (
 	"container/list"
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,6 +63,10 @@ const (
 	shopperOverhead = 512
 )
 
+// expiryGrace is how much later than the cache's own time go-cache's expiry of an item is:
+// the timer frees an item at its time, and finds it still in go-cache to delete it.
+const expiryGrace = time.Second
+
 // entry is one cached value.
 type entry struct {
 	key     string
@@ -95,10 +100,19 @@ func newCache(ttl time.Duration, maxBytes int64, now func() time.Time) *cache {
 	return &cache{ttl: ttl, maxBytes: maxBytes, now: now, shoppers: gocache.New(ttl, 0), tokens: gocache.New(ttl, 0)}
 }
 
-// shopper returns the shopper's cache, making it when there is none.
-func (c *cache) shopper(key string) *shopperCache {
+// lookup returns the shopper's cache, or nil when there is none.
+func (c *cache) lookup(key string) *shopperCache {
 	if v, ok := c.shoppers.Get(key); ok {
 		return v.(*shopperCache)
+	}
+	return nil
+}
+
+// shopper returns the shopper's cache, making it when there is none (to fetch for it: a
+// shopper with nothing kept and no call under way is forgotten).
+func (c *cache) shopper(key string) *shopperCache {
+	if sh := c.lookup(key); sh != nil {
+		return sh
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -106,9 +120,10 @@ func (c *cache) shopper(key string) *shopperCache {
 		return v.(*shopperCache)
 	}
 	c.gens++
-	sh := &shopperCache{key: key, gen: c.gens, entries: map[string]*entry{}}
-	c.shoppers.Set(key, sh, c.ttl)
+	sh := &shopperCache{key: strings.Clone(key), gen: c.gens, entries: map[string]*entry{}}
+	c.shoppers.Set(sh.key, sh, c.ttl+expiryGrace)
 	c.used += shopperOverhead
+	c.evict()
 	return sh
 }
 
@@ -149,7 +164,7 @@ func (c *cache) put(sh *shopperCache, key string, value any, size int64) *entry 
 		c.remove(old)
 	}
 	sh.entries[key] = e
-	c.shoppers.Set(sh.key, sh, c.ttl) // go-cache's expiry: the newest entry's
+	c.shoppers.Set(sh.key, sh, c.ttl+expiryGrace) // go-cache's expiry: just after the newest entry's
 	c.evict()
 	return e
 }
@@ -169,11 +184,13 @@ func (c *cache) add(key string, sh *shopperCache, value any, size int64, ttl tim
 	return e
 }
 
-// grow counts more bytes for an entry (a compressed form of an answer, made on first use).
-func (c *cache) grow(e *entry, n int64) {
+// grow counts more bytes for the entry holding value (a compressed form of an answer, made
+// on first use), if it is still kept.
+func (c *cache) grow(sh *shopperCache, key string, value any, n int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e.elem == nil { // removed meanwhile
+	e := sh.entries[key]
+	if e == nil || e.value != value {
 		return
 	}
 	e.size += n
@@ -200,8 +217,8 @@ func (c *cache) remove(e *entry) {
 	heap.Remove(&c.byTime, e.qi)
 	c.used -= e.size
 	if e.sh == nil {
-		if v, ok := c.tokens.Get(e.key); ok && v == e {
-			c.tokens.Delete(e.key)
+		if v, ok := c.tokens.Get(e.key); !ok || v == e {
+			c.tokens.Delete(e.key) // ours, or expired in go-cache (invisible already): either way, freed
 		}
 		return
 	}
@@ -220,8 +237,8 @@ func (c *cache) forget(sh *shopperCache) {
 	}
 	sh.gone = true
 	c.used -= shopperOverhead
-	if v, ok := c.shoppers.Get(sh.key); ok && v == sh {
-		c.shoppers.Delete(sh.key)
+	if v, ok := c.shoppers.Get(sh.key); !ok || v == sh {
+		c.shoppers.Delete(sh.key) // ours, or expired in go-cache (invisible already): either way, freed
 	}
 }
 
@@ -310,7 +327,7 @@ func (c *cache) putToken(tok string, v *verifiedToken, ttl time.Duration) {
 	if old, ok := c.tokens.Get(tok); ok {
 		c.remove(old.(*entry))
 	}
-	c.tokens.Set(tok, e, ttl)
+	c.tokens.Set(tok, e, ttl+expiryGrace)
 	c.evict()
 }
 

@@ -115,7 +115,10 @@ func (s *Server) sendCached(x *exchange, v variant) bool {
 	if c == nil {
 		return false
 	}
-	sh := c.shopper(x.sess.shopper)
+	sh := c.lookup(x.sess.shopper)
+	if sh == nil {
+		return false
+	}
 	var buf [160]byte
 	val, _ := c.get(sh, v.key(buf[:0], true))
 	if val == nil {
@@ -145,9 +148,9 @@ func (s *Server) answerFor(ctx context.Context, shopper string, v variant, build
 			return nil, herr
 		}
 		if a.keep {
-			if e := c.put(sh, k, a, int64(len(a.body.raw))); e != nil {
-				a.body.grown = func(n int64) { c.grow(e, n) }
-			}
+			// Set before the answer is shared: a compressed form made later is counted.
+			a.body.grown = func(n int64) { c.grow(sh, k, a, n) }
+			c.put(sh, k, a, int64(len(a.body.raw)))
 		}
 		return a, nil
 	})
