@@ -275,9 +275,9 @@ func TestViewIsShared(t *testing.T) {
 	}
 	cold := up.count(viewCalls...)
 	mustOK(t, b.do("GET", view, a, ""))
-	mustOK(t, b.do("GET", view+"&lang=en", a, ""))                                  // another locale: a new answer, from the same parts
+	mustOK(t, b.do("GET", view+"&lang=en", a, ""))                                       // another locale: a new answer, from the same parts
 	mustOK(t, b.do("GET", rewardsPath+"?purchaseValue=120&order_form_id=cart-1", a, "")) // the drop-in listing of the same cart
-	mustOK(t, b.do("POST", appliedPath, a, `{"CheckoutCode":"cart-1"}`))               // and its applied state
+	mustOK(t, b.do("POST", appliedPath, a, `{"CheckoutCode":"cart-1"}`))                 // and its applied state
 	if n := up.count(viewCalls...) - cold; n != 0 {
 		t.Fatalf("views within the TTL cost %d platform calls, want 0", n)
 	}
