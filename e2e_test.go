@@ -484,13 +484,16 @@ func TestBrowserCashbackShowsItsAmount(t *testing.T) {
 // reads the subtotal from the page and uses the page's coupon field and button.
 func TestBrowserDomAdapter(t *testing.T) {
 	e := newE2E(t, "")
+	e.onNewDocument(signInSpy)
 	e.openAt("/magazord", "ana")
 	e.waitRewards()
-	// Signed in the way the platform's magazord secure login expects: its vendor in the path.
-	var logins []string
-	e.js(`performance.getEntriesByType("resource").map(r => r.name).filter(n => n.includes("/securelogin"))`, &logins)
-	if len(logins) != 1 || !strings.HasSuffix(logins[0], "/pub/widget/vendors/magazord/securelogin") {
-		t.Fatalf("secure login calls %v", logins)
+	// Signed in the way the platform's magazord secure login expects: vendor "magazord" (the
+	// BFF's session exchange forwards it to /pub/widget/vendors/magazord/securelogin), with the
+	// session the page keeps.
+	var signIns []map[string]any
+	e.js(`window.__signIns`, &signIns)
+	if len(signIns) != 1 || signIns[0]["platform"] != "magazord" || signIns[0]["sessionToken"] != "ana" {
+		t.Fatalf("sign-ins %v", signIns)
 	}
 	e.click("R$ 10,00")
 	e.waitTotal("89.80")
@@ -510,6 +513,11 @@ func TestBrowserDomAdapter(t *testing.T) {
 		t.Fatalf("points %d, %d ledger entries", p, len(ledger))
 	}
 }
+
+// signInSpy records the bodies of the widget's sign-ins (the BFF's session exchange, or the
+// contract's secure login), before any page script runs.
+const signInSpy = `window.__signIns = []; (() => { const f = window.fetch;
+	window.fetch = (url, init) => { if (/\/bff\/v1\/session|\/securelogin/.test(String(url)) && init && init.body) window.__signIns.push(JSON.parse(init.body)); return f(url, init) } })();`
 
 // TestBrowserCustomAdapter runs the widget mounted by the integrator's own code with
 // callbacks (demostore/static/custom.js), and checks its onApplied/onRemoved callbacks.
@@ -877,7 +885,8 @@ func TestBrowserStrictCSP(t *testing.T) {
 }
 
 // TestBrowserScreenshot keeps assets/demo-applied.png for the README: the demo checkout with
-// a reward applied. It writes the file only with UPDATE_SCREENSHOT=1.
+// a reward applied. It writes the file only with UPDATE_SCREENSHOTS=1 (see
+// TestBrowserScreenshots).
 func TestBrowserScreenshot(t *testing.T) {
 	e := newE2E(t, "")
 	e.open("ana")
@@ -885,6 +894,8 @@ func TestBrowserScreenshot(t *testing.T) {
 	e.click("R$ 10,00")
 	e.waitTotal("89.80")
 	e.waitJS(root + `.querySelector("[data-coupon]") !== null`)
+	var ok bool // no focus ring in the picture
+	e.js(`(a => (a && a.blur(), true))(`+root+`.activeElement)`, &ok)
 	png, err := chromedp.Run(e.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
@@ -892,7 +903,7 @@ func TestBrowserScreenshot(t *testing.T) {
 	if len(png) < 10_000 {
 		t.Fatalf("screenshot of %d bytes", len(png))
 	}
-	if os.Getenv("UPDATE_SCREENSHOT") == "1" {
+	if updateScreenshots() {
 		if err := os.WriteFile("assets/demo-applied.png", png, 0o644); err != nil {
 			t.Fatal(err)
 		}
