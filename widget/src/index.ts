@@ -57,8 +57,12 @@ function mount(o: MountOptions): Handle {
     beacon: beacon(base, o.tenant, platform, o.beacon !== false),
   });
   const follow = () => {
-    const el = find();
-    if (el instanceof HTMLElement && el !== w.host) w.attach(el);
+    try {
+      const el = find();
+      if (el instanceof HTMLElement && el !== w.host) w.attach(el);
+    } catch {
+      // never into the page
+    }
   };
   follow();
   // The checkout re-rendered (its mount point replaced) or changed step (#/cart, #/payment):
@@ -67,10 +71,10 @@ function mount(o: MountOptions): Handle {
   if (mo) mo.observe(document.documentElement, { childList: true, subtree: true });
   const onHash = () => {
     follow();
-    void w.refresh();
+    w.refresh().catch(() => {});
   };
   addEventListener("hashchange", onHash);
-  void w.start();
+  w.start().catch(() => {});
   const handle: Handle = {
     refresh: () => w.refresh(),
     destroy() {

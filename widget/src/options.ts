@@ -3,6 +3,16 @@ import type { CustomAdapter, DomOptions, MountOptions } from "./types";
 
 export const DEFAULT_TARGET = "#loyalty-widget";
 
+/** selector says whether s is a valid CSS selector (asked of an empty fragment, not the page). */
+function selector(s: string): boolean {
+  try {
+    document.createDocumentFragment().querySelector(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** validate returns every problem of the options, in words an integrator understands. */
 export function validate(o: MountOptions): string[] {
   const errs: string[] = [];
@@ -12,7 +22,7 @@ export function validate(o: MountOptions): string[] {
   const p = o.platform || "vtex";
   need(typeof o.tenant === "string" && /^[\w.-]{1,64}$/.test(o.tenant), "tenant (data-tenant): the store's public key is required");
   need(/^(vtex|dom|custom)$/.test(p), `platform "${p}": vtex, dom or custom`);
-  need(o.target === undefined || typeof o.target === "string" || o.target instanceof Element, "target: a CSS selector or an element");
+  need(o.target === undefined || o.target instanceof Element || (typeof o.target === "string" && selector(o.target)), "target: a CSS selector or an element");
   need(opt(o.bff, /^https?:\/\/[^/]+/), `bff "${o.bff}": an absolute http(s) URL`);
   need(opt(o.lang, /^(pt|en|es)\b/i), `lang "${o.lang}": pt-BR, en or es`);
   need(opt(o.currency, /^[A-Z]{3}$/), `currency "${o.currency}": an ISO 4217 code such as BRL`);

@@ -122,6 +122,6 @@ function appliedBox(s: State, c: Ctx, code: string, note: Child): HTMLElement {
     if (mine) kids.push(h("p", { class: "n" }, fill(w.ownCoupon, { code: mine })));
     else again = button("again", w.applyAgain, {}, () => on({ t: "again" }), !s.busy);
   }
-  kids.push(note, h("p", { class: "acts" }, again, button("rm", w.remove, { class: "q" }, () => on({ t: "rm" }), !s.busy)));
+  kids.push(note, h("p", null, again, button("rm", w.remove, { class: "q" }, () => on({ t: "rm" }), !s.busy)));
   return h("div", { class: "ap", role: "group", "aria-labelledby": id + "a", tabindex: "-1", "data-k": "ap" }, ...kids);
 }

@@ -68,7 +68,15 @@ export function widget(adapter: Adapter, api: Api, o: Settings): Widget {
   let restoreDue = true; // the first view puts the applied reward's coupon back if it left
 
   const render = (): void => {
-    if (!root) return;
+    if (root) {
+      try {
+        paint(root);
+      } catch {
+        // never into the page: the store's checkout goes on
+      }
+    }
+  };
+  const paint = (root: ShadowRoot): void => {
     const active = root.activeElement;
     const want = s.focus || (active && active.getAttribute("data-k"));
     const v = s.view;

@@ -22,6 +22,10 @@ test("every problem is reported, together", () => {
   }
 });
 
+test("a target that is no CSS selector is a problem, not an exception", () => {
+  eq(validate({ tenant: "demo", target: "#bad[" }), ["target: a CSS selector or an element"]);
+});
+
 test("a custom platform names each missing callback", () => {
   const errs = validate({ tenant: "demo", platform: "custom", adapter: { session: noop } } as unknown as MountOptions);
   eq(errs, ['platform "custom": adapter.cart() is required (see the README)', 'platform "custom": adapter.applyCoupon() is required (see the README)', 'platform "custom": adapter.removeCoupon() is required (see the README)']);
