@@ -14,7 +14,7 @@ const text = {
   free: ["Sem custo em pontos", "No points needed", "Sin costo en puntos"],
   yours: ["Já é sua: sem custo", "Already yours: no cost", "Ya es tuya: sin costo"],
   use: ["Usar", "Use", "Usar"],
-  short: ["Faltam {n}", "{n} more needed", "Te faltan {n}"],
+  short: ["Faltam {n}", "{n} short", "Te faltan {n}"],
   join: ["Você ainda não participa do programa.", "You have not joined the programme yet.", "Todavía no participas del programa."],
   joinLink: ["Participar", "Join", "Participar"],
   terms: ["Regulamento", "Terms", "Términos"],

@@ -1,5 +1,6 @@
 // The view renders any state alone: no network, no storefront.
-import { failed, initial, noted, started, toggled, type State } from "../src/state";
+import { failed, fmt, initial, noted, started, toggled, type State } from "../src/state";
+import { words } from "../src/i18n";
 import { view, type Act, type Ctx } from "../src/view";
 import { applied, cart, f, out, poor, rich } from "./fixtures";
 import { eq, ok, test } from "./t";
@@ -141,4 +142,11 @@ test("not enrolled on a phone: the sentence in the summary line, once", () => {
   eq(r.$(".j")!.textContent, "Participar");
   eq(r.text.split("Você ainda não participa do programa.").length - 1, 1);
   eq(r.$(`button[data-t="10%"]`)!.getAttribute("aria-describedby"), "tg");
+});
+
+test("in English and Spanish too", () => {
+  const en = render(poor(), { f: fmt(words("en"), "en", "USD") });
+  eq([en.$(".bal")!.textContent, en.$(".sum")!.textContent, en.$$("li .m")[0].textContent, en.$$("li button")[0].textContent], ["120 points", "1 to use now", "130 points short", "Use"]);
+  const es = render(applied(), { f: fmt(words("es"), "es", "EUR") });
+  eq([es.$(".ap .lbl")!.textContent, es.$(".ap strong")!.textContent, es.$('[data-k="rm"]')!.textContent], ["Recompensa aplicada", "10% de descuento", "Quitar recompensa"]);
 });
