@@ -73,7 +73,7 @@ export function view(s: State, c: Ctx): HTMLElement {
     kids.push(noteAt(""));
     const body: Child[] = [];
     // Not enrolled: one sentence (in the summary line when compact) and the join link.
-    if (out) body.push(h("p", { class: "j", id: id + "j" }, !c.compact && w.join + " ", join && h("a", { href: join, target: "_blank", rel: "noopener" }, w.joinLink)));
+    if (out && (join || !c.compact)) body.push(h("p", { class: "j", id: id + "j" }, !c.compact && w.join + " ", join && h("a", { href: join, target: "_blank", rel: "noopener" }, w.joinLink)));
     if (a) body.push(appliedBox(s, c, a.CouponCode, noteAt("ap")));
     if (list.length) {
       if (lock && !s.busy) body.push(h("p", { class: "x", id: id + "l" }, lock));
