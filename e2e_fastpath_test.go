@@ -194,3 +194,38 @@ func TestFastPathWidgetBytesOnTheWire(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkFastPathWidgetJS is GET /widget.js from a browser ("Accept-Encoding: gzip, br")
+// over loopback: it reports the bytes on the wire and the bundle's.
+func BenchmarkFastPathWidgetJS(b *testing.B) {
+	w, err := buildWidget()
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := newBFF(config{mode: "all", keys: testKeys}, slog.New(slog.DiscardHandler), "http://127.0.0.1:1", nil, w)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	b.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/widget.js", nil)
+	req.Header.Set("Accept-Encoding", "gzip, br")
+	var wire int
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		wire = len(body)
+	}
+	b.ReportMetric(float64(wire), "wire-bytes")
+	b.ReportMetric(float64(len(w.JS)), "bundle-bytes")
+}
