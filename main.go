@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -110,6 +111,10 @@ func run(args []string, out io.Writer) error {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	if limit := bff.SoftMemoryLimit(bff.Options{CacheTTL: cfg.cacheTTL, CacheMaxBytes: cfg.cacheMaxBytes}); limit > 0 && cfg.mode != "sandbox" && os.Getenv("GOMEMLIMIT") == "" {
+		// The process's memory follows the cache's bound (see bff.SoftMemoryLimit).
+		debug.SetMemoryLimit(limit)
+	}
 	st, err := newStack(cfg, log, out)
 	if err != nil {
 		return err

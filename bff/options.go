@@ -401,6 +401,19 @@ func validOrigin(s string) bool {
 		s == u.Scheme+"://"+u.Host
 }
 
+// SoftMemoryLimit is the soft memory limit (runtime/debug.SetMemoryLimit) a process running
+// this BFF should have when its operator set none (GOMEMLIMIT): the cache's bound plus 16 MiB
+// for everything else. Go's collector otherwise lets the heap grow to twice what is live
+// before it runs, so a full cache would cost its bound twice in RSS. With it, the process's
+// memory follows the bound. 0 when the cache is off.
+func SoftMemoryLimit(o Options) int64 {
+	o.setDefaults()
+	if o.CacheTTL < 0 {
+		return 0
+	}
+	return o.CacheMaxBytes + 16<<20
+}
+
 // DemoTenant is the built-in tenant used when no tenants file is given: key "demo", the
 // embedded sandbox as its upstream, the demo store's origins, and a demo theme whose join
 // link leads to the demo store.

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime/debug"
 	"strconv"
 
 	"github.com/loyalty-checkout/bff-widget/bff"
@@ -28,6 +29,9 @@ func bffServer(upstream, ttl, maxBytes string) (func(net.Listener) error, error)
 		if o.CacheMaxBytes, err = strconv.ParseInt(maxBytes, 10, 64); err != nil {
 			return nil, err
 		}
+	}
+	if os.Getenv("GOMEMLIMIT") == "" { // as go run . bff does
+		debug.SetMemoryLimit(bff.SoftMemoryLimit(o))
 	}
 	s, err := bff.New(o)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -139,6 +140,9 @@ func memStatsOf(c *child) (rss, heap int64, err error) {
 	f := strings.Fields(string(body))
 	rss, _ = strconv.ParseInt(f[0], 10, 64)
 	heap, _ = strconv.ParseInt(f[1], 10, 64)
+	if os.Getenv("LOADCMP_DEBUG") != "" {
+		fmt.Println("    debug: rss heapAlloc heapSys heapIdle heapReleased stackInuse sys:", string(body))
+	}
 	return rss, heap, nil
 }
 

@@ -93,7 +93,7 @@ func memStats(w http.ResponseWriter, r *http.Request) {
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	fmt.Fprintf(w, "%d %d\n", rss(), m.HeapAlloc)
+	fmt.Fprintf(w, "%d %d %d %d %d %d %d\n", rss(), m.HeapAlloc, m.HeapSys, m.HeapIdle, m.HeapReleased, m.StackInuse, m.Sys)
 }
 
 // rss is the resident set size in bytes, from /proc/self/status.
