@@ -30,8 +30,8 @@ func bffServer(upstream, ttl, maxBytes string) (func(net.Listener) error, error)
 			return nil, err
 		}
 	}
-	if os.Getenv("GOMEMLIMIT") == "" { // as go run . bff does
-		debug.SetMemoryLimit(bff.SoftMemoryLimit(o))
+	if limit := bff.SoftMemoryLimit(o); limit > 0 && os.Getenv("GOMEMLIMIT") == "" { // as go run . bff does
+		debug.SetMemoryLimit(limit)
 	}
 	s, err := bff.New(o)
 	if err != nil {
