@@ -66,11 +66,13 @@ func startSandbox(t testing.TB, c *clock) (*httptest.Server, *callCounter) {
 		t.Fatal(err)
 	}
 	cc := &callCounter{}
+	checked := specCheckedHandler(sb) // its contract answers are held to openapi.json
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cc.add(r.URL.Path)
-		sb.ServeHTTP(w, r)
+		checked.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
+	sandboxURLs.Store(srv.URL, true)
 	return srv, cc
 }
 
@@ -127,7 +129,11 @@ func startBFF(t testing.TB, c *clock, upstream string, mod func(*Options)) *bffE
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	})
-	return &bffEnv{t: t, url: "http://" + ln.Addr().String(), srv: srv, clock: c}
+	url := "http://" + ln.Addr().String()
+	if _, real := sandboxURLs.Load(upstream); real {
+		bffURLs.Store(url, true) // in front of the real sandbox: its answers are held to openapi.json
+	}
+	return &bffEnv{t: t, url: url, srv: srv, clock: c}
 }
 
 // resp is an answer: status, headers, raw body and the decoded envelope.
@@ -144,6 +150,11 @@ func (r resp) item() map[string]any { m, _ := r.Env["Item"].(map[string]any); re
 func (r resp) list() []any          { l, _ := r.Env["Item"].([]any); return l }
 
 type hdr map[string]string
+
+// bffURLs are the base URLs of the BFFs the tests started in front of a real sandbox, and
+// sandboxURLs those sandboxes'. (A BFF in front of a deliberately faulty fake passes the
+// fake's broken values through: those answers are not the contract's.)
+var bffURLs, sandboxURLs sync.Map
 
 func call(t testing.TB, base, method, path string, h hdr, body string) resp {
 	t.Helper()
@@ -169,6 +180,9 @@ func try(client *http.Client, base, method, path string, h hdr, body string) (re
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
+	if _, ok := bffURLs.Load(base); ok {
+		checkAnswer("the BFF", req, res.StatusCode, res.Header, raw)
+	}
 	r := resp{Status: res.StatusCode, Header: res.Header, Raw: raw}
 	if len(raw) > 0 && raw[0] == '{' {
 		dec := json.NewDecoder(strings.NewReader(string(raw)))

@@ -95,12 +95,23 @@ type Options struct {
 	// serves none.
 	Widget *WidgetAssets
 
+	// Build says which build this is, for /healthz (main reads it from the binary).
+	Build Build
+
 	// Now is the clock (tests inject one). Default time.Now.
 	Now func() time.Time
 	// Logger receives structured logs. Default slog.Default().
 	Logger *slog.Logger
 
 	extraRoutes []extraRoute // tests add routes before the 404
+}
+
+// Build is which build of the BFF runs: its version (a module version or a tag given at
+// link time) and the commit it was built from ("" when unknown, "+dirty" when built from a
+// changed tree).
+type Build struct {
+	Version string `json:"version"`
+	Commit  string `json:"commit"`
 }
 
 // extraRoute is a route a test adds.

@@ -62,8 +62,14 @@ func (s *Server) routes() *fiber.App {
 		ExposeHeaders:    "X-Request-ID,Retry-After",
 		MaxAge:           int(o.PreflightMaxAge.Seconds()),
 	}))
-	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
+	app.Get("/openapi.json", func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
+		c.Set(fiber.HeaderCacheControl, "no-cache")
+		c.Set(fiber.HeaderAccessControlAllowOrigin, "*")
+		return c.Send(openAPI)
+	})
 
 	// The contract's seven paths, as the platform has them.
 	for _, r := range []struct {
@@ -219,6 +225,16 @@ func (s *Server) asset(f *staticFile, cacheControl string) fiber.Handler {
 		c.Response().SetBodyRaw(body)
 		return nil
 	}
+}
+
+// healthz says the process is alive, and which build it is: the BFF's version and commit and
+// the widget's version, so an operator can tell replicas apart.
+func (s *Server) healthz(c *fiber.Ctx) error {
+	h := fiber.Map{"status": "ok", "version": s.o.Build.Version, "commit": s.o.Build.Commit}
+	if s.o.Widget != nil {
+		h["widget"] = s.o.Widget.Version
+	}
+	return c.JSON(h)
 }
 
 func (s *Server) readyz(c *fiber.Ctx) error {
