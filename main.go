@@ -110,7 +110,11 @@ func run(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	// One write per 100 ms of log lines, not one per request (bff.LogBuffer); flushed on the
+	// way out.
+	logOut := bff.NewLogBuffer(os.Stderr, 0)
+	defer logOut.Close()
+	log := slog.New(slog.NewJSONHandler(logOut, nil))
 	if limit := bff.SoftMemoryLimit(bff.Options{CacheTTL: cfg.cacheTTL, CacheMaxBytes: cfg.cacheMaxBytes}); limit > 0 && cfg.mode != "sandbox" && os.Getenv("GOMEMLIMIT") == "" {
 		// The process's memory follows the cache's bound (see bff.SoftMemoryLimit).
 		debug.SetMemoryLimit(limit)

@@ -110,6 +110,24 @@ func BenchmarkProxiedListing(b *testing.B) {
 	listingBench(b, -1, rewardsPath+"?purchaseValue=120")
 }
 
+// BenchmarkMissedListing is the listing with the cache on, for another purchase value every
+// time: a miss as a shopper's cart change makes one (the token is verified from the cache).
+func BenchmarkMissedListing(b *testing.B) {
+	c := &clock{t: time.Now()}
+	up, _ := startSandbox(b, c)
+	env := startBFF(b, c, up.URL, func(o *Options) { o.Now = time.Now })
+	p := newInproc(env.srv, "GET", rewardsPath+"?purchaseValue=1", auth("demo", env.login("demo", "ana")), "")
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		n++
+		p.req.SetRequestURI(rewardsPath + "?purchaseValue=" + strconv.Itoa(n))
+		if st := p.do(); st != 200 {
+			b.Fatal(st)
+		}
+	}
+}
+
 // BenchmarkCachedListing is the same listing answered from the cache: the hit's cost.
 // Issue #8: hit / miss at most 0.1.
 func BenchmarkCachedListing(b *testing.B) {

@@ -30,7 +30,7 @@ import (
 // admission policy may refuse a new shopper and it is not LRU; neither would keep go-cache.
 //
 // Concurrent identical misses share one platform call (per shopper generation, below), and
-// that call runs detached from any one caller with its own deadline: a shopper who leaves
+// that call runs detached from any one caller, with its own deadline: a shopper who leaves
 // does not fail the others who joined it.
 //
 // Invalidation: a write (redeem, use-redeemed, reverse) drops the shopper. The dropped
@@ -262,14 +262,30 @@ func (c *cache) drop(key string) {
 	c.forget(sh)
 }
 
-// shared runs fetch once for every concurrent caller with the same shopper and key, detached
-// from each of them: fetch gets a context that no caller's cancellation reaches (its own
-// deadline is the platform call's), and keeps what it fetched (put) before it returns. A
-// caller whose ctx ends stops waiting; the others get the result. A panic in fetch is an
+// dropTenant forgets everything kept for a store's shoppers (the store was removed or its
+// configuration changed). Tokens are keyed by the token alone: a removed store's requests are
+// refused before a token is looked at, and a changed store's expire with the TTL.
+func (c *cache) dropTenant(key string) {
+	if c == nil {
+		return
+	}
+	prefix := key + "\x00"
+	for k := range c.shoppers.Items() {
+		if strings.HasPrefix(k, prefix) {
+			c.drop(k)
+		}
+	}
+}
+
+// shared runs fetch once for every concurrent caller with the same shopper and key. It runs
+// in the first caller's goroutine (no hand-off: a miss costs no scheduler round trip), but
+// detached from it: fetch gets a context that no caller's cancellation reaches, and the
+// platform call has its own deadline, so a caller who leaves does not fail the others who
+// joined it. fetch keeps what it fetched (put) before it returns. A panic in fetch is an
 // error for its callers, not the end of the process.
 func (c *cache) shared(ctx context.Context, sh *shopperCache, key string, fetch func(context.Context) (any, error)) (any, error) {
 	detached := context.WithoutCancel(ctx)
-	ch := sh.flight.DoChan(key, func() (v any, err error) {
+	v, err, _ := sh.flight.Do(key, func() (v any, err error) {
 		c.mu.Lock()
 		sh.calls++
 		c.mu.Unlock()
@@ -286,12 +302,7 @@ func (c *cache) shared(ctx context.Context, sh *shopperCache, key string, fetch 
 		}()
 		return fetch(detached)
 	})
-	select {
-	case r := <-ch:
-		return r.Val, r.Err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+	return v, err
 }
 
 // token returns a verified token kept under its text.

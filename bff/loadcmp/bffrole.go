@@ -24,7 +24,10 @@ func bffServer(upstream, ttl, maxBytes string) (func(net.Listener) error, error)
 		d = -1
 	}
 	o := bff.Options{Tenants: []bff.TenantConfig{bff.DemoTenant(upstream, nil)}, Keys: keys, CacheTTL: d,
-		Logger: slog.New(slog.NewJSONHandler(os.Stderr, nil))}
+		Logger: slog.New(slog.NewJSONHandler(bff.NewLogBuffer(os.Stderr, 0), nil))} // as go run . bff does
+	if os.Getenv("LOADCMP_NOLOG") != "" {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
 	if maxBytes != "" {
 		if o.CacheMaxBytes, err = strconv.ParseInt(maxBytes, 10, 64); err != nil {
 			return nil, err

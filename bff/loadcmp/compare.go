@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-const listing = "/pub/widget/rewards/checkout?purchaseValue=120"
+const listing = "/pub/widget/rewards/checkout?purchaseValue="
 
 func compare(d time.Duration, conns, shoppers int, maxBytes int64) error {
 	fmt.Println("machine:", machine())
@@ -62,46 +62,82 @@ func compare(d time.Duration, conns, shoppers int, maxBytes int64) error {
 	if err != nil {
 		return err
 	}
-	list := func(name, addr, tok string) target {
-		return target{name: name, addr: addr, method: "GET", uri: listing, want: 200,
+	// The listing of a cart worth another purchase value on every request (a cache answers
+	// none), or of the same one (the BFF answers it from its cache).
+	list := func(name, addr, tok string, distinct bool) target {
+		t := target{name: name, addr: addr, method: "GET", uri: listing, want: 200, distinct: distinct,
 			header: map[string]string{"X-Bq-Tenant": "demo", "X-Bq-SecureToken": tok}}
+		if !distinct {
+			t.uri += "120"
+		}
+		return t
 	}
-	direct := list("sandbox alone", sb.addr, upTok)
-	proxied := list("ReverseProxy -> sandbox", proxy.addr, upTok)
-	miss := list("BFF -> sandbox, cache off", cold.addr, coldTok)
-	hit := list("BFF, cached", hot.addr, hotTok)
+	direct := list("sandbox alone", sb.addr, upTok, true)
+	proxied := list("ReverseProxy -> sandbox", proxy.addr, upTok, true)
+	miss := list("BFF -> sandbox, cache miss", hot.addr, hotTok, true)
+	hit := list("BFF, cached", hot.addr, hotTok, false)
+	off := list("BFF -> sandbox, cache off", cold.addr, coldTok, true)
 	hw := target{name: "Fiber hello world", addr: hello.addr, method: "GET", uri: "/", want: 200}
 
-	fmt.Printf("\nlatency of one listing at 1 connection, p50 over %v each (added: minus the sandbox's own p50)\n", d)
-	lat := map[string]result{}
-	for _, t := range []target{direct, proxied, miss, hit, hw} {
-		r, err := load(t, 1, d)
-		if err != nil {
-			return err
-		}
-		lat[t.name] = r
+	const rounds = 4
+	fmt.Printf("\nlatency of one listing at 1 connection, p50 over %v each in %d interleaved rounds (added: minus the sandbox's own p50)\n", d, rounds)
+	ts := []target{direct, proxied, miss, off, hit, hw}
+	lat, err := interleaved(ts, 1, d, rounds)
+	if err != nil {
+		return err
+	}
+	for _, t := range ts {
+		r := lat[t.name]
 		added := ""
-		if t.name == proxied.name || t.name == miss.name {
+		if t.name == proxied.name || t.name == miss.name || t.name == off.name {
 			added = fmt.Sprintf("added %s", us(r.p50-lat[direct.name].p50))
 		}
 		fmt.Printf("  %-28s %10s   p99 %10s   %s\n", t.name, us(r.p50), us(r.p99), added)
+		if os.Getenv("LOADCMP_DEBUG") != "" {
+			fmt.Printf("    p10 %s p25 %s p50 %s p75 %s p90 %s mean %s\n", us(r.lat[len(r.lat)/10]), us(r.lat[len(r.lat)/4]), us(r.p50),
+				us(r.lat[len(r.lat)*3/4]), us(r.lat[len(r.lat)*9/10]), us(mean(r.lat)))
+		}
 	}
 	addedProxy := lat[proxied.name].p50 - lat[direct.name].p50
 	addedBFF := lat[miss.name].p50 - lat[direct.name].p50
 
-	fmt.Printf("\nthroughput at %d connections, %v each\n", conns, d)
-	tput := map[string]result{}
-	for _, t := range []target{hw, hit, proxied, miss} {
-		r, err := load(t, conns, d)
-		if err != nil {
-			return err
-		}
-		tput[t.name] = r
+	fmt.Printf("\nthroughput at %d connections, %v each in %d interleaved rounds\n", conns, d, rounds)
+	ts = []target{hw, hit, proxied, miss, off}
+	tput, err := interleaved(ts, conns, d, rounds)
+	if err != nil {
+		return err
+	}
+	for _, t := range ts {
+		r := tput[t.name]
 		fmt.Printf("  %-28s %10.0f req/s   p50 %10s   p99 %10s\n", t.name, r.rps, us(r.p50), us(r.p99))
 	}
 
+	if prefix := os.Getenv("LOADCMP_PROFILE"); prefix != "" { // CPU profiles at 1 connection: the BFF missing, the proxy
+		for _, p := range []struct {
+			c *child
+			t target
+		}{{hot, miss}, {proxy, proxied}} {
+			done := make(chan error, 1)
+			go func() {
+				body, err := call(target{addr: p.c.stats, method: "GET", uri: "/debug/pprof/profile?seconds=4", want: 200})
+				if err == nil {
+					err = os.WriteFile(prefix+"-"+p.c.name+".prof", body, 0o600)
+				}
+				done <- err
+			}()
+			r, err := load(p.t, 1, 5*time.Second)
+			if err != nil {
+				return err
+			}
+			if err := <-done; err != nil {
+				return err
+			}
+			fmt.Printf("  profiled %s: %d requests in 5 s\n", p.t.name, r.reqs)
+		}
+	}
 	fmt.Println("\nratios (issue #8's targets)")
 	fmt.Printf("  added latency, BFF cache miss / ReverseProxy        %6.2f   (target <= 1.0)\n", float64(addedBFF)/float64(addedProxy))
+	fmt.Printf("  added latency, BFF cache off / ReverseProxy         %6.2f\n", float64(lat[off.name].p50-lat[direct.name].p50)/float64(addedProxy))
 	fmt.Printf("  cached listing req/s / Fiber hello world req/s      %6.3f   (target >= 0.5)\n", tput[hit.name].rps/tput[hw.name].rps)
 	fmt.Printf("  cached listing req/s / ReverseProxy req/s           %6.2f\n", tput[hit.name].rps/tput[proxied.name].rps)
 
@@ -111,6 +147,14 @@ func compare(d time.Duration, conns, shoppers int, maxBytes int64) error {
 		}
 	}
 	return nil
+}
+
+func mean(ds []time.Duration) time.Duration {
+	var sum time.Duration
+	for _, d := range ds {
+		sum += d
+	}
+	return sum / time.Duration(max(1, len(ds)))
 }
 
 func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond)) }

@@ -20,8 +20,10 @@ import (
 	"os/exec"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -110,6 +112,9 @@ type target struct {
 	addr   string
 	method string
 	uri    string
+	// distinct: every request asks for another purchase value (uri ends with
+	// "purchaseValue="): a cache can answer none of them.
+	distinct bool
 	header map[string]string
 	body   string
 	want   int // expected status
@@ -121,6 +126,45 @@ type result struct {
 	rps      float64
 	p50, p99 time.Duration
 	errors   int
+	lat      []time.Duration // every request's latency
+	elapsed  time.Duration
+}
+
+// merge is the measurement of several runs of one target taken together.
+func merge(rs []result) result {
+	var m result
+	for _, r := range rs {
+		m.lat = append(m.lat, r.lat...)
+		m.elapsed += r.elapsed
+		m.errors += r.errors
+	}
+	slices.Sort(m.lat)
+	m.reqs = len(m.lat)
+	m.rps = float64(m.reqs) / m.elapsed.Seconds()
+	if m.reqs > 0 {
+		m.p50, m.p99 = m.lat[m.reqs/2], m.lat[m.reqs*99/100]
+	}
+	return m
+}
+
+// interleaved measures every target for d in all, in rounds (each target d/rounds per
+// round, in turn), so that a change in the machine's load falls on every target alike.
+func interleaved(ts []target, conns int, d time.Duration, rounds int) (map[string]result, error) {
+	runs := map[string][]result{}
+	for range rounds {
+		for _, t := range ts {
+			r, err := load(t, conns, d/time.Duration(rounds))
+			if err != nil {
+				return nil, err
+			}
+			runs[t.name] = append(runs[t.name], r)
+		}
+	}
+	out := map[string]result{}
+	for name, rs := range runs {
+		out[name] = merge(rs)
+	}
+	return out, nil
 }
 
 // load sends requests to t over conns keep-alive connections for d, each connection sending
@@ -148,7 +192,12 @@ func load(t target, conns int, d time.Duration) (result, error) {
 			defer fasthttp.ReleaseRequest(req)
 			defer fasthttp.ReleaseResponse(res)
 			prepare(req, t)
+			uri := []byte("http://" + t.addr + t.uri)
 			for time.Now().Before(deadline) {
+				if t.distinct { // another purchase value every time: 1.01, 1.02, ...
+					v := nextValue.Add(1)
+					req.SetRequestURIBytes(strconv.AppendFloat(uri, float64(v)/100, 'f', 2, 64))
+				}
 				s := time.Now()
 				err := hc.Do(req, res)
 				lat = append(lat, time.Since(s))
@@ -164,20 +213,24 @@ func load(t target, conns int, d time.Duration) (result, error) {
 	}
 	wg.Wait()
 	elapsed := time.Since(begin)
-	slices.Sort(all)
-	r := result{reqs: len(all), rps: float64(len(all)) / elapsed.Seconds(), errors: errs}
-	if len(all) > 0 {
-		r.p50, r.p99 = all[len(all)/2], all[len(all)*99/100]
-	}
+	r := merge([]result{{lat: all, elapsed: elapsed}})
+	r.errors = errs
 	if errs > 0 {
 		return r, fmt.Errorf("%s: %d of %d requests failed or answered another status than %d", t.name, errs, len(all), t.want)
 	}
 	return r, nil
 }
 
+// nextValue numbers the distinct purchase values, across every run of the process.
+var nextValue atomic.Int64
+
 func prepare(req *fasthttp.Request, t target) {
 	req.Header.SetMethod(t.method)
-	req.SetRequestURI("http://" + t.addr + t.uri)
+	uri := "http://" + t.addr + t.uri
+	if t.distinct {
+		uri += strconv.FormatFloat(float64(nextValue.Add(1))/100, 'f', 2, 64)
+	}
+	req.SetRequestURI(uri)
 	for k, v := range t.header {
 		req.Header.Set(k, v)
 	}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/http/pprof"
 	"net/url"
 	"os"
 	"runtime"
@@ -33,7 +34,10 @@ func serveRole(role string) error {
 	if err != nil {
 		return err
 	}
-	go func() { _ = http.Serve(statsLn, http.HandlerFunc(memStats)) }()
+	stats := http.NewServeMux()
+	stats.HandleFunc("/", memStats)
+	stats.HandleFunc("/debug/pprof/profile", pprof.Profile) // LOADCMP_DEBUG: where a role's time goes
+	go func() { _ = http.Serve(statsLn, stats) }()
 	var serve func() error
 	switch role {
 	case "sandbox":
