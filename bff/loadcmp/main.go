@@ -115,9 +115,9 @@ type target struct {
 	// distinct: every request asks for another purchase value (uri ends with
 	// "purchaseValue="): a cache can answer none of them.
 	distinct bool
-	header map[string]string
-	body   string
-	want   int // expected status
+	header   map[string]string
+	body     string
+	want     int // expected status
 }
 
 // result is one measurement.
