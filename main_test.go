@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // mainTestKey is a BFF key for these tests: a random secret (openssl rand -base64 32).
@@ -183,6 +184,55 @@ func TestConfigReportsEveryProblemAtOnce(t *testing.T) {
 	})
 	t.Run("a good file", func(t *testing.T) {
 		if _, err := newBFF(config{mode: "bff", tenants: writeTenants(t, goodTenants), keys: mainTestKey}, slog.New(slog.DiscardHandler), "", nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestCacheFlags: CACHE_TTL and CACHE_MAX_BYTES, as variables and flags (a flag wins); a TTL
+// of 0 turns the cache off (bff.Options' negative CacheTTL).
+func TestCacheFlags(t *testing.T) {
+	tests := []struct {
+		name     string
+		env      map[string]string
+		args     []string
+		ttl      time.Duration
+		maxBytes int64
+		errHas   string
+	}{
+		{name: "defaults", ttl: 15 * time.Second, maxBytes: 64 << 20},
+		{name: "variables", env: map[string]string{"CACHE_TTL": "1m", "CACHE_MAX_BYTES": "8MiB"}, ttl: time.Minute, maxBytes: 8 << 20},
+		{name: "flags win", env: map[string]string{"CACHE_TTL": "1m"}, args: []string{"bff", "-cache-ttl", "30s", "-cache-max-bytes", "1048576"}, ttl: 30 * time.Second, maxBytes: 1 << 20},
+		{name: "whole seconds", args: []string{"-cache-ttl=20"}, ttl: 20 * time.Second, maxBytes: 64 << 20},
+		{name: "0 turns it off", env: map[string]string{"CACHE_TTL": "0"}, ttl: -1, maxBytes: 64 << 20},
+		{name: "0s too", args: []string{"-cache-ttl", "0s"}, ttl: -1, maxBytes: 64 << 20},
+		{name: "KiB and GiB", args: []string{"-cache-max-bytes", "512KiB"}, ttl: 15 * time.Second, maxBytes: 512 << 10},
+		{name: "negative TTL", args: []string{"-cache-ttl", "-5s"}, errHas: "must not be negative"},
+		{name: "no unit", env: map[string]string{"CACHE_TTL": "soon"}, errHas: "CACHE_TTL"},
+		{name: "bytes not a number", env: map[string]string{"CACHE_MAX_BYTES": "lots"}, errHas: "CACHE_MAX_BYTES"},
+		{name: "zero bytes", args: []string{"-cache-max-bytes", "0"}, errHas: "positive"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cleanEnv(t)
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			cfg, err := parseConfig(tc.args)
+			if tc.errHas != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.errHas) {
+					t.Fatalf("error %v, want %q", err, tc.errHas)
+				}
+				return
+			}
+			if err != nil || cfg.cacheTTL != tc.ttl || cfg.cacheMaxBytes != tc.maxBytes {
+				t.Fatalf("ttl %v bytes %d, err %v", cfg.cacheTTL, cfg.cacheMaxBytes, err)
+			}
+		})
+	}
+	t.Run("the BFF takes them", func(t *testing.T) {
+		cleanEnv(t)
+		if _, err := newBFF(config{mode: "all", cacheTTL: -1, cacheMaxBytes: 1 << 20}, slog.New(slog.DiscardHandler), "http://127.0.0.1:1", nil, nil); err != nil {
 			t.Fatal(err)
 		}
 	})

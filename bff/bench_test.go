@@ -32,7 +32,7 @@ type inproc struct {
 }
 
 func newInproc(s *Server, method, uri string, h hdr, body string) *inproc {
-	p := &inproc{h: s.app.Handler()}
+	p := &inproc{h: s.front.handler()}
 	p.req.Header.SetMethod(method)
 	p.req.SetRequestURI(uri)
 	for k, v := range h {

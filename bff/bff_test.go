@@ -730,7 +730,7 @@ func TestPanicIsAnsweredInTheEnvelope(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := srv.app.Test(httptest.NewRequest("GET", "/boom", nil))
+	r, err := srv.front.app.Test(httptest.NewRequest("GET", "/boom", nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -19,6 +20,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/cors"
 	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/valyala/fasthttp"
 
 	"github.com/loyalty-checkout/bff-widget/bff/platform"
 )
@@ -30,10 +32,17 @@ const (
 	PathBeacon   = "/bff/v1/beacon"   // POST: the widget failed in a shopper's browser
 )
 
+// front is the Fiber application that serves the BFF.
+type front struct{ app *fiber.App }
+
+func (f *front) serve(ln net.Listener) error         { return f.app.Listener(ln) }
+func (f *front) shutdown(ctx context.Context) error  { return f.app.ShutdownWithContext(ctx) }
+func (f *front) handler() func(*fasthttp.RequestCtx) { return f.app.Handler() }
+
 // routes builds the application: every route, the widget's included, and last the enveloped
 // 404. It is called once, by New: there is no order of calls after it that could break a
 // route.
-func (s *Server) routes() *fiber.App {
+func (s *Server) routes() *front {
 	o := s.o
 	app := fiber.New(fiber.Config{
 		AppName:               "loyalty-bff",
@@ -49,14 +58,8 @@ func (s *Server) routes() *fiber.App {
 	app.Use(recover.New()) // inside the logger: a panic is answered in the envelope and logged
 	// Preflights name no tenant, so they are answered for the union of every tenant's exact
 	// origins; the real request is then held to its own tenant's origins (withTenant).
-	allOrigins := map[string]bool{}
-	for _, t := range s.tenants {
-		for origin := range t.origins {
-			allOrigins[origin] = true
-		}
-	}
 	app.Use(cors.New(cors.Config{
-		AllowOriginsFunc: func(origin string) bool { return allOrigins[origin] },
+		AllowOriginsFunc: func(origin string) bool { return s.tenants.Load().origins[origin] },
 		AllowMethods:     "GET,POST,OPTIONS",
 		AllowHeaders:     "Content-Type,X-Bq-Tenant,X-Bq-SecureToken",
 		ExposeHeaders:    "X-Request-ID,Retry-After",
@@ -109,7 +112,7 @@ func (s *Server) routes() *fiber.App {
 	app.Use(func(c *fiber.Ctx) error {
 		return &HTTPError{Code: http.StatusNotFound, ErrorCode: CodeNotFound, Msg: "No such path: " + c.Method() + " " + c.Path()}
 	})
-	return app
+	return &front{app: app}
 }
 
 // fiberPath writes a ServeMux pattern's {name} as Fiber's :name.
@@ -189,7 +192,7 @@ func (s *Server) withTenant(x *exchange) *HTTPError {
 	if key == "" {
 		return badRequest(CodeMissingTenant, "The X-Bq-Tenant header (the store's public key) is required.")
 	}
-	t := s.tenants[key]
+	t := s.tenant(key)
 	if t == nil {
 		return &HTTPError{Code: http.StatusNotFound, ErrorCode: CodeUnknownTenant, Msg: "Unknown store (X-Bq-Tenant)."}
 	}
@@ -241,7 +244,7 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 	if !s.ready.Load() {
 		return c.Status(http.StatusServiceUnavailable).JSON(fiber.Map{"status": "shutting down"})
 	}
-	return c.JSON(fiber.Map{"status": "ready", "tenants": len(s.tenants)})
+	return c.JSON(fiber.Map{"status": "ready", "tenants": len(s.tenants.Load().byKey)})
 }
 
 // requestIDs makes a server's request ids: its start time, 64 random bits drawn at start (so

@@ -19,10 +19,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"reflect"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
-
-	"github.com/gofiber/fiber/v2"
 
 	"github.com/loyalty-checkout/bff-widget/bff/platform"
 )
@@ -30,8 +31,9 @@ import (
 // Server is a configured BFF.
 type Server struct {
 	o       Options
-	app     *fiber.App
-	tenants map[string]*tenant
+	front   *front                    // the routes (routes.go: the only file that knows Fiber)
+	tenants atomic.Pointer[tenantSet] // swapped whole by ReloadTenants
+	reload  sync.Mutex                // one reload at a time
 	keys    *keyring
 	cache   *cache // nil when CacheTTL is negative
 	widget  *widgetFiles
@@ -65,27 +67,16 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{o: o, tenants: map[string]*tenant{}, keys: keys, log: o.Logger, ids: newRequestIDs(),
+	s := &Server{o: o, keys: keys, log: o.Logger, ids: newRequestIDs(),
 		beacons: newBeacons(o.BeaconLogEvery)}
 	if o.CacheTTL > 0 {
 		s.cache = newCache(o.CacheTTL, o.CacheMaxBytes, o.Now)
 	}
-	for _, tc := range o.Tenants {
-		conns := o.UpstreamConns
-		if tc.UpstreamConns > 0 {
-			conns = tc.UpstreamConns
-		}
-		client, err := platform.NewClient(strings.TrimRight(tc.Upstream, "/"), platform.ClientOptions{Conns: conns, DialTimeout: o.DialTimeout,
-			Timeout: o.UpstreamTimeout, IdleTimeout: o.UpstreamIdleTimeout, MaxBody: int(o.MaxUpstreamBody)})
-		if err != nil {
-			return nil, fmt.Errorf("tenant %s: %w", tc.Key, err)
-		}
-		t := &tenant{cfg: tc, client: client, origins: map[string]bool{}, msgs: newMessages(tc), shield: newShield(&o, tc.Key), theme: newThemeView(tc.Theme)}
-		for _, origin := range tc.AllowedOrigins {
-			t.origins[origin] = true
-		}
-		s.tenants[tc.Key] = t
+	set, err := s.newTenantSet(o.Tenants, nil)
+	if err != nil {
+		return nil, err
 	}
+	s.tenants.Store(set)
 	if o.Widget != nil {
 		if s.widget, err = newWidgetFiles(o.Widget); err != nil {
 			return nil, err
@@ -93,20 +84,113 @@ func New(o Options) (*Server, error) {
 		s.log.Info("widget mounted", "url", "/"+o.Widget.Name, "bytes", len(o.Widget.JS),
 			"brotli", len(s.widget.js.br), "gzip", len(s.widget.js.gz))
 	}
-	s.app = s.routes()
+	s.front = s.routes()
 	s.ready.Store(true)
 	return s, nil
 }
 
 // Serve serves on a listener until Shutdown.
-func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
+func (s *Server) Serve(ln net.Listener) error { return s.front.serve(ln) }
 
 // Shutdown stops taking requests (readyz turns 503 at once) and waits for the ones under way.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.ready.Store(false)
-	err := s.app.ShutdownWithContext(ctx)
-	for _, t := range s.tenants {
+	err := s.front.shutdown(ctx)
+	for _, t := range s.tenants.Load().byKey {
 		t.client.Close()
 	}
 	return err
+}
+
+// tenantSet is the stores served at one moment, and the union of their origins (for
+// preflights, which name no store). A request takes the set once, at its start, and finishes
+// on the configuration it started with, whatever a reload swaps in meanwhile.
+type tenantSet struct {
+	byKey   map[string]*tenant
+	origins map[string]bool
+}
+
+// tenant returns the store for a key, or nil.
+func (s *Server) tenant(key string) *tenant { return s.tenants.Load().byKey[key] }
+
+// newTenantSet builds the stores of a configuration. A store whose configuration has not
+// changed keeps its run-time state from old (its connections, circuit breaker, rate-limit
+// hold); a new or changed one starts afresh.
+func (s *Server) newTenantSet(tcs []TenantConfig, old *tenantSet) (*tenantSet, error) {
+	o := s.o
+	set := &tenantSet{byKey: map[string]*tenant{}, origins: map[string]bool{}}
+	for _, tc := range tcs {
+		t := (*tenant)(nil)
+		if old != nil {
+			if prev := old.byKey[tc.Key]; prev != nil && reflect.DeepEqual(prev.cfg, tc) {
+				t = prev
+			}
+		}
+		if t == nil {
+			conns := o.UpstreamConns
+			if tc.UpstreamConns > 0 {
+				conns = tc.UpstreamConns
+			}
+			client, err := platform.NewClient(strings.TrimRight(tc.Upstream, "/"), platform.ClientOptions{Conns: conns, DialTimeout: o.DialTimeout,
+				Timeout: o.UpstreamTimeout, IdleTimeout: o.UpstreamIdleTimeout, MaxBody: int(o.MaxUpstreamBody)})
+			if err != nil {
+				return nil, fmt.Errorf("tenant %s: %w", tc.Key, err)
+			}
+			t = &tenant{cfg: tc, client: client, origins: map[string]bool{}, msgs: newMessages(tc), shield: newShield(&o, tc.Key), theme: newThemeView(tc.Theme)}
+			for _, origin := range tc.AllowedOrigins {
+				t.origins[origin] = true
+			}
+		}
+		set.byKey[tc.Key] = t
+		for origin := range t.origins {
+			set.origins[origin] = true
+		}
+	}
+	return set, nil
+}
+
+// CheckTenants validates a list of stores as ReloadTenants would, changing nothing: every
+// problem, in one error.
+func (s *Server) CheckTenants(tcs []TenantConfig) error {
+	_, err := s.withTenants(tcs)
+	return err
+}
+
+// withTenants is the server's options with another list of stores, defaults applied and
+// validated.
+func (s *Server) withTenants(tcs []TenantConfig) (Options, error) {
+	o := s.o
+	o.Tenants = slices.Clone(tcs)
+	o.setTenantDefaults()
+	return o, o.Validate()
+}
+
+// ReloadTenants swaps in a new list of stores without a restart (main calls it on SIGHUP and
+// when the tenants file changes). The list is validated whole first: an invalid one changes
+// nothing and the error names every problem. Requests under way finish on the configuration
+// they started with. A store removed or changed loses what the BFF kept for it: its cached
+// answers and verified tokens, its connections, its breaker and rate-limit hold.
+func (s *Server) ReloadTenants(tcs []TenantConfig) error {
+	s.reload.Lock()
+	defer s.reload.Unlock()
+	o, err := s.withTenants(tcs)
+	if err != nil {
+		return err
+	}
+	old := s.tenants.Load()
+	set, err := s.newTenantSet(o.Tenants, old)
+	if err != nil {
+		return err
+	}
+	s.tenants.Store(set)
+	var gone []string
+	for key, t := range old.byKey {
+		if set.byKey[key] != t {
+			gone = append(gone, key)
+			s.cache.dropTenant(key)
+			t.client.Close() // idle connections now; calls under way finish on theirs
+		}
+	}
+	s.log.Info("tenants reloaded", "tenants", len(set.byKey), "dropped", gone)
+	return nil
 }
