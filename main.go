@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -51,6 +52,12 @@ type config struct {
 	// default, a negative cacheTTL turns the cache off (CACHE_TTL=0 on the command line).
 	cacheTTL      time.Duration
 	cacheMaxBytes int64
+	// adminAddr is the operators' address (profiling); empty: none. pprof turns
+	// net/http/pprof on there, and only there.
+	adminAddr     string
+	pprof         bool
+	printVersion  bool
+	tenantsReload time.Duration // how often the tenants file is checked for a change
 }
 
 // modes are the commands; "all" is the default.
@@ -76,6 +83,10 @@ func parseConfig(args []string) (config, error) {
 	fs.StringVar(&cfg.keysFile, "keys-file", os.Getenv("BFF_KEYS_FILE"), "file of BFF token keys, id:base64secret per line, the first signs (env BFF_KEYS_FILE; or the keys themselves in env BFF_KEYS); required but in mode all")
 	cacheTTL := fs.String("cache-ttl", envOr("CACHE_TTL", "15s"), "how long the BFF reuses a shopper's view, its parts and verified tokens, e.g. 15s; 0 turns the cache off (env CACHE_TTL)")
 	cacheMax := fs.String("cache-max-bytes", envOr("CACHE_MAX_BYTES", "64MiB"), "the BFF cache's bound in bytes (KiB, MiB, GiB allowed); the least recently used goes first (env CACHE_MAX_BYTES)")
+	fs.StringVar(&cfg.adminAddr, "admin-addr", os.Getenv("ADMIN_ADDR"), "the operators' listen address (profiling with -pprof); empty: none. Never the public one (env ADMIN_ADDR)")
+	fs.BoolVar(&cfg.pprof, "pprof", os.Getenv("PPROF") == "1", "serve net/http/pprof at /debug/pprof/ on -admin-addr (env PPROF=1)")
+	fs.BoolVar(&cfg.printVersion, "version", false, "print the version, commit and widget version, and exit")
+	fs.DurationVar(&cfg.tenantsReload, "tenants-check", 2*time.Second, "how often the tenants file is checked for a change (SIGHUP reloads it at once); 0: on SIGHUP only")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -102,12 +113,52 @@ func parseConfig(args []string) (config, error) {
 		fs.Usage()
 		return cfg, fmt.Errorf("unexpected argument %q after the command %q: give one command, with flags before or after it", fs.Arg(0), cfg.mode)
 	}
+	if cfg.pprof && cfg.adminAddr == "" {
+		return cfg, errors.New("-pprof needs -admin-addr (ADMIN_ADDR): profiling is never served on the public address")
+	}
 	return cfg, nil
+}
+
+// version is the BFF's version, set at link time (-ldflags "-X main.version=v1.2.3"); else
+// the module's, from the binary's build information.
+var version string
+
+// buildInfo says which build this binary is: its version and the commit it was built from
+// (Go stamps the commit into binaries built in a git checkout; "+dirty" when the tree had
+// changes).
+func buildInfo() bff.Build {
+	b := bff.Build{Version: version}
+	dirty := false
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if b.Version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			b.Version = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				b.Commit = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+	}
+	if b.Version == "" {
+		b.Version = "devel"
+	}
+	if dirty && b.Commit != "" {
+		b.Commit += "+dirty"
+	}
+	return b
 }
 
 func run(args []string, out io.Writer) error {
 	cfg, err := parseConfig(args)
 	if err != nil {
+		return err
+	}
+	build := buildInfo()
+	if cfg.printVersion {
+		_, err := fmt.Fprintf(out, "bff-widget %s (commit %s), widget %s\n", build.Version, orUnknown(build.Commit), widgetVersion)
 		return err
 	}
 	// One write per 100 ms of log lines, not one per request (bff.LogBuffer); flushed on the
@@ -119,13 +170,73 @@ func run(args []string, out io.Writer) error {
 		// The process's memory follows the cache's bound (see bff.SoftMemoryLimit).
 		debug.SetMemoryLimit(limit)
 	}
+	log.Info("starting", "mode", cfg.mode, "version", build.Version, "commit", build.Commit, "widget", widgetVersion)
 	st, err := newStack(cfg, log, out)
 	if err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if st.bff != nil && cfg.tenants != "" {
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go watchTenants(ctx, st.bff, cfg.tenants, cfg.tenantsReload, hup, log)
+	}
 	return st.serve(ctx)
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+// watchTenants reloads the tenants file into the BFF on SIGHUP (a signal on hup) and when the
+// file changes (checked every interval; 0: on signals only). A file that does not load or
+// validate changes nothing: the running configuration stays, and every problem is logged.
+func watchTenants(ctx context.Context, srv *bff.Server, path string, interval time.Duration, hup <-chan os.Signal, log *slog.Logger) {
+	stamp := func() string {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return ""
+		}
+		return fi.ModTime().String() + "/" + strconv.FormatInt(fi.Size(), 10)
+	}
+	last := stamp()
+	var tick <-chan time.Time
+	if interval > 0 {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		why := "SIGHUP"
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+		case <-tick:
+			now := stamp()
+			if now == last || now == "" {
+				continue
+			}
+			why = "file changed"
+		}
+		last = stamp()
+		tenants, err := bff.LoadTenants(path)
+		if err != nil { // unknown fields: report them with every invalid value, apply nothing
+			err = errors.Join(err, srv.CheckTenants(tenants))
+		} else {
+			err = srv.ReloadTenants(tenants)
+		}
+		if err != nil {
+			log.Error("tenants not reloaded: the running configuration stays", "why", why, "file", path, "problems", err.Error())
+			continue
+		}
+		log.Info("tenants file reloaded", "why", why, "file", path, "tenants", len(tenants))
+	}
 }
 
 // stack is the servers one command runs, each on its own listener.
@@ -136,6 +247,9 @@ type stack struct {
 	demo                     *demostore.Store
 	sandboxURL, bffURL       string
 	demoURL                  string
+	adminLn                  net.Listener // the operators' address, when configured
+	admin                    http.Handler
+	adminURL                 string
 }
 
 // newStack listens on every address first (so ports may be 0), then builds the servers with
@@ -162,6 +276,12 @@ func newStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 		if st.demoLn, st.demoURL, err = listen(cfg.demoAddr); err != nil {
 			return fail(fmt.Errorf("demo store: %w", err))
 		}
+	}
+	if cfg.adminAddr != "" {
+		if st.adminLn, st.adminURL, err = listen(cfg.adminAddr); err != nil {
+			return fail(fmt.Errorf("admin: %w", err))
+		}
+		st.admin = adminHandler(cfg.pprof)
 	}
 	if st.sandboxLn != nil {
 		if st.sandbox, err = newSandbox(cfg, log); err != nil {
@@ -192,10 +312,14 @@ func newStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 func (st *stack) serve(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	if st.sandbox != nil {
-		g.Go(func() error { return serveHTTP(ctx, st.sandboxLn, st.sandbox) })
+		g.Go(func() error { return serveHTTP(ctx, st.sandboxLn, st.sandbox, 10*time.Second) })
 	}
 	if st.demo != nil {
-		g.Go(func() error { return serveHTTP(ctx, st.demoLn, st.demo) })
+		g.Go(func() error { return serveHTTP(ctx, st.demoLn, st.demo, 10*time.Second) })
+	}
+	if st.admin != nil {
+		// A CPU profile takes 30 s to write: the admin address allows longer answers.
+		g.Go(func() error { return serveHTTP(ctx, st.adminLn, st.admin, 2*time.Minute) })
 	}
 	if st.bff != nil {
 		g.Go(func() error { return st.bff.Serve(st.bffLn) })
@@ -210,7 +334,7 @@ func (st *stack) serve(ctx context.Context) error {
 }
 
 func (st *stack) close() {
-	for _, ln := range []net.Listener{st.sandboxLn, st.bffLn, st.demoLn} {
+	for _, ln := range []net.Listener{st.sandboxLn, st.bffLn, st.demoLn, st.adminLn} {
 		if ln != nil {
 			ln.Close()
 		}
@@ -233,7 +357,7 @@ func newSandbox(cfg config, log *slog.Logger) (*sandbox.Server, error) {
 // configuration in one error: the tenants file's unknown fields, the keys that do not parse,
 // and every invalid value, so one start shows everything to fix.
 func newBFF(cfg config, log *slog.Logger, sandboxURL string, demoOrigins []string, widget *bff.WidgetAssets) (*bff.Server, error) {
-	opts := bff.Options{Logger: log.With("server", "bff"), Widget: widget, CacheTTL: cfg.cacheTTL, CacheMaxBytes: cfg.cacheMaxBytes}
+	opts := bff.Options{Logger: log.With("server", "bff"), Widget: widget, CacheTTL: cfg.cacheTTL, CacheMaxBytes: cfg.cacheMaxBytes, Build: buildInfo()}
 	var problems []error
 	switch {
 	case cfg.tenants != "":
@@ -288,6 +412,20 @@ func loadKeys(cfg config) ([]bff.Key, error) {
 	return parsed, nil
 }
 
+// adminHandler is what the operators' address serves: net/http/pprof when turned on, and
+// nothing else yet. It is never mounted on the public address.
+func adminHandler(pprofOn bool) http.Handler {
+	mux := http.NewServeMux()
+	if pprofOn {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
+	return mux
+}
+
 // listen opens addr and says the URL a client on this machine reaches it at.
 func listen(addr string) (net.Listener, string, error) {
 	ln, err := net.Listen("tcp", addr)
@@ -325,8 +463,8 @@ func origins(ln net.Listener) []string {
 }
 
 // serveHTTP runs a net/http server until ctx ends, then shuts it down gracefully.
-func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second}
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, writeTimeout time.Duration) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: writeTimeout, IdleTimeout: 60 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

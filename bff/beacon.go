@@ -114,7 +114,7 @@ func (s *Server) readBeacon(x *exchange) (int, map[string]string, *HTTPError) {
 	if fields["tenant"] == "" || fields["kind"] == "" {
 		return fail(badRequest(CodeBadRequest, "tenant and kind are required."))
 	}
-	t := s.tenants[fields["tenant"]]
+	t := s.tenant(fields["tenant"])
 	if t == nil {
 		return fail(&HTTPError{Code: http.StatusNotFound, ErrorCode: CodeUnknownTenant, Msg: "Unknown store."})
 	}

@@ -307,6 +307,11 @@ func (o *Options) setDefaults() {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	o.setTenantDefaults()
+}
+
+// setTenantDefaults applies the tenants' defaults (also to a reloaded list).
+func (o *Options) setTenantDefaults() {
 	for i := range o.Tenants {
 		t := &o.Tenants[i]
 		if t.Locale == "" {
