@@ -32,7 +32,7 @@ func newShield(o *Options, tenantKey string) *shield {
 		Name:    tenantKey,
 		Timeout: o.BreakerCooldown,
 		ReadyToTrip: func(c gobreaker.Counts) bool {
-			return c.ConsecutiveFailures >= uint32(o.BreakerFailures)
+			return int64(c.ConsecutiveFailures) >= int64(o.BreakerFailures)
 		},
 		IsExcluded: func(err error) bool {
 			// The shopper's own cancellation and the rate limit say nothing of the platform's health.

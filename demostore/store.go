@@ -172,11 +172,12 @@ func (s *Store) render(w http.ResponseWriter, r *http.Request, platform string) 
 	if q := r.URL.Query(); q.Has("shopper") {
 		s.switchShopper(w, q.Get("shopper"))
 		q.Del("shopper")
-		to := r.URL.Path
+		// The same page, on this site: a path never starts with "//" here (another host).
+		to := "/" + strings.TrimLeft(r.URL.Path, "/")
 		if len(q) > 0 {
 			to += "?" + q.Encode()
 		}
-		http.Redirect(w, r, to, http.StatusSeeOther)
+		http.Redirect(w, r, to, http.StatusSeeOther) //nolint:gosec // G710: the path is made local above
 		return
 	}
 	ct := s.cartFor(w, r)
@@ -217,15 +218,17 @@ func (s *Store) render(w http.ResponseWriter, r *http.Request, platform string) 
 func (s *Store) switchShopper(w http.ResponseWriter, token string) {
 	if token == "" {
 		for _, n := range []string{"vtex_session", "vtex_segment", magazordSession} {
-			http.SetCookie(w, &http.Cookie{Name: n, Value: "", Path: "/", MaxAge: -1})
+			http.SetCookie(w, &http.Cookie{Name: n, Value: "", Path: "/", MaxAge: -1, SameSite: http.SameSiteLaxMode}) //nolint:gosec // G124: as the storefront's own
 		}
 		return
 	}
 	segment, _ := json.Marshal(map[string]any{"channel": "1", "priceTables": nil, "regionId": nil, "utm_campaign": nil,
 		"currencyCode": "BRL", "currencySymbol": "R$", "countryCode": "BRA", "cultureInfo": "pt-BR"})
-	http.SetCookie(w, &http.Cookie{Name: "vtex_session", Value: url.QueryEscape(token), Path: "/", SameSite: http.SameSiteLaxMode})
-	http.SetCookie(w, &http.Cookie{Name: "vtex_segment", Value: base64.StdEncoding.EncodeToString(segment), Path: "/", SameSite: http.SameSiteLaxMode})
-	http.SetCookie(w, &http.Cookie{Name: magazordSession, Value: url.QueryEscape(token), Path: "/", SameSite: http.SameSiteLaxMode})
+	// Readable by scripts and not Secure on purpose: the demo runs on http://localhost, and the
+	// widget reads the session as it does on the storefronts these cookies stand in for.
+	http.SetCookie(w, &http.Cookie{Name: "vtex_session", Value: url.QueryEscape(token), Path: "/", SameSite: http.SameSiteLaxMode})                     //nolint:gosec // G124: see above
+	http.SetCookie(w, &http.Cookie{Name: "vtex_segment", Value: base64.StdEncoding.EncodeToString(segment), Path: "/", SameSite: http.SameSiteLaxMode}) //nolint:gosec // G124: see above
+	http.SetCookie(w, &http.Cookie{Name: magazordSession, Value: url.QueryEscape(token), Path: "/", SameSite: http.SameSiteLaxMode})                    //nolint:gosec // G124: see above
 }
 
 // magazordSession is where the Magazord page keeps the value the platform's magazord secure
@@ -330,7 +333,7 @@ func (s *Store) newCartLocked(w http.ResponseWriter) *cart {
 	_, _ = rand.Read(b)
 	ct := &cart{id: hex.EncodeToString(b), qty: append([]int(nil), initialQuantities...)}
 	s.carts[ct.id] = ct
-	http.SetCookie(w, &http.Cookie{Name: cartCookie, Value: "__ofid=" + ct.id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: cartCookie, Value: "__ofid=" + ct.id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode}) //nolint:gosec // G124: not Secure: the demo runs on http://localhost
 	return ct
 }
 

@@ -24,7 +24,7 @@ const (
 	PathReverse     = "/pub/widget/rewards/checkout/{id}/reverse"       // 7. POST
 	PathPrefix      = "/pub/widget"                                     // every path of the contract
 	HeaderTenant    = "X-Bq-Tenant"                                     // the store's public key: every call
-	HeaderToken     = "X-Bq-SecureToken"                                // the shopper's token: every call but the login
+	HeaderToken     = "X-Bq-SecureToken"                                //nolint:gosec // G101: a header's name, not a credential. The shopper's token: every call but the login
 )
 
 // Endpoint is one of the contract's calls.
