@@ -121,7 +121,7 @@ func compare(d time.Duration, conns, shoppers int, maxBytes int64) error {
 			go func() {
 				body, err := call(target{addr: p.c.stats, method: "GET", uri: "/debug/pprof/profile?seconds=4", want: 200})
 				if err == nil {
-					err = os.WriteFile(prefix+"-"+p.c.name+".prof", body, 0o600)
+					err = os.WriteFile(prefix+"-"+p.c.name+".prof", body, 0o600) //nolint:gosec // G703: the operator names the file (LOADCMP_PROFILE)
 				}
 				done <- err
 			}()
