@@ -1,5 +1,5 @@
 // Package sandbox is an in-memory implementation of the loyalty platform's checkout widget API
-// (/pub/widget, see shared/upstream-contract.md) with seeded stores, shoppers and rewards and
+// (/pub/widget, see bff/platform/CONTRACT.md) with seeded stores, shoppers and rewards and
 // the platform's rules, so that the BFF, the widget and a store's developers can run every
 // checkout situation over real HTTP without an account anywhere. State lives in memory: a
 // restart starts again from the seed.
