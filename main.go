@@ -119,15 +119,17 @@ func parseConfig(args []string) (config, error) {
 	return cfg, nil
 }
 
-// version is the BFF's version, set at link time (-ldflags "-X main.version=v1.2.3"); else
-// the module's, from the binary's build information.
-var version string
+// version and commit say which build this is, set at link time (-ldflags "-X
+// main.version=v1.2.3 -X main.commit=$(git rev-parse HEAD)"); else from the binary's build
+// information (the module's version; the commit Go stamps into a binary built in a git
+// checkout, unless -buildvcs=false).
+var version, commit string
 
 // buildInfo says which build this binary is: its version and the commit it was built from
 // (Go stamps the commit into binaries built in a git checkout; "+dirty" when the tree had
 // changes).
 func buildInfo() bff.Build {
-	b := bff.Build{Version: version}
+	b := bff.Build{Version: version, Commit: commit}
 	dirty := false
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if b.Version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
@@ -136,7 +138,9 @@ func buildInfo() bff.Build {
 		for _, s := range bi.Settings {
 			switch s.Key {
 			case "vcs.revision":
-				b.Commit = s.Value
+				if b.Commit == "" {
+					b.Commit = s.Value
+				}
 			case "vcs.modified":
 				dirty = s.Value == "true"
 			}
