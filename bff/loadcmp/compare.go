@@ -82,6 +82,13 @@ func compare(d time.Duration, conns, shoppers int, maxBytes int64) error {
 	const rounds = 4
 	fmt.Printf("\nlatency of one listing at 1 connection, p50 over %v each in %d interleaved rounds (added: minus the sandbox's own p50)\n", d, rounds)
 	ts := []target{direct, proxied, miss, off, hit, hw}
+	if os.Getenv("LOADCMP_DEBUG") != "" {
+		nh, err := run("nethttp-hello")
+		if err != nil {
+			return err
+		}
+		ts = append(ts, target{name: "net/http hello world", addr: nh.addr, method: "GET", uri: "/", want: 200})
+	}
 	lat, err := interleaved(ts, 1, d, rounds)
 	if err != nil {
 		return err

@@ -59,6 +59,10 @@ func serveRole(role string) error {
 		tr.MaxIdleConnsPerHost = 256
 		p.Transport = tr
 		serve = func() error { return (&http.Server{Handler: p, ReadHeaderTimeout: 5 * time.Second}).Serve(ln) }
+	case "nethttp-hello": // the net/http floor, beside Fiber's (LOADCMP_DEBUG)
+		serve = func() error {
+			return (&http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "Hello, World!") })}).Serve(ln)
+		}
 	case "hello":
 		app := fiber.New(fiber.Config{DisableStartupMessage: true})
 		app.Get("/", func(c *fiber.Ctx) error { return c.SendString("Hello, World!") })
