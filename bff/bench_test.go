@@ -88,7 +88,7 @@ func BenchmarkTokenVerify(b *testing.B) {
 // listingBench is one authenticated listing of ana's, annotated, with the cache as given.
 func listingBench(b *testing.B, cacheTTL time.Duration, path string) {
 	c := &clock{t: time.Now()}
-	up, calls := startSandbox(b, c)
+	up, calls := startBenchSandbox(b, c)
 	env := startBFF(b, c, up.URL, func(o *Options) { o.CacheTTL = cacheTTL; o.Now = time.Now })
 	p := newInproc(env.srv, "GET", path, auth("demo", env.login("demo", "ana")), "")
 	if st := p.do(); st != 200 {
@@ -114,7 +114,7 @@ func BenchmarkProxiedListing(b *testing.B) {
 // time: a miss as a shopper's cart change makes one (the token is verified from the cache).
 func BenchmarkMissedListing(b *testing.B) {
 	c := &clock{t: time.Now()}
-	up, _ := startSandbox(b, c)
+	up, _ := startBenchSandbox(b, c)
 	env := startBFF(b, c, up.URL, func(o *Options) { o.Now = time.Now })
 	p := newInproc(env.srv, "GET", rewardsPath+"?purchaseValue=1", auth("demo", env.login("demo", "ana")), "")
 	b.ReportAllocs()
@@ -193,7 +193,7 @@ func BenchmarkRepeatedView(b *testing.B) {
 // securelogin then the view (two exchanges, as before issue #8), or POST /bff/v1/session (one).
 func BenchmarkFirstVisit(b *testing.B) {
 	c := &clock{t: time.Now()}
-	up, _ := startSandbox(b, c)
+	up, _ := startBenchSandbox(b, c)
 	env := startBFF(b, c, up.URL, func(o *Options) { o.Now = time.Now })
 	const q = "?purchaseValue=120&checkoutCode=cart-1"
 	b.Run("login+view", func(b *testing.B) {
@@ -231,7 +231,7 @@ func BenchmarkFirstVisit(b *testing.B) {
 // cost.
 func BenchmarkParallelListingShield(b *testing.B) {
 	c := &clock{t: time.Now()}
-	up, calls := startSandbox(b, c)
+	up, calls := startBenchSandbox(b, c)
 	env := startBFF(b, c, up.URL, func(o *Options) { o.Now = time.Now })
 	tok := env.login("demo", "ana")
 	b.ReportAllocs()
@@ -302,6 +302,22 @@ func BenchmarkCacheMemory(b *testing.B) {
 			b.Errorf("heap after %d shoppers %.1f MiB, after 10 %.1f MiB: over the bound (%d MiB) plus 8 MiB", shoppers, h10k, h10, bound>>20)
 		}
 	}
+}
+
+// startBenchSandbox is startSandbox without holding each answer to openapi.json (the tests'
+// check): a benchmark measures the BFF, not the validator.
+func startBenchSandbox(b *testing.B, c *clock) (*httptest.Server, *callCounter) {
+	sb, err := sandbox.New(sandbox.Options{Seed: twoTenantSeed(), Now: c.Now, Logger: quiet})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cc := &callCounter{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cc.add(r.URL.Path)
+		sb.ServeHTTP(w, r)
+	}))
+	b.Cleanup(srv.Close)
+	return srv, cc
 }
 
 // startHandler serves a handler over HTTP for one benchmark.
