@@ -572,7 +572,7 @@ func TestUpstreamFaults(t *testing.T) {
 		{"JSON but not the envelope", handler(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, `[1,2,3]`) }), 502, CodeUpstreamBadAnswer, ""},
 		{"too large", handler(func(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprintf(w, `{"HasError":false,"Item":"%s"}`, strings.Repeat("x", 2<<10))
-		}), 502, CodeUpstreamBadAnswer, ""},
+		}), 502, CodeAnswerTooLarge, ""},
 		{"rate limited", handler(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", "7")
 			w.WriteHeader(429)

@@ -48,6 +48,7 @@ const (
 	CodeUpstreamUnreachable = "upstream_unreachable"
 	CodeUpstreamBadAnswer   = "upstream_bad_answer"
 	CodeUpstreamUnavailable = "upstream_unavailable"
+	CodeAnswerTooLarge      = "answer_too_large" // the platform's answer for this shopper is over the size bound
 	CodeInternal            = "internal"
 	CodeClientClosed        = "client_closed_request" // the client left before its answer (never seen by it; in the log)
 )
@@ -74,6 +75,13 @@ func badAnswer(err error) *HTTPError {
 func rateLimited(retryAfter string) *HTTPError {
 	return &HTTPError{Code: http.StatusTooManyRequests, ErrorCode: CodeRateLimited,
 		Msg: "The loyalty programme is busy; please try again in a moment.", RetryAfter: retryAfter}
+}
+
+// answerTooLarge: the platform's answer for this shopper is over the size bound. It is this
+// shopper's error, not the platform's: it never counts toward the store's circuit breaker.
+func answerTooLarge(err error) *HTTPError {
+	return &HTTPError{Code: http.StatusBadGateway, ErrorCode: CodeAnswerTooLarge,
+		Msg: "Your loyalty answer is too large for us to show right now; please contact the store.", Err: err}
 }
 
 // errorEnvelope is every error's body.

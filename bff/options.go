@@ -65,10 +65,16 @@ type Options struct {
 	DialTimeout time.Duration
 	// UpstreamTimeout bounds one whole upstream call, body included. Default 8 seconds.
 	UpstreamTimeout time.Duration
-	// MaxUpstreamBody bounds an upstream answer. Default 1 MiB.
+	// MaxUpstreamBody bounds an upstream answer. Default 1 MiB. Past it, the client is
+	// answered 502 answer_too_large: one shopper's answer, never counted as a platform fault.
 	MaxUpstreamBody int64
+	// MaxRedeemedBody bounds the answer of the redeemed list (endpoint 3), which grows with
+	// every redemption a shopper keeps and must not be lost. Default 8 MiB; never below
+	// MaxUpstreamBody.
+	MaxRedeemedBody int64
 	// BreakerFailures is how many platform faults in a row (timeouts, connection errors,
-	// unreadable or 5xx answers) open a tenant's circuit breaker. Default 5.
+	// 5xx answers) open a tenant's circuit breaker. An answer that is too large or unreadable
+	// (not a 5xx) is that shopper's error and does not count. Default 5.
 	BreakerFailures int
 	// BreakerCooldown is how long an open breaker answers 503 at once before one call probes
 	// the platform again. Default 10 seconds.
@@ -280,6 +286,9 @@ func (o *Options) setDefaults() {
 	def(&o.WriteTimeout, 15*time.Second)
 	def(&o.IdleTimeout, 60*time.Second)
 	def(&o.BreakerCooldown, 10*time.Second)
+	if o.MaxRedeemedBody == 0 {
+		o.MaxRedeemedBody = 8 << 20
+	}
 	if o.BreakerFailures == 0 {
 		o.BreakerFailures = 5
 	}
@@ -347,8 +356,11 @@ func (o *Options) Validate() error {
 		}
 	}
 	if o.CacheMaxBytes < 0 || o.MaxUpstreamBody < 0 || o.BodyLimit < 0 || o.BreakerFailures < 0 || o.BreakerCooldown < 0 ||
-		o.UpstreamConns < 0 || o.BeaconBodyLimit < 0 {
-		bad("CacheMaxBytes, MaxUpstreamBody, BodyLimit, BreakerFailures, BreakerCooldown, UpstreamConns and BeaconBodyLimit must not be negative")
+		o.UpstreamConns < 0 || o.BeaconBodyLimit < 0 || o.MaxRedeemedBody < 0 {
+		bad("CacheMaxBytes, MaxUpstreamBody, MaxRedeemedBody, BodyLimit, BreakerFailures, BreakerCooldown, UpstreamConns and BeaconBodyLimit must not be negative")
+	}
+	if o.MaxRedeemedBody > 0 && o.MaxRedeemedBody < o.MaxUpstreamBody {
+		bad("MaxRedeemedBody %d: must not be below MaxUpstreamBody %d (a redeemed list is no smaller than any other answer)", o.MaxRedeemedBody, o.MaxUpstreamBody)
 	}
 	if len(o.Keys) == 0 {
 		bad("no keys: the BFF needs a key to sign its tokens, the same on every replica; %s", makeKeyHint)

@@ -132,7 +132,8 @@ func (s *Server) newTenantSet(tcs []TenantConfig, old *tenantSet) (*tenantSet, e
 				conns = tc.UpstreamConns
 			}
 			client, err := platform.NewClient(strings.TrimRight(tc.Upstream, "/"), platform.ClientOptions{Conns: conns, DialTimeout: o.DialTimeout,
-				Timeout: o.UpstreamTimeout, IdleTimeout: o.UpstreamIdleTimeout, MaxBody: int(o.MaxUpstreamBody)})
+				Timeout: o.UpstreamTimeout, IdleTimeout: o.UpstreamIdleTimeout, MaxBody: int(o.MaxUpstreamBody),
+				MaxRedeemedBody: int(o.MaxRedeemedBody)})
 			if err != nil {
 				return nil, fmt.Errorf("tenant %s: %w", tc.Key, err)
 			}

@@ -10,12 +10,16 @@ import (
 	"time"
 
 	"github.com/sony/gobreaker/v2"
+
+	"github.com/loyalty-checkout/bff-widget/bff/platform"
 )
 
 // shield stands between the BFF and one tenant's platform:
 //   - a circuit breaker: after BreakerFailures platform faults in a row (timeouts, unreachable,
-//     unreadable answers, 5xx), calls fail at once with 503 for BreakerCooldown, then one
-//     call probes whether the platform is back;
+//     5xx, whatever the body), calls fail at once with 503 for BreakerCooldown, then one call
+//     probes whether the platform is back. Only the platform's faults count: an answer too
+//     large or unreadable (not a 5xx) is one shopper's, a refusal (4xx, 429) is the
+//     platform's word;
 //   - the platform's own rate limit: after a 429 with Retry-After, calls for that tenant are
 //     answered 429 locally until the time is up, instead of being sent to be refused.
 type shield struct {
@@ -34,15 +38,26 @@ func newShield(o *Options, tenantKey string) *shield {
 		ReadyToTrip: func(c gobreaker.Counts) bool {
 			return int64(c.ConsecutiveFailures) >= int64(o.BreakerFailures)
 		},
-		IsExcluded: func(err error) bool {
-			// The shopper's own cancellation and the rate limit say nothing of the platform's health.
-			var he *HTTPError
-			return errors.Is(err, context.Canceled) || (errors.As(err, &he) && he.Code == http.StatusTooManyRequests)
-		},
+		IsExcluded: notThePlatformsFault,
 		OnStateChange: func(name string, from, to gobreaker.State) {
 			o.Logger.Warn("upstream circuit breaker", "tenant", name, "from", from.String(), "to", to.String())
 		},
 	})}
+}
+
+// notThePlatformsFault tells the errors that say nothing of the platform's health: the
+// shopper's own cancellation, the rate limit, and an answer too large or unreadable that is
+// not a 5xx (one shopper's answer).
+func notThePlatformsFault(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, platform.ErrTooLarge) {
+		return true
+	}
+	var he *HTTPError
+	if errors.As(err, &he) && (he.Code == http.StatusTooManyRequests || he.ErrorCode == CodeAnswerTooLarge) {
+		return true
+	}
+	var pe *platform.Error
+	return errors.As(err, &pe) && pe.Kind == platform.BadAnswer && pe.Status > 0 && pe.Status < 500
 }
 
 // shielded runs one platform call (do returns the answer's status, or the error without an

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sony/gobreaker/v2"
 )
 
 // flakyUpstream answers logins: with garbage (500, HTML) while broken, in the envelope
@@ -120,5 +122,82 @@ func TestRateLimitIsHonouredLocally(t *testing.T) {
 		if r := login(); r.Status != 429 {
 			t.Fatalf("%d", r.Status)
 		}
+	}
+}
+
+// bigListUpstream is a platform whose redeemed list has size bytes of padding for each
+// shopper in sizes (the shopper's session token is their user id and SecureToken), and is
+// short for everyone else.
+func bigListUpstream(t *testing.T, sizes map[string]int) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.Contains(r.URL.Path, "securelogin"):
+			body := readAll(r)
+			_, rest, _ := strings.Cut(body, `"sessionToken":"`)
+			who, _, _ := strings.Cut(rest, `"`)
+			fmt.Fprintf(w, `{"HasError":false,"Message":null,"Item":{"Email":"%[1]s","Name":"%[1]s","UserId":"%[1]s","SecureToken":"%[1]s"}}`, who)
+		case strings.HasSuffix(r.URL.Path, "/redeemed") && r.Header.Get("X-Bq-SecureToken") == "garbled":
+			fmt.Fprint(w, "<html>one shopper's record is broken</html>") // a 200, unreadable
+		case strings.HasSuffix(r.URL.Path, "/redeemed"):
+			pad := strings.Repeat("a", sizes[r.Header.Get("X-Bq-SecureToken")])
+			fmt.Fprintf(w, `{"HasError":false,"Message":null,"Item":[{"Id":301,"Title":"R$ 10,00","Enabled":true,"UseReason":0,"RedeemedId":9,"Pad":"%s"}]}`, pad)
+		default:
+			fmt.Fprint(w, `{"HasError":false,"Message":null,"ProgramName":"P","PointsBalance":10,"Item":[]}`)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// One shopper's redeemed list over every bound is that shopper's error (answer_too_large),
+// however often they ask: it never opens the store's breaker, and another shopper of the
+// store is served throughout. So is a 200 that cannot be read for one shopper. A list over
+// the normal bound but within MaxRedeemedBody is served whole.
+func TestOversizedAnswerIsTheShoppersOwn(t *testing.T) {
+	up := bigListUpstream(t, map[string]int{"huge": 16 << 10, "long": 3 << 10})
+	b := startBFF(t, newClock(), up, func(o *Options) {
+		o.MaxUpstreamBody = 1 << 10
+		o.MaxRedeemedBody = 8 << 10
+		o.BreakerFailures = 2
+		o.CacheTTL = -1 // every call reaches the platform
+	})
+	huge, long, ana := auth("demo", b.login("demo", "huge")), auth("demo", b.login("demo", "long")), auth("demo", b.login("demo", "ana"))
+	garbled := auth("demo", b.login("demo", "garbled"))
+	const redeemed = "/pub/widget/rewards/checkout/redeemed?purchaseValue=100"
+	for i := range 10 {
+		for _, tc := range []struct {
+			name   string
+			h      hdr
+			path   string
+			status int
+			code   string
+		}{
+			{"huge list", huge, redeemed, 502, CodeAnswerTooLarge},
+			{"huge list in the view", huge, PathCheckout + "?purchaseValue=100", 200, ""},
+			{"unreadable list", garbled, redeemed, 502, CodeUpstreamBadAnswer},
+			{"long list, within MaxRedeemedBody", long, redeemed, 200, ""},
+			{"another shopper", ana, redeemed, 200, ""},
+			{"another shopper's view", ana, PathCheckout + "?purchaseValue=100", 200, ""},
+		} {
+			r := b.do("GET", tc.path, tc.h, "")
+			if r.Status != tc.status || r.code() != tc.code {
+				t.Fatalf("round %d, %s: %d %.300s", i, tc.name, r.Status, r.Raw)
+			}
+			if tc.code != "" && r.msg() == "" {
+				t.Fatalf("%s: no message for the shopper", tc.name)
+			}
+			if tc.name == "huge list in the view" {
+				p, _ := r.item()["Problems"].(map[string]any)["redeemed"].(map[string]any)
+				if p["ErrorCode"] != CodeAnswerTooLarge || p["Message"] == "" || r.item()["Rewards"] == nil {
+					t.Fatalf("the view should hold the rewards and say why the redeemed list is missing: %.300s", r.Raw)
+				}
+			}
+			if tc.name == "long list, within MaxRedeemedBody" && len(r.Raw) < 3<<10 {
+				t.Fatalf("the long list was cut: %d bytes", len(r.Raw))
+			}
+		}
+	}
+	if st := b.srv.tenant("demo").shield.breaker.State(); st != gobreaker.StateClosed {
+		t.Fatalf("breaker %v after one shopper's oversized answers", st)
 	}
 }

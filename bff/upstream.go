@@ -20,6 +20,9 @@ func upstreamFailure(err error) *HTTPError {
 		return &HTTPError{Code: http.StatusGatewayTimeout, ErrorCode: CodeUpstreamTimeout,
 			Msg: "The loyalty programme took too long to answer.", Err: err}
 	case platform.BadAnswer:
+		if errors.Is(err, platform.ErrTooLarge) {
+			return answerTooLarge(err)
+		}
 		return badAnswer(err)
 	case platform.RateLimited:
 		return rateLimited(pe.RetryAfter)

@@ -30,6 +30,10 @@ type ClientOptions struct {
 	IdleTimeout time.Duration
 	// MaxBody bounds an answer's body. Default 1 MiB.
 	MaxBody int
+	// MaxRedeemedBody bounds the answer of endpoint 3 (the redeemed list), which grows with
+	// every redemption a shopper keeps: a long list must not be lost. Default 8 MiB (never
+	// below MaxBody).
+	MaxRedeemedBody int
 }
 
 func (o *ClientOptions) setDefaults() {
@@ -48,6 +52,10 @@ func (o *ClientOptions) setDefaults() {
 	if o.MaxBody <= 0 {
 		o.MaxBody = 1 << 20
 	}
+	if o.MaxRedeemedBody <= 0 {
+		o.MaxRedeemedBody = 8 << 20
+	}
+	o.MaxRedeemedBody = max(o.MaxRedeemedBody, o.MaxBody)
 }
 
 // Client calls one platform (one base URL) for any of its stores, over a pool of keep-alive
@@ -84,8 +92,8 @@ func NewClient(base string, o ClientOptions) (*Client, error) {
 		MaxConns:                  o.Conns,
 		MaxConnWaitTimeout:        o.Timeout,
 		MaxIdleConnDuration:       o.IdleTimeout,
-		MaxResponseBodySize:       o.MaxBody,
-		MaxIdemponentCallAttempts: 2, // a GET is sent again once, when a kept-alive connection turns out closed
+		MaxResponseBodySize:       o.MaxRedeemedBody, // the largest bound; each call holds its answer to its own (send)
+		MaxIdemponentCallAttempts: 2,                 // a GET is sent again once, when a kept-alive connection turns out closed
 		DialTimeout: func(addr string, timeout time.Duration) (net.Conn, error) {
 			return fasthttp.DialTimeout(addr, min(timeout, dial))
 		},
@@ -124,6 +132,11 @@ const (
 	// RateLimited: HTTP 429; RetryAfter says for how long (seconds, at least "1").
 	RateLimited
 )
+
+// ErrTooLarge is wrapped by a BadAnswer whose body is over its bound (MaxBody,
+// MaxRedeemedBody for endpoint 3). It says nothing of the platform's health: it is one
+// shopper's answer.
+var ErrTooLarge = errors.New("answer over the size bound")
 
 // Error is a call that got no answer in the envelope.
 type Error struct {
@@ -167,7 +180,7 @@ func (c *Client) Rewards(ctx context.Context, call Call, purchaseValue, cart str
 
 // Redeemed is endpoint 3: the shopper's redeemed, unused rewards.
 func (c *Client) Redeemed(ctx context.Context, call Call, purchaseValue, cart string) (Reply[[]RedeemedReward], error) {
-	return send[[]RedeemedReward](ctx, c, call, "GET", PathRedeemed, listingQuery(purchaseValue, cart), nil)
+	return sendLimited[[]RedeemedReward](ctx, c, call, "GET", PathRedeemed, listingQuery(purchaseValue, cart), nil, c.o.MaxRedeemedBody)
 }
 
 // Redeem is endpoint 4: purchaseValue "" leaves it out; cart "" sends {}.
@@ -220,8 +233,13 @@ func cartBody(field, cart string) []byte {
 	return append(b, '}')
 }
 
-// send makes one call and decodes its answer.
+// send makes one call and decodes its answer, of at most MaxBody bytes.
 func send[T any](ctx context.Context, c *Client, call Call, method, path, query string, body []byte) (Reply[T], error) {
+	return sendLimited[T](ctx, c, call, method, path, query, body, c.o.MaxBody)
+}
+
+// sendLimited is send with an answer of at most maxBody bytes.
+func sendLimited[T any](ctx context.Context, c *Client, call Call, method, path, query string, body []byte, maxBody int) (Reply[T], error) {
 	var r Reply[T]
 	deadline := time.Now().Add(c.o.Timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
@@ -263,6 +281,9 @@ func send[T any](ctx context.Context, c *Client, call Call, method, path, query 
 	}
 	raw := res.Body()
 	r.Bytes = len(raw)
+	if len(raw) > maxBody {
+		return r, &Error{Kind: BadAnswer, Status: r.Status, Err: fmt.Errorf("%w: %d bytes, over %d", ErrTooLarge, len(raw), maxBody)}
+	}
 	if !bytes.Contains(raw, []byte(`"HasError"`)) {
 		return r, &Error{Kind: BadAnswer, Status: r.Status, Err: fmt.Errorf("%d bytes without the envelope's HasError", len(raw))}
 	}
@@ -299,7 +320,7 @@ func hasError(raw []byte) bool {
 func classify(err error) *Error {
 	switch {
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
-		return &Error{Kind: BadAnswer, Err: err}
+		return &Error{Kind: BadAnswer, Err: fmt.Errorf("%w: %w", ErrTooLarge, err)}
 	case errors.Is(err, fasthttp.ErrTimeout), errors.Is(err, fasthttp.ErrDialTimeout), errors.Is(err, fasthttp.ErrNoFreeConns),
 		errors.Is(err, context.DeadlineExceeded):
 		return &Error{Kind: Timeout, Err: err}
