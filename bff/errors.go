@@ -48,6 +48,7 @@ const (
 	CodeUpstreamUnreachable = "upstream_unreachable"
 	CodeUpstreamBadAnswer   = "upstream_bad_answer"
 	CodeUpstreamUnavailable = "upstream_unavailable"
+	CodeUpstreamBusy        = "upstream_busy"    // the store's connections and queue to the platform are full
 	CodeAnswerTooLarge      = "answer_too_large" // the platform's answer for this shopper is over the size bound
 	CodeInternal            = "internal"
 	CodeClientClosed        = "client_closed_request" // the client left before its answer (never seen by it; in the log)

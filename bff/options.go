@@ -54,10 +54,14 @@ type Options struct {
 	// precompressed).
 	CompressMinBytes int
 
-	// UpstreamConns bounds each tenant's pool of keep-alive connections to its platform; a
-	// call that finds them all busy waits for one within UpstreamTimeout. A tenant may set
-	// its own (upstreamConns). Default 64.
+	// UpstreamConns bounds each tenant's connections to its platform (its pool of keep-alive
+	// connections, and the calls under way at once); a call that finds them all busy waits
+	// in the tenant's queue, within its deadline (UpstreamTimeout). A tenant may set its own
+	// (upstreamConns). Default 64.
 	UpstreamConns int
+	// UpstreamQueue bounds the calls of one tenant waiting for a connection: past it, a call
+	// is answered 503 (upstream_busy, Retry-After) at once instead of piling up. Default 256.
+	UpstreamQueue int
 	// UpstreamIdleTimeout closes an upstream connection idle that long. Default 90 seconds.
 	UpstreamIdleTimeout time.Duration
 
@@ -289,6 +293,9 @@ func (o *Options) setDefaults() {
 	if o.MaxRedeemedBody == 0 {
 		o.MaxRedeemedBody = 8 << 20
 	}
+	if o.UpstreamQueue == 0 {
+		o.UpstreamQueue = 256
+	}
 	if o.BreakerFailures == 0 {
 		o.BreakerFailures = 5
 	}
@@ -356,8 +363,8 @@ func (o *Options) Validate() error {
 		}
 	}
 	if o.CacheMaxBytes < 0 || o.MaxUpstreamBody < 0 || o.BodyLimit < 0 || o.BreakerFailures < 0 || o.BreakerCooldown < 0 ||
-		o.UpstreamConns < 0 || o.BeaconBodyLimit < 0 || o.MaxRedeemedBody < 0 {
-		bad("CacheMaxBytes, MaxUpstreamBody, MaxRedeemedBody, BodyLimit, BreakerFailures, BreakerCooldown, UpstreamConns and BeaconBodyLimit must not be negative")
+		o.UpstreamConns < 0 || o.BeaconBodyLimit < 0 || o.UpstreamQueue < 0 || o.MaxRedeemedBody < 0 {
+		bad("CacheMaxBytes, MaxUpstreamBody, MaxRedeemedBody, BodyLimit, BreakerFailures, BreakerCooldown, UpstreamConns, UpstreamQueue and BeaconBodyLimit must not be negative")
 	}
 	if o.MaxRedeemedBody > 0 && o.MaxRedeemedBody < o.MaxUpstreamBody {
 		bad("MaxRedeemedBody %d: must not be below MaxUpstreamBody %d (a redeemed list is no smaller than any other answer)", o.MaxRedeemedBody, o.MaxUpstreamBody)

@@ -137,7 +137,7 @@ func (s *Server) newTenantSet(tcs []TenantConfig, old *tenantSet) (*tenantSet, e
 			if err != nil {
 				return nil, fmt.Errorf("tenant %s: %w", tc.Key, err)
 			}
-			t = &tenant{cfg: tc, client: client, origins: map[string]bool{}, msgs: newMessages(tc), shield: newShield(&o, tc.Key), theme: newThemeView(tc.Theme)}
+			t = &tenant{cfg: tc, client: client, origins: map[string]bool{}, msgs: newMessages(tc), shield: newShield(&o, tc.Key, conns), theme: newThemeView(tc.Theme)}
 			for _, origin := range tc.AllowedOrigins {
 				t.origins[origin] = true
 			}

@@ -19,20 +19,23 @@ import (
 //     5xx, whatever the body), calls fail at once with 503 for BreakerCooldown, then one call
 //     probes whether the platform is back. Only the platform's faults count: an answer too
 //     large or unreadable (not a 5xx) is one shopper's, a refusal (4xx, 429) is the
-//     platform's word;
+//     platform's word, a call that never left (the queue was full) says nothing of it;
 //   - the platform's own rate limit: after a 429 with Retry-After, calls for that tenant are
-//     answered 429 locally until the time is up, instead of being sent to be refused.
+//     answered 429 locally until the time is up, instead of being sent to be refused;
+//   - a gate on the calls under way at once (UpstreamConns) with a bounded queue
+//     (UpstreamQueue) for the others, each waiting within its deadline.
 type shield struct {
 	breaker    *gobreaker.CircuitBreaker[int]
 	retryUntil atomic.Int64 // unix nanoseconds; 0 when not limited
+	gate       *gate
 }
 
 // errPlatformFault marks a 5xx answer in the envelope: it is passed to the client as it is,
 // and counted as a failure by the breaker.
 var errPlatformFault = errors.New("platform answered 5xx")
 
-func newShield(o *Options, tenantKey string) *shield {
-	return &shield{breaker: gobreaker.NewCircuitBreaker[int](gobreaker.Settings{
+func newShield(o *Options, tenantKey string, conns int) *shield {
+	return &shield{gate: newGate(conns, o.UpstreamQueue), breaker: gobreaker.NewCircuitBreaker[int](gobreaker.Settings{
 		Name:    tenantKey,
 		Timeout: o.BreakerCooldown,
 		ReadyToTrip: func(c gobreaker.Counts) bool {
@@ -46,14 +49,14 @@ func newShield(o *Options, tenantKey string) *shield {
 }
 
 // notThePlatformsFault tells the errors that say nothing of the platform's health: the
-// shopper's own cancellation, the rate limit, and an answer too large or unreadable that is
-// not a 5xx (one shopper's answer).
+// shopper's own cancellation, the rate limit, a call that never left (upstream_busy), and an
+// answer too large or unreadable that is not a 5xx (one shopper's answer).
 func notThePlatformsFault(err error) bool {
 	if errors.Is(err, context.Canceled) || errors.Is(err, platform.ErrTooLarge) {
 		return true
 	}
 	var he *HTTPError
-	if errors.As(err, &he) && (he.Code == http.StatusTooManyRequests || he.ErrorCode == CodeAnswerTooLarge) {
+	if errors.As(err, &he) && (he.Code == http.StatusTooManyRequests || he.ErrorCode == CodeUpstreamBusy || he.ErrorCode == CodeAnswerTooLarge) {
 		return true
 	}
 	var pe *platform.Error

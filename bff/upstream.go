@@ -32,11 +32,18 @@ func upstreamFailure(err error) *HTTPError {
 }
 
 // platformCall sends one call to a tenant's platform through its shield (rate-limit hold, circuit
-// breaker). An answer in the envelope comes back whatever its status; anything else is an
-// *HTTPError.
+// breaker, the gate on its connections). The wait for a connection and the call share one
+// deadline (UpstreamTimeout, or ctx's when earlier). An answer in the envelope comes back
+// whatever its status; anything else is an *HTTPError.
 func platformCall[T any](s *Server, ctx context.Context, t *tenant, do func(context.Context, *platform.Client, platform.Call) (platform.Reply[T], error), token string) (platform.Reply[T], *HTTPError) {
 	var r platform.Reply[T]
 	herr := s.shielded(t, func() (int, *HTTPError) {
+		ctx, cancel := withCallDeadline(ctx, s.o.UpstreamTimeout)
+		defer cancel()
+		if herr := t.shield.gate.enter(ctx); herr != nil {
+			return 0, herr
+		}
+		defer t.shield.gate.leave()
 		var err error
 		r, err = do(ctx, t.client, platform.Call{Tenant: t.cfg.Key, Token: token})
 		if err != nil {
