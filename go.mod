@@ -21,6 +21,7 @@ require (
 	github.com/valyala/fasthttp v1.74.0
 	golang.org/x/sync v0.24.0
 	golang.org/x/text v0.43.0
+	golang.org/x/time v0.16.0
 )
 
 require (

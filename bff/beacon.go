@@ -70,7 +70,7 @@ func (b *beacons) mayLog(addr string) bool {
 // beacon answers POST /bff/v1/beacon.
 func (s *Server) beacon(x *exchange) error {
 	x.quiet()
-	mayLog := s.beacons.mayLog(x.clientAddr())
+	mayLog := s.beacons.mayLog(s.clientAddr(x))
 	status, fields, herr := s.readBeacon(x)
 	if mayLog {
 		attrs := []any{"request_id", x.requestID(), "status", status}

@@ -48,8 +48,9 @@ const (
 	CodeUpstreamUnreachable = "upstream_unreachable"
 	CodeUpstreamBadAnswer   = "upstream_bad_answer"
 	CodeUpstreamUnavailable = "upstream_unavailable"
-	CodeUpstreamBusy        = "upstream_busy"    // the store's connections and queue to the platform are full
-	CodeAnswerTooLarge      = "answer_too_large" // the platform's answer for this shopper is over the size bound
+	CodeUpstreamBusy        = "upstream_busy"       // the store's connections and queue to the platform are full
+	CodeAnswerTooLarge      = "answer_too_large"    // the platform's answer for this shopper is over the size bound
+	CodeClientRateLimited   = "client_rate_limited" // this client (address or shopper) asked too often; others are served
 	CodeInternal            = "internal"
 	CodeClientClosed        = "client_closed_request" // the client left before its answer (never seen by it; in the log)
 )

@@ -100,7 +100,9 @@ type bffEnv struct {
 	clock *clock
 }
 
-// startBFF starts a BFF with tenants "demo" and "other" on the given upstream.
+// startBFF starts a BFF with tenants "demo" and "other" on the given upstream. The per-client
+// limits are off (the tests' clock stands still, and they call from one address): a test of
+// them sets them in mod (0 for the defaults).
 func startBFF(t testing.TB, c *clock, upstream string, mod func(*Options)) *bffEnv {
 	t.Helper()
 	o := Options{
@@ -108,9 +110,12 @@ func startBFF(t testing.TB, c *clock, upstream string, mod func(*Options)) *bffE
 			{Key: "demo", Upstream: upstream, AllowedOrigins: []string{shopOrigin}},
 			{Key: "other", Upstream: upstream, AllowedOrigins: []string{"http://other.test"}, Locale: "en", Currency: "USD"},
 		},
-		Keys:   []Key{testKey},
-		Now:    c.Now,
-		Logger: quiet,
+		Keys:               []Key{testKey},
+		Now:                c.Now,
+		Logger:             quiet,
+		ClientLoginBurst:   -1,
+		ClientRefusedBurst: -1,
+		ShopperBurst:       -1,
 	}
 	if mod != nil {
 		mod(&o)

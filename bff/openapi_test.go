@@ -176,4 +176,5 @@ func TestOpenAPIDocument(t *testing.T) {
 var allErrorCodes = []string{CodeBadRequest, CodeInvalidPurchase, CodeInvalidID, CodeInvalidJSON, CodeAmbiguousBody,
 	CodeMissingOriginalID, CodeBodyTooLarge, CodeMissingTenant, CodeUnknownTenant, CodeOriginNotAllowed, CodeUnauthorized,
 	CodeNotFound, CodeMethodNotAllowed, CodeRateLimited, CodeUpstreamError, CodeUpstreamTimeout, CodeUpstreamUnreachable,
-	CodeUpstreamBadAnswer, CodeUpstreamUnavailable, CodeInternal, CodeClientClosed, CodeAnswerTooLarge, CodeUpstreamBusy}
+	CodeUpstreamBadAnswer, CodeUpstreamUnavailable, CodeInternal, CodeClientClosed, CodeAnswerTooLarge, CodeUpstreamBusy,
+	CodeClientRateLimited}

@@ -84,6 +84,32 @@ type Options struct {
 	// the platform again. Default 10 seconds.
 	BreakerCooldown time.Duration
 
+	// TrustedProxyHeader names the header in which a proxy in front of the BFF gives the
+	// client's address (X-Forwarded-For, X-Real-IP, ...); the last address in it is used, the
+	// one the proxy saw. Set it only behind a proxy that sets or appends it: a client could
+	// forge it otherwise. Default "": the connection's address.
+	TrustedProxyHeader string
+	// ClientLoginBurst and ClientLoginEvery limit the logins (securelogin and
+	// POST /bff/v1/session) of one client address per store: a burst of ClientLoginBurst,
+	// then one more each ClientLoginEvery. Past it: 429 client_rate_limited with
+	// Retry-After, to that client only. Defaults 3 and 2 seconds (30 a minute: a tenth of the
+	// platform's 300). A negative ClientLoginBurst turns the limit off.
+	ClientLoginBurst int
+	ClientLoginEvery time.Duration
+	// ClientRefusedBurst and ClientRefusedEvery remember the logins the platform refused
+	// (401) per client address and store: after ClientRefusedBurst refusals, that client's
+	// logins are answered 429 locally until one more is allowed each ClientRefusedEvery, so
+	// made-up sessions never reach the platform. Defaults 3 and 30 seconds. A negative
+	// ClientRefusedBurst turns it off.
+	ClientRefusedBurst int
+	ClientRefusedEvery time.Duration
+	// ShopperBurst and ShopperEvery limit one signed-in shopper's calls (every call with a
+	// token): a burst of ShopperBurst, then one more each ShopperEvery. Defaults 60 and
+	// 250 ms (4 a second), far above what the widget asks. A negative ShopperBurst turns it
+	// off.
+	ShopperBurst int
+	ShopperEvery time.Duration
+
 	// BodyLimit bounds a request body; past it: 413. Default 16 KiB.
 	BodyLimit int
 	// BeaconBodyLimit bounds an error beacon's body (POST /bff/v1/beacon); past it: 413.
@@ -290,11 +316,23 @@ func (o *Options) setDefaults() {
 	def(&o.WriteTimeout, 15*time.Second)
 	def(&o.IdleTimeout, 60*time.Second)
 	def(&o.BreakerCooldown, 10*time.Second)
-	if o.MaxRedeemedBody == 0 {
-		o.MaxRedeemedBody = 8 << 20
+	def(&o.ClientLoginEvery, 2*time.Second)
+	def(&o.ClientRefusedEvery, 30*time.Second)
+	def(&o.ShopperEvery, 250*time.Millisecond)
+	if o.ClientLoginBurst == 0 {
+		o.ClientLoginBurst = 3
+	}
+	if o.ClientRefusedBurst == 0 {
+		o.ClientRefusedBurst = 3
+	}
+	if o.ShopperBurst == 0 {
+		o.ShopperBurst = 60
 	}
 	if o.UpstreamQueue == 0 {
 		o.UpstreamQueue = 256
+	}
+	if o.MaxRedeemedBody == 0 {
+		o.MaxRedeemedBody = 8 << 20
 	}
 	if o.BreakerFailures == 0 {
 		o.BreakerFailures = 5
@@ -357,7 +395,8 @@ func (o *Options) Validate() error {
 	}
 	for name, d := range map[string]time.Duration{"DialTimeout": o.DialTimeout, "UpstreamTimeout": o.UpstreamTimeout,
 		"ReadTimeout": o.ReadTimeout, "WriteTimeout": o.WriteTimeout, "IdleTimeout": o.IdleTimeout,
-		"UpstreamIdleTimeout": o.UpstreamIdleTimeout, "BeaconLogEvery": o.BeaconLogEvery, "PreflightMaxAge": o.PreflightMaxAge} {
+		"UpstreamIdleTimeout": o.UpstreamIdleTimeout, "BeaconLogEvery": o.BeaconLogEvery, "PreflightMaxAge": o.PreflightMaxAge,
+		"ClientLoginEvery": o.ClientLoginEvery, "ClientRefusedEvery": o.ClientRefusedEvery, "ShopperEvery": o.ShopperEvery} {
 		if d < 0 {
 			bad("%s %v: must not be negative", name, d)
 		}
@@ -368,6 +407,9 @@ func (o *Options) Validate() error {
 	}
 	if o.MaxRedeemedBody > 0 && o.MaxRedeemedBody < o.MaxUpstreamBody {
 		bad("MaxRedeemedBody %d: must not be below MaxUpstreamBody %d (a redeemed list is no smaller than any other answer)", o.MaxRedeemedBody, o.MaxUpstreamBody)
+	}
+	if h := o.TrustedProxyHeader; h != "" && !headerNameRe.MatchString(h) {
+		bad("TrustedProxyHeader %q: not a header name", h)
 	}
 	if len(o.Keys) == 0 {
 		bad("no keys: the BFF needs a key to sign its tokens, the same on every replica; %s", makeKeyHint)
@@ -462,9 +504,10 @@ func DemoTenant(upstream string, origins []string) TenantConfig {
 }
 
 var (
-	hexColourRe = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$`)
-	cssLengthRe = regexp.MustCompile(`^(?:0|[0-9]{1,4}(?:\.[0-9]{1,4})?(?:px|rem|em|%|pt|ch|ex|vw|vh|vmin|vmax))$`)
-	fontRe      = regexp.MustCompile(`^[A-Za-z0-9 ,'"_.-]{1,120}$`)
+	headerNameRe = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
+	hexColourRe  = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$`)
+	cssLengthRe  = regexp.MustCompile(`^(?:0|[0-9]{1,4}(?:\.[0-9]{1,4})?(?:px|rem|em|%|pt|ch|ex|vw|vh|vmin|vmax))$`)
+	fontRe       = regexp.MustCompile(`^[A-Za-z0-9 ,'"_.-]{1,120}$`)
 )
 
 // problems lists what is wrong with a theme, each starting with the field's name.

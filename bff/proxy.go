@@ -20,7 +20,10 @@ var platformRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
 // signIn runs the platform's secure login for the credentials in a body and answers the
 // platform's item with the BFF's token in SecureToken. A refusal comes back as an answer to
 // pass on.
-func (s *Server) signIn(ctx context.Context, t *tenant, vendor string, body []byte) (*platform.LoginItem, session, *answer, *HTTPError) {
+//
+// The client's logins are limited per address (loginAllowed), and those the platform refuses
+// are remembered, so a client spraying made-up sessions is answered locally.
+func (s *Server) signIn(ctx context.Context, t *tenant, client, vendor string, body []byte) (*platform.LoginItem, session, *answer, *HTTPError) {
 	if !platformRe.MatchString(vendor) {
 		return nil, session{}, nil, badRequest(CodeBadRequest, "The platform must be a lowercase name such as vtex or magazord.")
 	}
@@ -42,6 +45,9 @@ func (s *Server) signIn(ctx context.Context, t *tenant, vendor string, body []by
 		}
 		*f.to = v
 	}
+	if herr := s.loginAllowed(t.cfg.Key, client); herr != nil {
+		return nil, session{}, nil, herr
+	}
 	vendor = cloneString(vendor)
 	r, herr := platformCall(s, ctx, t, func(ctx context.Context, c *platform.Client, call platform.Call) (platform.Reply[platform.LoginItem], error) {
 		return c.Login(ctx, call, vendor, creds)
@@ -50,6 +56,9 @@ func (s *Server) signIn(ctx context.Context, t *tenant, vendor string, body []by
 		return nil, session{}, nil, herr
 	}
 	if r.Failed() {
+		if r.Status == http.StatusUnauthorized {
+			s.loginRefused(t.cfg.Key, client)
+		}
 		return nil, session{}, relayFailure(s, &r), nil
 	}
 	item := r.Env.Item
@@ -68,7 +77,7 @@ func (s *Server) signIn(ctx context.Context, t *tenant, vendor string, body []by
 
 // login is endpoint 1.
 func (s *Server) login(x *exchange) error {
-	item, _, refused, herr := s.signIn(x.ctx(), x.t, x.param("platform"), x.body())
+	item, _, refused, herr := s.signIn(x.ctx(), x.t, s.clientAddr(x), x.param("platform"), x.body())
 	if herr != nil {
 		return herr
 	}

@@ -136,7 +136,6 @@ func (x *exchange) query(name string) string  { return x.c.Query(name) }
 func (x *exchange) param(name string) string  { return x.c.Params(name) }
 func (x *exchange) body() []byte              { return x.c.Body() }
 func (x *exchange) ctx() context.Context      { return x.c.UserContext() }
-func (x *exchange) clientAddr() string        { return x.c.IP() }
 func (x *exchange) requestID() string         { return requestID(x.c) }
 
 // quiet leaves this request out of the access log (the beacon writes its own line, when the
@@ -181,9 +180,22 @@ func (s *Server) handle(auth bool, h func(*exchange) error) fiber.Handler {
 				return unauthorized("Sign in again: the session token is invalid or expired.", err)
 			}
 			x.sess = sess
+			if herr := s.shopperAllowed(sess.shopper); herr != nil {
+				return herr
+			}
 		}
 		return h(x)
 	}
+}
+
+// clientAddr is the client's address: from the trusted proxy's header when one is
+// configured (TrustedProxyHeader), else the connection's.
+func (s *Server) clientAddr(x *exchange) string {
+	h := ""
+	if s.o.TrustedProxyHeader != "" {
+		h = x.header(s.o.TrustedProxyHeader)
+	}
+	return realClientAddr(h, x.c.IP())
 }
 
 // withTenant resolves X-Bq-Tenant and holds a browser's request to the tenant's own origins.

@@ -42,6 +42,7 @@ type Server struct {
 	log     *slog.Logger
 	ids     *requestIDs
 	ready   atomic.Bool
+	limits  *clientLimits
 }
 
 // tenant is a store at run time.
@@ -68,7 +69,7 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{o: o, keys: keys, log: o.Logger, ids: newRequestIDs(),
-		beacons: newBeacons(o.BeaconLogEvery)}
+		beacons: newBeacons(o.BeaconLogEvery), limits: newClientLimits(&o)}
 	if o.CacheTTL > 0 {
 		s.cache = newCache(o.CacheTTL, o.CacheMaxBytes, o.Now)
 	}

@@ -37,7 +37,7 @@ func (s *Server) newSession(x *exchange) error {
 	if vendor == "" {
 		return badRequest(CodeBadRequest, "platform is required: the storefront platform's name for the secure login, such as vtex or magazord.")
 	}
-	item, sess, refused, herr := s.signIn(x.ctx(), x.t, vendor, x.body())
+	item, sess, refused, herr := s.signIn(x.ctx(), x.t, s.clientAddr(x), vendor, x.body())
 	if herr != nil {
 		return herr
 	}

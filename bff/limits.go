@@ -1,0 +1,152 @@
+package bff
+
+import (
+	"math"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	gocache "github.com/patrickmn/go-cache"
+	"golang.org/x/time/rate"
+)
+
+// keyedLimits is a token bucket (golang.org/x/time/rate) per key (a store and a client
+// address, or a shopper), held in go-cache: a key unused for as long as its bucket takes to
+// fill again is forgotten (a new bucket is the same as a full one).
+type keyedLimits struct {
+	every time.Duration
+	burst int
+	idle  time.Duration
+	m     *gocache.Cache // key -> *rate.Limiter
+}
+
+// newKeyedLimits is nil (no limit) when burst is negative.
+func newKeyedLimits(burst int, every time.Duration) *keyedLimits {
+	if burst < 0 {
+		return nil
+	}
+	idle := time.Duration(burst)*every + time.Minute
+	return &keyedLimits{every: every, burst: burst, idle: idle, m: gocache.New(idle, time.Minute)}
+}
+
+func (l *keyedLimits) limiter(key string) *rate.Limiter {
+	if v, ok := l.m.Get(key); ok {
+		lim := v.(*rate.Limiter)
+		l.m.Set(key, lim, l.idle) // used: kept for another idle period
+		return lim
+	}
+	lim := rate.NewLimiter(rate.Every(l.every), l.burst)
+	if err := l.m.Add(key, lim, l.idle); err != nil { // another request made it first
+		if v, ok := l.m.Get(key); ok {
+			return v.(*rate.Limiter)
+		}
+	}
+	return lim
+}
+
+// take spends one token for key at now, or says how long until one is there.
+func (l *keyedLimits) take(key string, now time.Time) (time.Duration, bool) {
+	if l == nil {
+		return 0, true
+	}
+	r := l.limiter(key).ReserveN(now, 1)
+	if !r.OK() {
+		return l.every, false // burst 0: never
+	}
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return d, false
+	}
+	return 0, true
+}
+
+// wait says how long until key has a token, spending none (0 when it has one).
+func (l *keyedLimits) wait(key string, now time.Time) time.Duration {
+	if l == nil {
+		return 0
+	}
+	v, ok := l.m.Get(key)
+	if !ok {
+		return 0
+	}
+	tokens := v.(*rate.Limiter).TokensAt(now)
+	if tokens >= 1 {
+		return 0
+	}
+	return time.Duration((1 - tokens) * float64(l.every))
+}
+
+// spend spends one token for key (a refused login), going below zero if need be.
+func (l *keyedLimits) spend(key string, now time.Time) {
+	if l != nil {
+		l.limiter(key).AllowN(now, 1)
+	}
+}
+
+// clientLimits are the per-client limits: logins per client address and store, the logins
+// the platform refused per client address and store, and calls per signed-in shopper.
+type clientLimits struct {
+	logins, refused, shoppers *keyedLimits
+}
+
+func newClientLimits(o *Options) *clientLimits {
+	return &clientLimits{logins: newKeyedLimits(o.ClientLoginBurst, o.ClientLoginEvery),
+		refused:  newKeyedLimits(o.ClientRefusedBurst, o.ClientRefusedEvery),
+		shoppers: newKeyedLimits(o.ShopperBurst, o.ShopperEvery)}
+}
+
+// clientLimited is the 429 a client that asked too often gets (no one else does).
+func clientLimited(wait time.Duration, msg string) *HTTPError {
+	return &HTTPError{Code: http.StatusTooManyRequests, ErrorCode: CodeClientRateLimited, Msg: msg,
+		RetryAfter: strconv.Itoa(max(1, int(math.Ceil(wait.Seconds()))))}
+}
+
+// loginAllowed spends one of a client's logins to a store, or refuses it: too many logins,
+// or too many the platform refused lately.
+func (s *Server) loginAllowed(tenantKey, client string) *HTTPError {
+	key := tenantKey + "\x00" + client
+	now := s.o.Now()
+	if wait := s.limits.refused.wait(key, now); wait > 0 {
+		return clientLimited(wait, "Too many sign-ins were refused from this device; please try again later.")
+	}
+	if wait, ok := s.limits.logins.take(key, now); !ok {
+		return clientLimited(wait, "Too many sign-ins from this device; please try again in a moment.")
+	}
+	return nil
+}
+
+// loginRefused remembers a login the platform refused (401) for the client.
+func (s *Server) loginRefused(tenantKey, client string) {
+	s.limits.refused.spend(tenantKey+"\x00"+client, s.o.Now())
+}
+
+// shopperAllowed spends one of a signed-in shopper's calls, or refuses it.
+func (s *Server) shopperAllowed(shopper string) *HTTPError {
+	if wait, ok := s.limits.shoppers.take(shopper, s.o.Now()); !ok {
+		return clientLimited(wait, "Too many requests; please try again in a moment.")
+	}
+	return nil
+}
+
+// realClientAddr is the client's address: the last address in the trusted proxy's header
+// when one is configured and holds one, else the connection's.
+func realClientAddr(header, conn string) string {
+	if header == "" {
+		return conn
+	}
+	if i := strings.LastIndexByte(header, ','); i >= 0 {
+		header = header[i+1:]
+	}
+	header = strings.TrimSpace(header)
+	if ip := net.ParseIP(header); ip != nil {
+		return ip.String()
+	}
+	if host, _, err := net.SplitHostPort(header); err == nil {
+		if ip := net.ParseIP(host); ip != nil {
+			return ip.String()
+		}
+	}
+	return conn
+}
