@@ -685,9 +685,14 @@ func TestOptionsValidationReportsEveryProblem(t *testing.T) {
 				Messages: map[string]map[string]string{"NotAReason": {"pt-BR": "x"}, "CanUse": {"de": "x"}}},
 			{Key: "a", Upstream: "http://up"},
 		},
-		Keys:        []Key{{ID: "short", Secret: []byte("123")}, {ID: "zeros", Secret: make([]byte, 32)}},
-		TokenTTL:    2 * time.Hour,
-		TokenLeeway: -time.Second,
+		Keys:               []Key{{ID: "short", Secret: []byte("123")}, {ID: "zeros", Secret: make([]byte, 32)}},
+		TokenTTL:           2 * time.Hour,
+		TokenLeeway:        -time.Second,
+		MaxUpstreamBody:    2 << 20,
+		MaxRedeemedBody:    1 << 20,
+		UpstreamQueue:      -1,
+		ClientLoginEvery:   -time.Second,
+		TrustedProxyHeader: "X-Forwarded-For:",
 	}
 	_, err := New(o)
 	if err == nil {
@@ -695,7 +700,8 @@ func TestOptionsValidationReportsEveryProblem(t *testing.T) {
 	}
 	for _, want := range []string{"key is empty", `upstream "ftp://x"`, `allowed origin "*"`, `allowed origin "http://shop.test/"`, `"https://*.shop.test"`,
 		`locale "fr"`, `currency "XXXX"`, `"NotAReason" is not a UseReason`, `locale "de"`, "key appears twice", "needs at least 32", "TokenTTL",
-		"keys[1] (zeros): secret has only 1 distinct", "TokenLeeway -1s"} {
+		"keys[1] (zeros): secret has only 1 distinct", "TokenLeeway -1s", "MaxRedeemedBody 1048576: must not be below MaxUpstreamBody",
+		"UpstreamQueue", "ClientLoginEvery -1s", `TrustedProxyHeader "X-Forwarded-For:"`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}

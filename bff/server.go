@@ -9,7 +9,8 @@
 //
 //	routes.go    the only file that knows Fiber: routes, middleware, writing answers
 //	token.go     tenant and token (verified once, then cached)
-//	shield.go    the tenant's circuit breaker and rate-limit hold
+//	limits.go    per-client limits: logins per address (refused ones remembered), calls per shopper
+//	shield.go    the tenant's circuit breaker and rate-limit hold; gate.go, its connections' gate
 //	cache.go     final bytes per tenant, shopper, variant and locale; shared calls
 //	platform/    the platform's contract and its client
 package bff
