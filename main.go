@@ -52,6 +52,9 @@ type config struct {
 	// default, a negative cacheTTL turns the cache off (CACHE_TTL=0 on the command line).
 	cacheTTL      time.Duration
 	cacheMaxBytes int64
+	// trustedProxyHeader is bff.Options' TrustedProxyHeader: where the proxy in front of the
+	// BFF gives the client's address, for the per-client limits; empty: the connection's.
+	trustedProxyHeader string
 	// adminAddr is the operators' address (profiling); empty: none. pprof turns
 	// net/http/pprof on there, and only there.
 	adminAddr     string
@@ -83,6 +86,7 @@ func parseConfig(args []string) (config, error) {
 	fs.StringVar(&cfg.keysFile, "keys-file", os.Getenv("BFF_KEYS_FILE"), "file of BFF token keys, id:base64secret per line, the first signs (env BFF_KEYS_FILE; or the keys themselves in env BFF_KEYS); required but in mode all")
 	cacheTTL := fs.String("cache-ttl", envOr("CACHE_TTL", "15s"), "how long the BFF reuses a shopper's view, its parts and verified tokens, e.g. 15s; 0 turns the cache off (env CACHE_TTL)")
 	cacheMax := fs.String("cache-max-bytes", envOr("CACHE_MAX_BYTES", "64MiB"), "the BFF cache's bound in bytes (KiB, MiB, GiB allowed); the least recently used goes first (env CACHE_MAX_BYTES)")
+	fs.StringVar(&cfg.trustedProxyHeader, "trusted-proxy-header", os.Getenv("TRUSTED_PROXY_HEADER"), "the header in which the proxy in front of the BFF gives the client's address, e.g. X-Forwarded-For (its last address is used); empty: the connection's address. Only behind a proxy that sets it (env TRUSTED_PROXY_HEADER)")
 	fs.StringVar(&cfg.adminAddr, "admin-addr", os.Getenv("ADMIN_ADDR"), "the operators' listen address (profiling with -pprof); empty: none. Never the public one (env ADMIN_ADDR)")
 	fs.BoolVar(&cfg.pprof, "pprof", os.Getenv("PPROF") == "1", "serve net/http/pprof at /debug/pprof/ on -admin-addr (env PPROF=1)")
 	fs.BoolVar(&cfg.printVersion, "version", false, "print the version, commit and widget version, and exit")
@@ -361,7 +365,8 @@ func newSandbox(cfg config, log *slog.Logger) (*sandbox.Server, error) {
 // configuration in one error: the tenants file's unknown fields, the keys that do not parse,
 // and every invalid value, so one start shows everything to fix.
 func newBFF(cfg config, log *slog.Logger, sandboxURL string, demoOrigins []string, widget *bff.WidgetAssets) (*bff.Server, error) {
-	opts := bff.Options{Logger: log.With("server", "bff"), Widget: widget, CacheTTL: cfg.cacheTTL, CacheMaxBytes: cfg.cacheMaxBytes, Build: buildInfo()}
+	opts := bff.Options{Logger: log.With("server", "bff"), Widget: widget, CacheTTL: cfg.cacheTTL, CacheMaxBytes: cfg.cacheMaxBytes, Build: buildInfo(),
+		TrustedProxyHeader: cfg.trustedProxyHeader}
 	var problems []error
 	switch {
 	case cfg.tenants != "":

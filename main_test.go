@@ -18,7 +18,7 @@ const mainTestKey = "k1:X8VpqfbYtCsgcrY1WiOdPAwYbm0Jc4njIHpQiNc75uY="
 
 // cleanEnv clears every variable parseConfig reads, so the machine's settings do not leak in.
 func cleanEnv(t *testing.T) {
-	for _, v := range []string{"ADDR", "SANDBOX_ADDR", "DEMO_ADDR", "PUBLIC_URL", "SANDBOX_SEED", "TENANTS", "BFF_KEYS_FILE", "BFF_KEYS", "CACHE_TTL", "CACHE_MAX_BYTES"} {
+	for _, v := range []string{"ADDR", "SANDBOX_ADDR", "DEMO_ADDR", "PUBLIC_URL", "SANDBOX_SEED", "TENANTS", "BFF_KEYS_FILE", "BFF_KEYS", "CACHE_TTL", "CACHE_MAX_BYTES", "TRUSTED_PROXY_HEADER"} {
 		t.Setenv(v, "")
 	}
 }
@@ -230,6 +230,20 @@ func TestCacheFlags(t *testing.T) {
 			}
 		})
 	}
+	t.Run("the trusted proxy header, from the environment or a flag", func(t *testing.T) {
+		cleanEnv(t)
+		t.Setenv("TRUSTED_PROXY_HEADER", "X-Real-IP")
+		if cfg, err := parseConfig(nil); err != nil || cfg.trustedProxyHeader != "X-Real-IP" {
+			t.Fatalf("%q %v", cfg.trustedProxyHeader, err)
+		}
+		if cfg, err := parseConfig([]string{"bff", "-trusted-proxy-header", "X-Forwarded-For"}); err != nil || cfg.trustedProxyHeader != "X-Forwarded-For" {
+			t.Fatalf("%q %v", cfg.trustedProxyHeader, err)
+		}
+		_, err := newBFF(config{mode: "all", trustedProxyHeader: "X Forwarded"}, slog.New(slog.DiscardHandler), "http://127.0.0.1:1", nil, nil)
+		if err == nil || !strings.Contains(err.Error(), "TrustedProxyHeader") {
+			t.Fatalf("a bad header name: %v", err)
+		}
+	})
 	t.Run("the BFF takes them", func(t *testing.T) {
 		cleanEnv(t)
 		if _, err := newBFF(config{mode: "all", cacheTTL: -1, cacheMaxBytes: 1 << 20}, slog.New(slog.DiscardHandler), "http://127.0.0.1:1", nil, nil); err != nil {
