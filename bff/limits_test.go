@@ -18,25 +18,8 @@ import (
 // then 429 client_rate_limited from the BFF itself; the platform never limits the store, so a
 // signed-in shopper at another address lists and redeems throughout.
 func TestMadeUpLoginsDoNotLockTheStoreOut(t *testing.T) {
-	seed := twoTenantSeed()
-	seed.Tenants[0].RateLimit = &sandbox.RateLimit{PerSecond: 10, PerMinute: 300}
-	sb, err := sandbox.New(sandbox.Options{Seed: seed, Logger: quiet}) // the real clock: its windows must turn
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logins, limited atomic.Int64
-	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.Contains(r.URL.Path, "securelogin") {
-			logins.Add(1)
-		}
-		rec := &statusRecorder{ResponseWriter: w}
-		sb.ServeHTTP(rec, r)
-		if rec.status == http.StatusTooManyRequests {
-			limited.Add(1)
-		}
-	}))
-	t.Cleanup(up.Close)
-	b := startBFF(t, newClock(), up.URL, func(o *Options) {
+	up, logins, limited := limitedSandbox(t)
+	b := startBFF(t, newClock(), up, func(o *Options) {
 		o.Now = time.Now
 		o.TrustedProxyHeader = "X-Forwarded-For"
 		o.ClientLoginBurst, o.ClientRefusedBurst, o.ShopperBurst = 0, 0, 0 // the defaults
@@ -81,7 +64,9 @@ func TestMadeUpLoginsDoNotLockTheStoreOut(t *testing.T) {
 			mustOK(t, b.do("GET", "/pub/widget/rewards/checkout?purchaseValue=100", ana, ""))
 			mustOK(t, b.do("POST", "/pub/widget/rewards/redeem/301?purchaseValue=100", ana, `{"OriginalId":"cart-shield"}`))
 			served++
-			time.Sleep(300 * time.Millisecond)
+			// Two calls a round, at most two rounds a second: with its login and the three
+			// made-up logins that reach the platform, at most 8 of the store's 10 a second.
+			time.Sleep(500 * time.Millisecond)
 			continue
 		}
 		break
@@ -102,6 +87,44 @@ func TestMadeUpLoginsDoNotLockTheStoreOut(t *testing.T) {
 	}
 	// Another client of the store still signs in.
 	mustOK(t, b.do("POST", "/pub/widget/vendors/vtex/securelogin", from(hdr{"X-Bq-Tenant": "demo"}, "198.51.100.8"), `{"sessionToken":"bruno","segmentToken":"seg"}`))
+}
+
+// limitedSandbox is a real sandbox on the real clock (its windows must turn) whose store
+// "demo" the platform's limits hold (10 a second, 300 a minute); it counts the logins that
+// reach it and the 429s it answers.
+func limitedSandbox(t *testing.T) (url string, logins, limited *atomic.Int64) {
+	seed := twoTenantSeed()
+	seed.Tenants[0].RateLimit = &sandbox.RateLimit{PerSecond: 10, PerMinute: 300}
+	sb, err := sandbox.New(sandbox.Options{Seed: seed, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logins, limited = &atomic.Int64{}, &atomic.Int64{}
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "securelogin") {
+			logins.Add(1)
+		}
+		rec := &statusRecorder{ResponseWriter: w}
+		sb.ServeHTTP(rec, r)
+		if rec.status == http.StatusTooManyRequests {
+			limited.Add(1)
+		}
+	}))
+	t.Cleanup(up.Close)
+	return up.URL, logins, limited
+}
+
+// Without the per-client limits, the same attack reaches the platform's limit (the issue's
+// reproduction): the test above would see it.
+func TestMadeUpLoginsWithoutLimitsReachThePlatformsLimit(t *testing.T) {
+	up, _, limited := limitedSandbox(t)
+	b := startBFF(t, newClock(), up, func(o *Options) { o.Now = time.Now }) // the harness: limits off
+	for i := range 30 {
+		b.do("POST", "/pub/widget/vendors/vtex/securelogin", hdr{"X-Bq-Tenant": "demo"}, fmt.Sprintf(`{"sessionToken":"made-up-%d","segmentToken":"x"}`, i))
+	}
+	if limited.Load() == 0 {
+		t.Fatal("30 made-up logins at once did not reach the platform's limit: the attack test proves nothing")
+	}
 }
 
 type statusRecorder struct {
