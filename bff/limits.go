@@ -32,9 +32,11 @@ func newKeyedLimits(burst int, every time.Duration) *keyedLimits {
 }
 
 func (l *keyedLimits) limiter(key string) *rate.Limiter {
-	if v, ok := l.m.Get(key); ok {
+	if v, exp, ok := l.m.GetWithExpiration(key); ok {
 		lim := v.(*rate.Limiter)
-		l.m.Set(key, lim, l.idle) // used: kept for another idle period
+		if time.Until(exp) < l.idle/2 { // used: kept for another idle period (a write lock: not on every call)
+			l.m.Set(key, lim, l.idle)
+		}
 		return lim
 	}
 	lim := rate.NewLimiter(rate.Every(l.every), l.burst)
