@@ -61,7 +61,8 @@ func serveRole(role string) error {
 		serve = func() error { return (&http.Server{Handler: p, ReadHeaderTimeout: 5 * time.Second}).Serve(ln) }
 	case "nethttp-hello": // the net/http floor, beside Fiber's (LOADCMP_DEBUG)
 		serve = func() error {
-			return (&http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "Hello, World!") })}).Serve(ln)
+			hello := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "Hello, World!") })
+			return (&http.Server{Handler: hello, ReadHeaderTimeout: 5 * time.Second}).Serve(ln)
 		}
 	case "hello":
 		app := fiber.New(fiber.Config{DisableStartupMessage: true})
