@@ -107,44 +107,32 @@ func listingInput(x *exchange) (int64, string, *HTTPError) {
 
 // listRewards is endpoint 2, from the cache when it can be.
 func (s *Server) listRewards(x *exchange) error {
-	pv, cart, herr := listingInput(x)
-	if herr != nil {
-		return herr
-	}
-	v := variant{route: 'L', cents: pv, cart: cart, locale: s.locale(x)}
-	if s.sendCached(x, v) {
-		return nil
-	}
-	v.cart = cloneString(cart)
-	t, sess := x.t, x.sess
-	return s.respond(x, v, func(ctx context.Context, sh *shopperCache) (*answer, *HTTPError) {
-		r, herr := rewardsPart(s, ctx, t, sess, sh, v.cents, v.cart)
-		if herr != nil {
-			return nil, herr
-		}
-		if r.Failed() {
-			return relayFailure(s, r), nil
-		}
-		env := r.Env
-		env.Item = t.msgs.rewards(env.Item, v.locale)
-		return s.encodeOK(env)
-	})
+	return listing(s, x, 'L', rewardsPart, (*messages).rewards)
 }
 
 // listRedeemed is endpoint 3, from the cache when it can be.
 func (s *Server) listRedeemed(x *exchange) error {
+	return listing(s, x, 'R', redeemedPart, (*messages).redeemed)
+}
+
+// listing serves a listing (endpoint 2 or 3): the final answer from the cache when it is
+// there (route names it), else the platform's list from part (shared and cached like the
+// view's), each reward given its message by annotate, kept and sent.
+func listing[T any](s *Server, x *exchange, route byte,
+	part func(*Server, context.Context, *tenant, session, *shopperCache, int64, string) (*platform.Reply[T], *HTTPError),
+	annotate func(*messages, T, string) T) error {
 	pv, cart, herr := listingInput(x)
 	if herr != nil {
 		return herr
 	}
-	v := variant{route: 'R', cents: pv, cart: cart, locale: s.locale(x)}
+	v := variant{route: route, cents: pv, cart: cart, locale: s.locale(x)}
 	if s.sendCached(x, v) {
 		return nil
 	}
 	v.cart = cloneString(cart)
 	t, sess := x.t, x.sess
 	return s.respond(x, v, func(ctx context.Context, sh *shopperCache) (*answer, *HTTPError) {
-		r, herr := redeemedPart(s, ctx, t, sess, sh, v.cents, v.cart)
+		r, herr := part(s, ctx, t, sess, sh, v.cents, v.cart)
 		if herr != nil {
 			return nil, herr
 		}
@@ -152,7 +140,7 @@ func (s *Server) listRedeemed(x *exchange) error {
 			return relayFailure(s, r), nil
 		}
 		env := r.Env
-		env.Item = t.msgs.redeemed(env.Item, v.locale)
+		env.Item = annotate(t.msgs, env.Item, v.locale)
 		return s.encodeOK(env)
 	})
 }
