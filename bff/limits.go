@@ -99,6 +99,21 @@ func newClientLimits(o *Options) *clientLimits {
 		shoppers: newKeyedLimits(o.ShopperBurst, o.ShopperEvery)}
 }
 
+// dropTenant forgets a store's buckets (every key starts with the store's key), when a
+// reload removes or changes the store.
+func (c *clientLimits) dropTenant(tenantKey string) {
+	for _, l := range []*keyedLimits{c.logins, c.refused, c.shoppers} {
+		if l == nil || l.m == nil {
+			continue
+		}
+		for k := range l.m.Items() {
+			if strings.HasPrefix(k, tenantKey+"\x00") {
+				l.m.Delete(k)
+			}
+		}
+	}
+}
+
 // clientLimited is the 429 a client that asked too often gets (no one else does).
 func clientLimited(wait time.Duration, msg string) *HTTPError {
 	return &HTTPError{Code: http.StatusTooManyRequests, ErrorCode: CodeClientRateLimited, Msg: msg,

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestReloadTenants: a new tenants list is validated whole and swapped in atomically; an
@@ -83,4 +84,25 @@ func TestReloadTenants(t *testing.T) {
 	h := auth("demo", demo)
 	h["Origin"] = "http://new.test"
 	mustOK(t, b.do("GET", view, h, ""))
+}
+
+// TestReloadDropsTheStoresLimits: a removed or changed store's client and shopper buckets go
+// with it; another store's stay.
+func TestReloadDropsTheStoresLimits(t *testing.T) {
+	l := newClientLimits(&Options{ClientLoginBurst: 1, ClientLoginEvery: time.Hour, ClientRefusedBurst: 1,
+		ClientRefusedEvery: time.Hour, ShopperBurst: 1, ShopperEvery: time.Hour})
+	now := time.Now()
+	for _, key := range []string{"other\x00203.0.113.1", "demo\x00203.0.113.1"} {
+		l.logins.take(key, now)
+		if _, ok := l.logins.take(key, now); ok {
+			t.Fatalf("%q: the bucket of 1 gave two tokens", key)
+		}
+	}
+	l.dropTenant("other")
+	if _, ok := l.logins.take("other\x00203.0.113.1", now); !ok {
+		t.Fatal("the removed store's client is still limited")
+	}
+	if _, ok := l.logins.take("demo\x00203.0.113.1", now); ok {
+		t.Fatal("another store's limits were dropped too")
+	}
 }

@@ -172,7 +172,7 @@ func (s *Server) withTenants(tcs []TenantConfig) (Options, error) {
 // when the tenants file changes). The list is validated whole first: an invalid one changes
 // nothing and the error names every problem. Requests under way finish on the configuration
 // they started with. A store removed or changed loses what the BFF kept for it: its cached
-// answers and verified tokens, its connections, its breaker and rate-limit hold.
+// answers, its connections, its breaker and rate-limit hold, its clients' and shoppers' limits.
 func (s *Server) ReloadTenants(tcs []TenantConfig) error {
 	s.reload.Lock()
 	defer s.reload.Unlock()
@@ -191,6 +191,7 @@ func (s *Server) ReloadTenants(tcs []TenantConfig) error {
 		if set.byKey[key] != t {
 			gone = append(gone, key)
 			s.cache.dropTenant(key)
+			s.limits.dropTenant(key)
 			t.client.Close() // idle connections now; calls under way finish on theirs
 		}
 	}
