@@ -301,10 +301,15 @@ func (s *Server) logRequests(c *fiber.Ctx) error {
 			return herr
 		}
 	}
+	status := c.Response().StatusCode()
+	tenantKey := c.Get(platform.HeaderTenant)
+	if s.tenant(tenantKey) == nil {
+		tenantKey = "" // not one of ours: a client must not make up label values
+	}
+	s.metrics.answered(tenantKey, c.Route().Path, status, time.Since(start))
 	if quiet, _ := c.Locals(ctxQuiet).(bool); quiet {
 		return nil
 	}
-	status := c.Response().StatusCode()
 	level := slog.LevelInfo
 	if status >= 500 {
 		level = slog.LevelWarn

@@ -44,6 +44,7 @@ type Server struct {
 	ids     *requestIDs
 	ready   atomic.Bool
 	limits  *clientLimits
+	metrics *metrics
 }
 
 // tenant is a store at run time.
@@ -86,6 +87,7 @@ func New(o Options) (*Server, error) {
 		s.log.Info("widget mounted", "url", "/"+o.Widget.Name, "bytes", len(o.Widget.JS),
 			"brotli", len(s.widget.js.br), "gzip", len(s.widget.js.gz))
 	}
+	s.metrics = newMetrics(s)
 	s.front = s.routes()
 	s.ready.Store(true)
 	return s, nil
