@@ -283,9 +283,13 @@ func (c *cache) dropTenant(key string) {
 // platform call has its own deadline, so a caller who leaves does not fail the others who
 // joined it. fetch keeps what it fetched (put) before it returns. A panic in fetch is an
 // error for its callers, not the end of the process.
-func (c *cache) shared(ctx context.Context, sh *shopperCache, key string, fetch func(context.Context) (any, error)) (any, error) {
+//
+// joined says the caller did not run fetch: it shared a call another had started.
+func (c *cache) shared(ctx context.Context, sh *shopperCache, key string, fetch func(context.Context) (any, error)) (v any, err error, joined bool) {
 	detached := context.WithoutCancel(ctx)
-	v, err, _ := sh.flight.Do(key, func() (v any, err error) {
+	joined = true
+	v, err, _ = sh.flight.Do(key, func() (v any, err error) {
+		joined = false
 		c.mu.Lock()
 		sh.calls++
 		c.mu.Unlock()
@@ -302,7 +306,7 @@ func (c *cache) shared(ctx context.Context, sh *shopperCache, key string, fetch 
 		}()
 		return fetch(detached)
 	})
-	return v, err
+	return v, err, joined
 }
 
 // token returns a verified token kept under its text.

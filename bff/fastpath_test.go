@@ -363,13 +363,13 @@ func TestSharedCallOutlivesALeavingCaller(t *testing.T) {
 	}
 	first, leave := context.WithCancel(context.Background())
 	firstGot := make(chan any, 1)
-	go func() { v, _ := c.shared(first, sh, "k", fetch); firstGot <- v }()
+	go func() { v, _, _ := c.shared(first, sh, "k", fetch); firstGot <- v }()
 	for fetches.Load() == 0 {
 		time.Sleep(time.Millisecond)
 	}
 	joined := make(chan any, 5)
 	for range 5 {
-		go func() { v, _ := c.shared(context.Background(), sh, "k", fetch); joined <- v }()
+		go func() { v, _, _ := c.shared(context.Background(), sh, "k", fetch); joined <- v }()
 	}
 	time.Sleep(20 * time.Millisecond) // the others join the call under way
 	leave()

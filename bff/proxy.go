@@ -49,7 +49,7 @@ func (s *Server) signIn(ctx context.Context, t *tenant, client, vendor string, b
 		return nil, session{}, nil, herr
 	}
 	vendor = cloneString(vendor)
-	r, herr := platformCall(s, ctx, t, func(ctx context.Context, c *platform.Client, call platform.Call) (platform.Reply[platform.LoginItem], error) {
+	r, herr := platformCall(s, ctx, t, classLogin, func(ctx context.Context, c *platform.Client, call platform.Call) (platform.Reply[platform.LoginItem], error) {
 		return c.Login(ctx, call, vendor, creds)
 	}, "")
 	if herr != nil {
@@ -245,7 +245,7 @@ func (s *Server) redeemAt(x *exchange, route redeemRoute) error {
 	if hasPV {
 		purchase = centsString(pv)
 	}
-	r, herr := platformCall(s, x.ctx(), t, func(ctx context.Context, c *platform.Client, call platform.Call) (platform.Reply[platform.RedeemResult], error) {
+	r, herr := platformCall(s, x.ctx(), t, classMoney, func(ctx context.Context, c *platform.Client, call platform.Call) (platform.Reply[platform.RedeemResult], error) {
 		return route.do(c, ctx, call, id, purchase, cart)
 	}, sess.upstreamToken)
 	s.cache.drop(sess.shopper)
@@ -318,7 +318,7 @@ func (s *Server) reverse(x *exchange) error {
 	if herr != nil {
 		return herr
 	}
-	r, herr := platformCall(s, x.ctx(), t, func(ctx context.Context, c *platform.Client, call platform.Call) (platform.Reply[platform.AppliedState], error) {
+	r, herr := platformCall(s, x.ctx(), t, classMoney, func(ctx context.Context, c *platform.Client, call platform.Call) (platform.Reply[platform.AppliedState], error) {
 		return c.Reverse(ctx, call, id)
 	}, sess.upstreamToken)
 	s.cache.drop(sess.shopper)

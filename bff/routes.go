@@ -364,6 +364,13 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	if he.RetryAfter != "" {
 		c.Set("Retry-After", he.RetryAfter)
 	}
+	if he.Code == http.StatusTooManyRequests {
+		tenantKey := c.Get(platform.HeaderTenant)
+		if s.tenant(tenantKey) == nil {
+			tenantKey = ""
+		}
+		s.metrics.rateLimitedSent(tenantKey, he.ErrorCode)
+	}
 	if c.GetRespHeader(fiber.HeaderXRequestID) == "" { // refused before the middleware ran (413)
 		c.Set(fiber.HeaderXRequestID, s.ids.next())
 	}

@@ -259,3 +259,11 @@ func (s *Server) session(token, tenant string) (session, error) {
 	}
 	return v.sess, nil
 }
+
+// tenantOf is the store's key in a shopper key.
+func tenantOf(shopper string) string {
+	if i := strings.IndexByte(shopper, 0); i >= 0 {
+		return shopper[:i]
+	}
+	return shopper
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/loyalty-checkout/bff-widget/bff/platform"
 )
@@ -35,7 +36,7 @@ func upstreamFailure(err error) *HTTPError {
 // breaker, the gate on its connections). The wait for a connection and the call share one
 // deadline (UpstreamTimeout, or ctx's when earlier). An answer in the envelope comes back
 // whatever its status; anything else is an *HTTPError.
-func platformCall[T any](s *Server, ctx context.Context, t *tenant, do func(context.Context, *platform.Client, platform.Call) (platform.Reply[T], error), token string) (platform.Reply[T], *HTTPError) {
+func platformCall[T any](s *Server, ctx context.Context, t *tenant, class callClass, do func(context.Context, *platform.Client, platform.Call) (platform.Reply[T], error), token string) (platform.Reply[T], *HTTPError) {
 	var r platform.Reply[T]
 	herr := s.shielded(t, func() (int, *HTTPError) {
 		ctx, cancel := withCallDeadline(ctx, s.o.UpstreamTimeout)
@@ -44,8 +45,21 @@ func platformCall[T any](s *Server, ctx context.Context, t *tenant, do func(cont
 			return 0, herr
 		}
 		defer t.shield.gate.leave()
+		start := time.Now()
 		var err error
 		r, err = do(ctx, t.client, platform.Call{Tenant: t.cfg.Key, Token: token})
+		status := r.Status
+		if err != nil {
+			status = 0
+			var pe *platform.Error
+			if errors.As(err, &pe) && pe.Status > 0 {
+				status = pe.Status
+			}
+		}
+		s.metrics.upstreamCall(t.cfg.Key, class, status, time.Since(start))
+		if status == http.StatusTooManyRequests {
+			s.metrics.rateLimitedReceived(t.cfg.Key)
+		}
 		if err != nil {
 			return 0, upstreamFailure(err)
 		}

@@ -124,6 +124,7 @@ func (s *Server) sendCached(x *exchange, v variant) bool {
 	if val == nil {
 		return false
 	}
+	s.metrics.cacheLookup(x.t.cfg.Key, "hit")
 	a := val.(*answer)
 	_ = x.send(a.status, a.body)
 	return true
@@ -142,7 +143,7 @@ func (s *Server) answerFor(ctx context.Context, shopper string, v variant, build
 		return val.(*answer), nil
 	}
 	k := string(key)
-	val, err := c.shared(ctx, sh, k, func(ctx context.Context) (any, error) {
+	val, err, joined := c.shared(ctx, sh, k, func(ctx context.Context) (any, error) {
 		a, herr := build(ctx, sh)
 		if herr != nil {
 			return nil, herr
@@ -154,6 +155,9 @@ func (s *Server) answerFor(ctx context.Context, shopper string, v variant, build
 		}
 		return a, nil
 	})
+	if joined {
+		s.metrics.coalesced(tenantOf(shopper))
+	}
 	if err != nil {
 		return nil, asHTTPError(err)
 	}
@@ -175,10 +179,10 @@ func asHTTPError(err error) *HTTPError {
 // part fetches one of the view's parts (a platform answer, decoded once): from the cache, or
 // from the platform, once for every concurrent caller of the same shopper and variant. A
 // successful answer is kept; a refusal is handed to the callers waiting for it, not kept.
-func part[T any](s *Server, ctx context.Context, t *tenant, sess session, sh *shopperCache, v variant,
+func part[T any](s *Server, ctx context.Context, t *tenant, sess session, sh *shopperCache, v variant, class callClass,
 	do func(context.Context, *platform.Client, platform.Call) (platform.Reply[T], error)) (*platform.Reply[T], *HTTPError) {
 	fetch := func(ctx context.Context) (*platform.Reply[T], *HTTPError) {
-		r, herr := platformCall(s, ctx, t, do, sess.upstreamToken)
+		r, herr := platformCall(s, ctx, t, class, do, sess.upstreamToken)
 		if herr != nil {
 			return nil, herr
 		}
@@ -194,7 +198,7 @@ func part[T any](s *Server, ctx context.Context, t *tenant, sess session, sh *sh
 		return val.(*platform.Reply[T]), nil
 	}
 	k := string(key)
-	val, err := c.shared(ctx, sh, k, func(ctx context.Context) (any, error) {
+	val, err, joined := c.shared(ctx, sh, k, func(ctx context.Context) (any, error) {
 		r, herr := fetch(ctx)
 		if herr != nil {
 			return nil, herr
@@ -204,6 +208,9 @@ func part[T any](s *Server, ctx context.Context, t *tenant, sess session, sh *sh
 		}
 		return r, nil
 	})
+	if joined {
+		s.metrics.coalesced(t.cfg.Key)
+	}
 	if err != nil {
 		return nil, asHTTPError(err)
 	}
@@ -211,21 +218,21 @@ func part[T any](s *Server, ctx context.Context, t *tenant, sess session, sh *sh
 }
 
 func rewardsPart(s *Server, ctx context.Context, t *tenant, sess session, sh *shopperCache, cents int64, cart string) (*platform.Reply[[]platform.Reward], *HTTPError) {
-	return part(s, ctx, t, sess, sh, variant{route: 'L', cents: cents, cart: cart},
+	return part(s, ctx, t, sess, sh, variant{route: 'L', cents: cents, cart: cart}, classListing,
 		func(ctx context.Context, c *platform.Client, call platform.Call) (platform.Reply[[]platform.Reward], error) {
 			return c.Rewards(ctx, call, centsString(cents), cart)
 		})
 }
 
 func redeemedPart(s *Server, ctx context.Context, t *tenant, sess session, sh *shopperCache, cents int64, cart string) (*platform.Reply[[]platform.RedeemedReward], *HTTPError) {
-	return part(s, ctx, t, sess, sh, variant{route: 'R', cents: cents, cart: cart},
+	return part(s, ctx, t, sess, sh, variant{route: 'R', cents: cents, cart: cart}, classListing,
 		func(ctx context.Context, c *platform.Client, call platform.Call) (platform.Reply[[]platform.RedeemedReward], error) {
 			return c.Redeemed(ctx, call, centsString(cents), cart)
 		})
 }
 
 func appliedPart(s *Server, ctx context.Context, t *tenant, sess session, sh *shopperCache, cart string) (*platform.Reply[platform.AppliedState], *HTTPError) {
-	return part(s, ctx, t, sess, sh, variant{route: 'A', cart: cart},
+	return part(s, ctx, t, sess, sh, variant{route: 'A', cart: cart}, classMoney,
 		func(ctx context.Context, c *platform.Client, call platform.Call) (platform.Reply[platform.AppliedState], error) {
 			return c.Applied(ctx, call, cart)
 		})
