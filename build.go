@@ -37,23 +37,30 @@ const widgetVersion = "1.0.0"
 // published (see bff.WidgetAssets).
 func buildWidget() (*bff.WidgetAssets, error) {
 	res := api.Build(api.BuildOptions{
-		EntryPoints:       []string{"widget/src/index.ts"},
-		Bundle:            true,
-		Format:            api.FormatIIFE,
-		Target:            api.ES2019,
+		EntryPoints: []string{"widget/src/index.ts"},
+		Bundle:      true,
+		Format:      api.FormatIIFE,
+		// ES2020: every browser the widget runs in has it (the widget calls
+		// Element.replaceChildren: Chrome 86, Firefox 78, Safari 14), and it spares the bundle
+		// the lowering of ?. and ??.
+		Target:            api.ES2020,
 		Platform:          api.PlatformBrowser,
 		MinifyWhitespace:  true,
 		MinifyIdentifiers: true,
 		MinifySyntax:      true,
-		TreeShaking:       api.TreeShakingTrue,
-		Charset:           api.CharsetUTF8,
-		LegalComments:     api.LegalCommentsNone,
-		Sourcemap:         api.SourceMapExternal,
-		Outfile:           "widget.js",
-		Define:            map[string]string{"VERSION": strconv.Quote(widgetVersion)},
-		Plugins:           []api.Plugin{embeddedSources},
-		LogLevel:          api.LogLevelSilent,
-		Write:             false,
+		// Property names ending in "_" are the widget's own (state, adapters, the BFF client):
+		// shortened. Nothing that crosses the wire or the page ends so: the BFF's JSON, VTEX's
+		// orderForm, the data- attributes, the LoyaltyWidget API, the stored keys.
+		MangleProps:   `_$`,
+		TreeShaking:   api.TreeShakingTrue,
+		Charset:       api.CharsetUTF8,
+		LegalComments: api.LegalCommentsNone,
+		Sourcemap:     api.SourceMapExternal,
+		Outfile:       "widget.js",
+		Define:        map[string]string{"VERSION": strconv.Quote(widgetVersion)},
+		Plugins:       []api.Plugin{embeddedSources},
+		LogLevel:      api.LogLevelSilent,
+		Write:         false,
 	})
 	if msgs := append(res.Errors, res.Warnings...); len(msgs) > 0 {
 		var errs []error

@@ -1,35 +1,18 @@
 // Storefront adapters: one interface (types.ts Adapter) over VTEX, a plain DOM cart page
 // (Magazord and other themes) and an integrator's own callbacks.
-import type { Adapter, Cart, CouponOutcome, CustomAdapter, DomOptions, Session } from "./types";
+import { TIMEOUT } from "./api";
+import type { Adapter, Cart, CustomAdapter, DomOptions, Outcome, Session } from "./types";
 
-/** STORE_TIMEOUT bounds every call to the storefront's own cart. */
-const STORE_TIMEOUT = 5000;
-/** FIELD_SETTLE is how long a theme with only a coupon field gets to refuse a code. */
-const FIELD_SETTLE = 1500;
-
-export function withTimeout<T>(p: PromiseLike<T> | T, ms = STORE_TIMEOUT): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error("timeout")), ms);
-    Promise.resolve(p).then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(t);
-        reject(e);
-      },
-    );
-  });
-}
+/** withTimeout bounds a call to the storefront (TIMEOUT unless told). */
+export const withTimeout = <T>(p: PromiseLike<T> | T, ms = TIMEOUT): Promise<T> =>
+  Promise.race([p, new Promise<never>((_, reject) => setTimeout(reject, ms, new Error("timeout")))]);
 
 /** sameCoupon compares codes as stores do: case and surrounding spaces do not count. */
-export function sameCoupon(a: string | null | undefined, b: string | null | undefined): boolean {
-  return !!a && !!b && a.trim().toUpperCase() === b.trim().toUpperCase();
-}
+export const sameCoupon = (a: string | null | undefined, b: string | null | undefined): boolean =>
+  !!a && !!b && a.trim().toUpperCase() === b.trim().toUpperCase();
 
 export function readCookie(name: string): string | null {
-  for (const part of document.cookie ? document.cookie.split("; ") : []) {
+  for (const part of document.cookie.split("; ")) {
     const i = part.indexOf("=");
     if (part.slice(0, i) === name) {
       try {
@@ -42,6 +25,10 @@ export function readCookie(name: string): string | null {
   return null;
 }
 
+/** The storefront session of two tokens, when both are there. */
+const session = (sessionToken: string | null | undefined, segmentToken: string | null | undefined): Session | null =>
+  sessionToken && segmentToken ? { sessionToken, segmentToken } : null;
+
 // ---- VTEX -------------------------------------------------------------------------------
 
 interface OrderForm {
@@ -49,15 +36,7 @@ interface OrderForm {
   value: number;
   totalizers?: { id: string; value: number }[];
   marketingData?: { coupon?: string | null } | null;
-  messages?: { code?: string; text?: string; status?: string }[] | null;
-}
-
-/** storeMessage is what VTEX said about a call (its messages[]: errors and warnings first). */
-function storeMessage(of: OrderForm | null | undefined): string | undefined {
-  const msgs = (of && of.messages) || [];
-  const worst = msgs.filter((m) => m && m.text && (m.status === "error" || m.status === "warning"));
-  const text = (worst.length ? worst : msgs).map((m) => (m && m.text ? m.text.trim() : "")).filter(Boolean).join(" ");
-  return text || undefined;
+  messages?: ({ code?: string; text?: string; status?: string } | null)[] | null;
 }
 
 interface VtexCheckout {
@@ -76,11 +55,10 @@ interface VtexWindow {
 const VTEX_EVENT = "orderFormUpdated.vtex";
 
 /** cartOf reads VTEX's orderForm: the purchase value is the Items totalizer, in cents. */
-function cartOf(of: OrderForm | null | undefined): Cart | null {
-  if (!of || !of.orderFormId) return null;
-  const items = (of.totalizers || []).find((t) => t.id === "Items");
-  return { id: of.orderFormId, value: (items ? items.value : 0) / 100, coupon: (of.marketingData && of.marketingData.coupon) || null };
-}
+const cartOf = (of: OrderForm | null | undefined): Cart | null =>
+  of && of.orderFormId
+    ? { id: of.orderFormId, value: (of.totalizers?.find((t) => t.id === "Items")?.value || 0) / 100, coupon: of.marketingData?.coupon || null }
+    : null;
 
 /**
  * vtexAdapter reads the session from the vtex_session / vtex_segment cookies and the cart from
@@ -91,30 +69,32 @@ function cartOf(of: OrderForm | null | undefined): Cart | null {
  */
 export function vtexAdapter(): Adapter {
   const w = window as unknown as VtexWindow;
-  const Checkout = w.vtexjs && w.vtexjs.Checkout;
+  const Checkout = w.vtexjs?.Checkout;
   const checkout: VtexCheckout | null = typeof Checkout === "function" ? new Checkout() : null;
   let orderFormId = "";
   let seen = ""; // the cart as the widget last read it: an event about the same cart is not a change
-
-  const rest = async (path: string, body?: unknown): Promise<OrderForm> => {
-    const res = await fetch("/api/checkout/pub/orderForm" + path, {
-      method: body === undefined ? "GET" : "POST",
-      credentials: "same-origin",
-      headers: { Accept: "application/json", "Content-Type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error("orderForm " + res.status);
-    return res.json();
-  };
   // vtex.js broadcasts orderFormUpdated.vtex after its requests, before resolving them: events
   // raised while our own call runs are ours, not a cart change.
   let own = 0;
-  // A new vtex.js instance knows no cart (the checkout cookie is HttpOnly) until its first
-  // getOrderForm, which later answers from its cache.
-  const call = async (path: string, body?: unknown, js?: (c: VtexCheckout) => PromiseLike<OrderForm>): Promise<OrderForm> => {
+  // A call on the cart: the REST API (path under the orderForm, a POST with a body), or, for
+  // coupons with vtex.js there, js. A new vtex.js instance knows no cart (the checkout cookie
+  // is HttpOnly) until its first getOrderForm, which later answers from its cache.
+  const call = async (path = "", body?: object, js?: (c: VtexCheckout) => PromiseLike<OrderForm>): Promise<OrderForm> => {
     own++;
     try {
-      const of = await withTimeout(checkout && js ? checkout.getOrderForm(["items"]).then(() => js(checkout)) : rest(path && `/${orderFormId}${path}`, body));
+      const of = await withTimeout(
+        checkout && js
+          ? checkout.getOrderForm(["items"]).then(() => js(checkout))
+          : fetch("/api/checkout/pub/orderForm" + (path && `/${orderFormId}${path}`), {
+              method: body ? "POST" : "GET",
+              credentials: "same-origin",
+              headers: { Accept: "application/json", "Content-Type": "application/json" },
+              body: body && JSON.stringify(body),
+            }).then((res) => {
+              if (!res.ok) throw new Error("orderForm " + res.status);
+              return res.json() as Promise<OrderForm>;
+            }),
+      );
       const c = cartOf(of);
       if (c) {
         orderFormId = c.id;
@@ -127,25 +107,22 @@ export function vtexAdapter(): Adapter {
   };
 
   return {
-    async session(): Promise<Session | null> {
-      const sessionToken = readCookie("vtex_session");
-      const segmentToken = readCookie("vtex_segment");
-      return sessionToken && segmentToken ? { sessionToken, segmentToken } : null;
-    },
-    async cart(): Promise<Cart | null> {
-      return cartOf(await call(""));
-    },
-    async applyCoupon(code: string): Promise<CouponOutcome> {
+    session_: async () => session(readCookie("vtex_session"), readCookie("vtex_segment")),
+    cart_: async () => cartOf(await call()),
+    async apply_(code) {
       // VTEX answers 200 even when it refuses a coupon: only the orderForm it returns says
-      // whether the coupon is in (marketingData.coupon), and messages[] says why not.
+      // whether the coupon is in (marketingData.coupon), and messages[] says why not (errors
+      // and warnings first).
       const of = await call("/coupons", { text: code }, (c) => c.addDiscountCoupon(code));
-      if (sameCoupon(of && of.marketingData && of.marketingData.coupon, code)) return { applied: true };
-      return { applied: false, message: storeMessage(of) };
+      if (sameCoupon(of?.marketingData?.coupon, code)) return true;
+      const msgs = of?.messages || [];
+      const worst = msgs.filter((m) => m?.text && (m.status === "error" || m.status === "warning"));
+      return (worst.length ? worst : msgs).map((m) => m?.text?.trim()).filter(Boolean).join(" ");
     },
-    async removeCoupon(): Promise<void> {
+    async remove_() {
       await call("/coupons", { text: "" }, (c) => c.removeDiscountCoupon());
     },
-    onChange(cb: () => void): () => void {
+    onChange_(cb) {
       // vtex.js triggers jQuery events on window, with the orderForm. Neither our own calls nor
       // news of the cart we already read are a change: no loop with the checkout.
       const h: Handler = (_ev, of) => {
@@ -157,13 +134,13 @@ export function vtexAdapter(): Adapter {
       $(window).on(VTEX_EVENT, h);
       return () => $(window).off(VTEX_EVENT, h);
     },
-    locale() {
+    locale_() {
       // vtex_segment is base64 JSON: {"currencyCode":"BRL","cultureInfo":"pt-BR",...}
       try {
         const seg = JSON.parse(atob(readCookie("vtex_segment") || ""));
-        return { locale: seg.cultureInfo, currency: seg.currencyCode };
+        return [seg.cultureInfo, seg.currencyCode];
       } catch {
-        return {};
+        return [];
       }
     },
   };
@@ -175,23 +152,19 @@ export function vtexAdapter(): Adapter {
 export function parseMoney(text: string): number {
   const s = text.replace(/[^\d.,-]/g, "").replace(/[.,-]+$/, "");
   const lastSep = Math.max(s.lastIndexOf(","), s.lastIndexOf("."));
-  if (lastSep >= 0 && s.length - lastSep - 1 <= 2) {
-    return parseFloat(s.slice(0, lastSep).replace(/[.,]/g, "") + "." + s.slice(lastSep + 1));
-  }
-  return parseFloat(s.replace(/[.,]/g, ""));
+  const digits = (t: string) => t.replace(/[.,]/g, "");
+  return parseFloat(lastSep >= 0 && s.length - lastSep < 4 ? digits(s.slice(0, lastSep)) + "." + s.slice(lastSep + 1) : digits(s));
 }
 
 function cartIdFor(tenant: string): string {
   const key = "loyalty-widget:cart:" + tenant;
+  const made = "c" + Date.now().toString(36);
   try {
     let id = localStorage.getItem(key);
-    if (!id) {
-      id = "c" + Date.now().toString(36) + Math.random().toString(36).slice(2, 10);
-      localStorage.setItem(key, id);
-    }
+    if (!id) localStorage.setItem(key, (id = made + Math.random().toString(36).slice(2, 10)));
     return id;
   } catch {
-    return "c" + Date.now().toString(36);
+    return made;
   }
 }
 
@@ -206,81 +179,65 @@ interface ZordWindow {
  * (and removeCupomDesconto()), which read the same field.
  */
 export function domAdapter(o: DomOptions, tenant: string): Adapter {
-  const $ = (sel?: string) => (sel ? document.querySelector(sel) : null);
-  const zord = () => {
-    const z = (window as unknown as ZordWindow).Zord;
-    return (z && z.checkout) || {};
-  };
+  const $ = (sel?: string) => (sel ? document.querySelector<HTMLElement>(sel) : null);
+  const text = (el: Node | null | undefined) => (el?.textContent || "").trim();
+  const zord = () => (window as unknown as ZordWindow).Zord?.checkout || {};
   const coupon = (): string => {
     const applied = $(o.couponApplied);
-    const input = $(o.couponInput) as HTMLInputElement | null;
-    return ((applied ? applied.textContent : input && input.value) || "").trim();
+    return applied ? text(applied) : (($(o.couponInput) as HTMLInputElement | null)?.value || "").trim();
   };
-  const message = (): string => {
-    const el = $(o.couponMessage);
-    return ((el && el.textContent) || "").trim();
-  };
+  const message = () => text($(o.couponMessage));
   // The theme applies the coupon on its own time: wait (bounded) until the page shows it.
-  const until = (done: () => boolean, ms = STORE_TIMEOUT): Promise<void> =>
+  const until = (done: () => boolean, ms = TIMEOUT): Promise<void> =>
     new Promise((resolve) => {
-      const start = Date.now();
-      const tick = () => (done() || Date.now() - start > ms ? resolve() : setTimeout(tick, 100));
+      const end = Date.now() + ms;
+      const tick = () => (done() || Date.now() > end ? resolve() : setTimeout(tick, 100));
       tick();
     });
   const setInput = (code: string) => {
     const input = $(o.couponInput) as HTMLInputElement | null;
-    const button = $(o.couponButton) as HTMLElement | null;
-    const add = zord().addCupomDesconto;
-    if (!input || !(button || add)) throw new Error("coupon field not found");
+    const button = $(o.couponButton);
+    const z = zord();
+    if (!input || !(button || z.addCupomDesconto)) throw new Error("coupon field not found");
     // The native setter, so that frameworks watching the field see the change.
-    const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value");
-    if (setter && setter.set) setter.set.call(input, code);
-    else input.value = code;
-    input.dispatchEvent(new Event("input", { bubbles: true }));
-    input.dispatchEvent(new Event("change", { bubbles: true }));
+    Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value")!.set!.call(input, code);
+    for (const ev of ["input", "change"]) input.dispatchEvent(new Event(ev, { bubbles: true }));
     if (button) button.click();
-    else add!.call(zord());
+    else z.addCupomDesconto!();
   };
   return {
-    async session() {
+    session_: async () => {
       const s = o.sessionToken || (o.sessionCookie && readCookie(o.sessionCookie));
-      const g = o.segmentToken || (o.segmentCookie && readCookie(o.segmentCookie)) || s;
-      return s && g ? { sessionToken: s, segmentToken: g } : null;
+      return session(s, o.segmentToken || (o.segmentCookie && readCookie(o.segmentCookie)) || s);
     },
-    async cart() {
+    async cart_() {
       const el = $(o.subtotal);
       const value = el ? parseMoney(el.textContent || "") : NaN;
-      if (!isFinite(value)) return null;
-      return { id: o.cartId || cartIdFor(tenant), value, coupon: coupon() || null };
+      return isFinite(value) ? { id: o.cartId || cartIdFor(tenant), value, coupon: coupon() || null } : null;
     },
-    async applyCoupon(code: string): Promise<CouponOutcome> {
+    async apply_(code) {
       // The theme answers on the page: the applied-coupon element (or the field) shows the
       // code once it is in; its message element says why not. Wait for either, bounded.
       const before = message();
       setInput(code);
       const said = () => message() !== "" && message() !== before;
-      if (o.couponApplied) {
-        await until(() => sameCoupon(coupon(), code) || said());
-      } else {
-        // Only the field to go by: a theme that refuses clears it or writes a message.
-        await until(() => said() || !sameCoupon(coupon(), code), FIELD_SETTLE);
-      }
-      if (sameCoupon(coupon(), code) && (o.couponApplied || !said())) return { applied: true };
-      return { applied: false, message: message() || undefined };
+      const isIn = () => sameCoupon(coupon(), code);
+      // Only the field to go by: a theme that refuses clears it or writes a message.
+      await (o.couponApplied ? until(() => isIn() || said()) : until(() => said() || !isIn(), 1500));
+      return (isIn() && (!!o.couponApplied || !said())) || message();
     },
-    async removeCoupon(code: string) {
-      const rm = $(o.couponRemove) as HTMLElement | null;
+    async remove_(code) {
+      const rm = $(o.couponRemove);
       const z = zord();
       if (rm) rm.click();
       else if (!o.couponButton && z.removeCupomDesconto) z.removeCupomDesconto();
       else setInput("");
       if (o.couponApplied) await until(() => !sameCoupon(coupon(), code));
     },
-    onChange(cb: () => void) {
+    onChange_(cb) {
       // Themes re-render their cart (Magazord replaces it after every AJAX call), so the whole
       // page is watched and only a different subtotal or coupon counts as a change.
-      if (typeof MutationObserver === "undefined") return () => {};
-      const now = () => ($(o.subtotal) || { textContent: "" }).textContent + "|" + coupon();
+      const now = () => $(o.subtotal)?.textContent + "|" + coupon();
       let last = now();
       const mo = new MutationObserver(() => {
         const n = now();
@@ -298,26 +255,24 @@ export function domAdapter(o: DomOptions, tenant: string): Adapter {
 // ---- custom --------------------------------------------------------------------------------
 
 /** customAdapter wraps an integrator's callbacks, each bounded by the same timeout. */
-export function customAdapter(c: CustomAdapter): Adapter {
-  return {
-    session: () => withTimeout(c.session()),
-    cart: () => withTimeout(c.cart()),
-    async applyCoupon(code: string): Promise<CouponOutcome> {
-      // The integrator's promise says the call went through; the cart says whether the coupon
-      // is in. A rejection's message is the store's explanation.
-      let message: string | undefined;
-      try {
-        await withTimeout(c.applyCoupon(code));
-      } catch (e) {
-        message = e instanceof Error && e.message && e.message !== "timeout" ? e.message : undefined;
-      }
-      const cart = await withTimeout(c.cart());
-      return sameCoupon(cart && cart.coupon, code) ? { applied: true } : { applied: false, message };
-    },
-    removeCoupon: (code) => withTimeout(c.removeCoupon(code)),
-    onChange(cb) {
-      const off = c.onChange ? c.onChange(cb) : undefined;
-      return typeof off === "function" ? off : () => {};
-    },
-  };
-}
+export const customAdapter = (c: CustomAdapter): Adapter => ({
+  // async: a callback that throws rejects, as one that fails later does.
+  session_: async () => withTimeout(c.session()),
+  cart_: async () => withTimeout(c.cart()),
+  async apply_(code): Promise<Outcome> {
+    // The integrator's promise says the call went through; the cart says whether the coupon
+    // is in. A rejection's message is the store's explanation.
+    let message = "";
+    try {
+      await withTimeout(c.applyCoupon(code));
+    } catch (e) {
+      if (e instanceof Error && e.message !== "timeout") message = e.message;
+    }
+    return sameCoupon((await withTimeout(c.cart()))?.coupon, code) || message;
+  },
+  remove_: async (code) => withTimeout(c.removeCoupon(code)),
+  onChange_(cb) {
+    const off = c.onChange?.(cb);
+    return typeof off === "function" ? off : () => {};
+  },
+});

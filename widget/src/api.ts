@@ -1,15 +1,20 @@
 // The BFF client: every call has a timeout, every failure is an ApiError, a 401 signs in
 // again once. A first visit is one exchange: without a token for this tab, the first view
 // signs in and brings the view together (POST /bff/v1/session).
-import type { CheckoutView, Problem, RedeemResult, Session } from "./types";
+//
+// Names ending in "_" are the widget's own: the build shortens them (build.go, MangleProps).
+// Everything that crosses the wire or the page keeps its name.
+import type { Cart, CheckoutView, Problem, RedeemResult, Session } from "./types";
+
+/** TIMEOUT bounds every call to the BFF and to the storefront's own cart. */
+export const TIMEOUT = 5000;
 
 export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
+  /** The HTTP status; 0 when no answer came. */
+  declare status_: number;
+  constructor(status: number, message: string) {
     super(message);
+    this.status_ = status;
   }
 }
 
@@ -20,6 +25,7 @@ interface SignedIn {
   UserId?: string;
 }
 
+/** What this tab keeps in sessionStorage (these short names are stored: never renamed). */
 interface Stored {
   t: string; // BFF token
   s: string; // the storefront session it belongs to
@@ -29,159 +35,122 @@ interface Stored {
 
 /** retryable: a failure that says nothing final (no answer, the BFF or platform down or
  *  busy); a refusal (4xx) is final. */
-export function retryable(e: unknown): boolean {
-  return !(e instanceof ApiError) || e.status === 0 || e.status === 401 || e.status === 408 || e.status === 429 || e.status >= 500;
-}
+export const retryable = (e: unknown): boolean => !(e instanceof ApiError) || [0, 401, 408, 429].includes(e.status_) || e.status_ > 499;
 
-export class Api {
-  private token = "";
-  private session: Session | null = null;
+const is401 = (e: unknown): boolean => e instanceof ApiError && e.status_ === 401;
+
+export interface Api {
+  readonly tenant_: string;
   /** The signed-in shopper's UserId ("" before login). */
-  user = "";
-
-  constructor(
-    private readonly base: string,
-    readonly tenant: string,
-    private readonly platform: string,
-    private readonly lang: string,
-    private readonly timeoutMs = 5000,
-  ) {}
-
+  user_: string;
   /** Signs in: reuses this tab's token while it is valid for the same storefront session;
-   *  otherwise the next checkout() signs in and brings the view in the same exchange. */
-  async login(session: Session): Promise<void> {
-    this.session = session;
-    const stored = this.load();
-    if (stored && stored.s === session.sessionToken && stored.u && stored.e - Date.now() > 60_000) {
-      this.token = stored.t;
-      this.user = stored.u;
-      return;
-    }
-    this.token = "";
-    this.user = "";
-  }
-
-  private async freshLogin(): Promise<void> {
-    const s = this.session;
-    if (!s) throw new ApiError(401, "unauthorized", "no session");
-    this.adopt(
-      await this.send<SignedIn>(
-        "POST",
-        `/pub/widget/vendors/${encodeURIComponent(this.platform)}/securelogin`,
-        { sessionToken: s.sessionToken, segmentToken: s.segmentToken },
-        false,
-      ),
-    );
-  }
-
-  private adopt(item: SignedIn): void {
-    const s = this.session;
-    this.token = item.SecureToken;
-    this.user = item.UserId || "";
-    const exp = Date.parse(item.ExpiresAt || "") || Date.now() + 30 * 60_000;
-    if (s) this.save({ t: this.token, s: s.sessionToken, e: exp, u: this.user });
-  }
-
+   *  otherwise the next checkout_() signs in and brings the view in the same exchange. */
+  login_(session: Session): void;
   /** The whole view for the cart; signs in first, in the same exchange, when there is no
    *  token (first visit) or the BFF no longer takes it. */
-  async checkout(purchaseValue: number, cartId: string): Promise<CheckoutView> {
-    const q = `purchaseValue=${purchaseValue.toFixed(2)}&checkoutCode=${encodeURIComponent(cartId)}&lang=${encodeURIComponent(this.lang)}`;
-    if (this.token || !this.session) {
-      try {
-        return await this.send<CheckoutView>("GET", `/bff/v1/checkout?${q}`, undefined, true);
-      } catch (e) {
-        if (!(e instanceof ApiError) || e.status !== 401 || !this.session) throw e;
-        this.save(null);
-      }
-    }
-    const s = this.session as Session;
-    const item = await this.send<{ Session: SignedIn; View: CheckoutView | null; ViewError: Problem | null }>(
-      "POST",
-      `/bff/v1/session?${q}`,
-      { platform: this.platform, sessionToken: s.sessionToken, segmentToken: s.segmentToken },
-      false,
-    );
-    this.adopt(item.Session);
-    if (!item.View) {
-      const p = item.ViewError;
-      throw new ApiError(p ? p.Status : 502, p ? p.ErrorCode : "error", p ? p.Message : "");
-    }
-    return item.View;
-  }
-
-  /** redeem sends the cart's value too, so the platform refuses a reward the cart no longer
+  checkout_(cart: Cart): Promise<CheckoutView>;
+  /** redeem_ takes a reward (or, redeemed, uses an already redeemed one by its RedeemedId) for
+   *  the cart. The cart's value goes too, so the platform refuses a reward the cart no longer
    *  fits (the list may be older than the cart). */
-  redeem(rewardId: number, cartId: string, purchaseValue: number): Promise<RedeemResult> {
-    return this.authed("POST", `/pub/widget/rewards/redeem/${rewardId}?purchaseValue=${purchaseValue.toFixed(2)}&lang=${this.lang}`, { OriginalId: cartId });
-  }
+  redeem_(redeemed: boolean, id: number, cart: Cart): Promise<RedeemResult>;
+  reverse_(redeemedId: number): Promise<unknown>;
+}
 
-  useRedeemed(redeemedId: number, cartId: string, purchaseValue: number): Promise<RedeemResult> {
-    return this.authed("POST", `/pub/widget/rewardredeemed/checkout/redeem/${redeemedId}?purchaseValue=${purchaseValue.toFixed(2)}&lang=${this.lang}`, { OriginalId: cartId });
-  }
+export function api(base: string, tenant: string, platform: string, lang: string): Api {
+  let token = "";
+  let session: Session | null = null;
+  const key = "loyalty-widget:" + tenant;
+  const creds = (s: Session) => ({ sessionToken: s.sessionToken, segmentToken: s.segmentToken });
 
-  reverse(redeemedId: number): Promise<unknown> {
-    return this.authed("POST", `/pub/widget/rewards/checkout/${redeemedId}/reverse?lang=${this.lang}`, {});
-  }
-
-  private async authed<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const save = (v: Stored | null): void => {
     try {
-      return await this.send<T>(method, path, body, true);
-    } catch (e) {
-      if (!(e instanceof ApiError) || e.status !== 401 || !this.session) throw e;
-      this.save(null);
-      await this.freshLogin();
-      return this.send<T>(method, path, body, true);
+      if (v) sessionStorage.setItem(key, JSON.stringify(v));
+      else sessionStorage.removeItem(key);
+    } catch {
+      // storage unavailable (private mode): the token lives in memory only
     }
-  }
+  };
 
-  private async send<T>(method: string, path: string, body: unknown, auth: boolean): Promise<T> {
-    const headers: Record<string, string> = { "X-Bq-Tenant": this.tenant };
-    if (auth) headers["X-Bq-SecureToken"] = this.token;
-    if (body !== undefined) headers["Content-Type"] = "application/json";
+  // A call: POST with a JSON body, else GET.
+  const send = async <T>(path: string, body?: object, auth?: boolean): Promise<T> => {
+    const headers: Record<string, string> = { "X-Bq-Tenant": tenant };
+    if (auth) headers["X-Bq-SecureToken"] = token;
+    if (body) headers["Content-Type"] = "application/json";
     const ctrl = new AbortController();
-    const timer = setTimeout(() => ctrl.abort(), this.timeoutMs);
+    const timer = setTimeout(() => ctrl.abort(), TIMEOUT);
     let res: Response;
-    let env: { HasError?: boolean; Message?: string | null; ErrorCode?: string; Item?: T } = {};
+    let env: { HasError?: boolean; Message?: string | null; Item?: T } = {};
     try {
-      res = await fetch(this.base + path, {
-        method,
+      res = await fetch(base + path, {
+        method: body ? "POST" : "GET",
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: body && JSON.stringify(body),
         signal: ctrl.signal,
         mode: "cors",
         credentials: "omit",
       });
       env = await res.json().catch(() => ({}));
     } catch {
-      throw new ApiError(0, "network", "network");
+      throw new ApiError(0, "");
     } finally {
       clearTimeout(timer);
     }
-    if (!res.ok || env.HasError || env.Item === undefined) {
-      throw new ApiError(res.status, env.ErrorCode || "error", env.Message || "");
-    }
-    return env.Item as T;
-  }
+    if (!res.ok || env.HasError || env.Item === undefined) throw new ApiError(res.status, env.Message || "");
+    return env.Item;
+  };
 
-  private key(): string {
-    return "loyalty-widget:" + this.tenant;
-  }
+  const adopt = (item: SignedIn): void => {
+    token = item.SecureToken;
+    a.user_ = item.UserId || "";
+    if (session) save({ t: token, s: session.sessionToken, e: Date.parse(item.ExpiresAt || "") || Date.now() + 18e5, u: a.user_ });
+  };
 
-  private load(): Stored | null {
+  const authed = async <T>(path: string, body: object): Promise<T> => {
     try {
-      const v = JSON.parse(sessionStorage.getItem(this.key()) || "null");
-      return v && typeof v.t === "string" ? v : null;
-    } catch {
-      return null;
+      return await send<T>(path, body, true);
+    } catch (e) {
+      if (!is401(e) || !session) throw e;
+      save(null);
+      adopt(await send<SignedIn>(`/pub/widget/vendors/${encodeURIComponent(platform)}/securelogin`, creds(session)));
+      return send<T>(path, body, true);
     }
-  }
+  };
 
-  private save(v: Stored | null): void {
-    try {
-      if (v) sessionStorage.setItem(this.key(), JSON.stringify(v));
-      else sessionStorage.removeItem(this.key());
-    } catch {
-      // storage unavailable (private mode): the token lives in memory only
-    }
-  }
+  const a: Api = {
+    tenant_: tenant,
+    user_: "",
+    login_(s) {
+      session = s;
+      let st: Stored | null = null;
+      try {
+        st = JSON.parse(sessionStorage.getItem(key) || "null");
+      } catch {
+        // unreadable: sign in again
+      }
+      const ok = st && typeof st.t === "string" && st.s === s.sessionToken && st.u && st.e - Date.now() > 6e4;
+      token = ok ? st!.t : "";
+      a.user_ = ok ? st!.u : "";
+    },
+    async checkout_(cart) {
+      // lang is one of pt-BR, en and es: nothing to escape.
+      const q = `?purchaseValue=${cart.value.toFixed(2)}&checkoutCode=${encodeURIComponent(cart.id)}&lang=${lang}`;
+      if (token || !session) {
+        try {
+          return await send<CheckoutView>("/bff/v1/checkout" + q, undefined, true);
+        } catch (e) {
+          if (!is401(e) || !session) throw e;
+          save(null);
+        }
+      }
+      const item = await send<{ Session: SignedIn; View: CheckoutView | null; ViewError: Problem | null }>("/bff/v1/session" + q, { platform, ...creds(session!) });
+      adopt(item.Session);
+      const p = item.ViewError;
+      if (!item.View) throw new ApiError(p ? p.Status : 502, p ? p.Message : "");
+      return item.View;
+    },
+    redeem_: (redeemed, id, cart) =>
+      authed(`/pub/widget/${redeemed ? "rewardredeemed/checkout" : "rewards"}/redeem/${id}?purchaseValue=${cart.value.toFixed(2)}&lang=${lang}`, { OriginalId: cart.id }),
+    reverse_: (id) => authed(`/pub/widget/rewards/checkout/${id}/reverse?lang=${lang}`, {}),
+  };
+  return a;
 }

@@ -4,24 +4,23 @@
 // whatever the answer (the endpoint may be missing: 404), nothing is thrown or logged.
 declare const VERSION: string; // set by build.go
 
-const MAX = 3;
 const sent: string[] = [];
 
-/** beacon returns the reporter of one mounted widget, or undefined when it is turned off. */
-export function beacon(base: string, tenant: string, platform: string, on: boolean): ((kind: string, at: string) => void) | undefined {
-  if (!on) return undefined;
-  return (kind, at) => {
+/** A reporter: kind of failure, where. */
+export type Report = (kind: string, at: string) => void;
+
+/** beacon returns the reporter of one mounted widget; it sends nothing when turned off. */
+export const beacon =
+  (base: string, tenant: string, platform: string, on: boolean): Report =>
+  (kind, at) => {
     const key = kind + "@" + at;
-    if (sent.length >= MAX || sent.includes(key)) return;
+    if (!on || sent.length > 2 || sent.includes(key)) return;
     sent.push(key);
     const url = base + "/bff/v1/beacon";
     const body = JSON.stringify({ v: VERSION, tenant, platform, kind, at });
     try {
-      if (!(navigator.sendBeacon && navigator.sendBeacon(url, body))) {
-        fetch(url, { method: "POST", body, keepalive: true, mode: "no-cors", credentials: "omit" }).catch(() => {});
-      }
+      if (!navigator.sendBeacon?.(url, body)) fetch(url, { method: "POST", body, keepalive: true, mode: "no-cors", credentials: "omit" }).catch(() => {});
     } catch {
       // never into the page
     }
   };
-}

@@ -1,50 +1,147 @@
-// The widget's own words, in the BFF's three languages: [pt-BR, en, es]. Reward reasons come
-// localised from the BFF; these are the labels around them. {n}, {code} and {msg} are filled by
-// fill().
+// The widget's own words, in the BFF's three languages. Reward reasons come localised from the
+// BFF; these are the labels around them. {n}, {code} and {msg} are filled by fill().
+//
+// Each language is one sentence a line, in the order of W (esbuild inlines W's members as
+// numbers, so the bundle carries no key names, and one language's sentences sit together,
+// which compresses best). lang.test.ts checks that every language has every sentence, with
+// the same placeholders.
 
-const text = {
-  title: ["Suas recompensas", "Your rewards", "Tus recompensas"],
-  points: ["pontos", "points", "puntos"],
-  point: ["ponto", "point", "punto"],
-  now: ["{n} para usar agora", "{n} to use now", "{n} para usar ahora"],
-  none: ["Nenhuma para usar agora", "None to use now", "Ninguna para usar ahora"],
-  choose: ["Escolha uma recompensa para esta compra", "Choose a reward for this purchase", "Elige una recompensa para esta compra"],
-  off: ["de desconto", "off", "de descuento"],
-  cashback: ["de cashback", "cashback", "de cashback"],
-  free: ["Sem custo em pontos", "No points needed", "Sin costo en puntos"],
-  yours: ["Já é sua: sem custo", "Already yours: no cost", "Ya es tuya: sin costo"],
-  use: ["Usar", "Use", "Usar"],
-  short: ["Faltam {n}", "{n} short", "Te faltan {n}"],
-  join: ["Você ainda não participa do programa.", "You have not joined the programme yet.", "Todavía no participas del programa."],
-  joinLink: ["Participar", "Join", "Participar"],
-  terms: ["Regulamento", "Terms", "Términos"],
-  applied: ["Recompensa aplicada", "Reward applied", "Recompensa aplicada"],
-  coupon: ["Cupom", "Coupon", "Cupón"],
-  remove: ["Remover recompensa", "Remove reward", "Quitar recompensa"],
-  onePerPurchase: ["Uma recompensa por compra: remova a aplicada para trocar.", "One reward per purchase: remove the applied one to switch.", "Una recompensa por compra: quita la aplicada para cambiar."],
-  appliedNow: ["Recompensa aplicada: ", "Reward applied: ", "Recompensa aplicada: "],
-  removedNow: ["Recompensa removida. Seus pontos voltaram.", "Reward removed. Your points are back.", "Recompensa quitada. Tus puntos volvieron."],
-  unavailable: ["As recompensas estão indisponíveis agora. Você pode finalizar a compra normalmente.", "Rewards are unavailable right now. You can complete your purchase as usual.", "Las recompensas no están disponibles ahora. Puedes finalizar la compra normalmente."],
-  noLongerFits: ["Não vale mais para este carrinho: ", "No longer fits this cart: ", "Ya no vale para este carrito: "],
-  couponLeft: ["O cupom saiu do carrinho.", "The coupon left the cart.", "El cupón salió del carrito."],
-  applyAgain: ["Aplicar de novo", "Apply again", "Aplicar de nuevo"],
-  busy: ["Aguarde…", "Please wait…", "Espera…"],
-  refused: ["A loja não aceitou o cupom{msg} e seus pontos foram devolvidos.", "The store did not accept the coupon{msg} and your points were returned.", "La tienda no aceptó el cupón{msg} y tus puntos fueron devueltos."],
-  refusedKept: ["A loja não aceitou o cupom{msg}. Seus pontos não se perderam: a recompensa continua sua.", "The store did not accept the coupon{msg}. Your points are not lost: the reward stays yours.", "La tienda no aceptó el cupón{msg}. Tus puntos no se perdieron: la recompensa sigue siendo tuya."],
-  removeLater: ["Cupom removido. Seus pontos não se perderam: voltam assim que a conexão voltar.", "Coupon removed. Your points are not lost: they come back once the connection does.", "Cupón quitado. Tus puntos no se perdieron: vuelven en cuanto vuelva la conexión."],
-  pointsBack: ["Os pontos da recompensa removida voltaram.", "The points of the removed reward are back.", "Los puntos de la recompensa quitada volvieron."],
-  ownCoupon: ["O carrinho já tem o cupom {code}: remova-o para usar uma recompensa.", "Your cart already has the coupon {code}: remove it to use a reward.", "El carrito ya tiene el cupón {code}: quítalo para usar una recompensa."],
-};
+export const enum W {
+  title,
+  points,
+  point,
+  now,
+  none,
+  choose,
+  off,
+  cashback,
+  free,
+  yours,
+  use,
+  short,
+  join,
+  joinLink,
+  terms,
+  applied,
+  coupon,
+  remove,
+  onePerPurchase,
+  removedNow,
+  unavailable,
+  noLongerFits,
+  couponLeft,
+  applyAgain,
+  busy,
+  refused,
+  refusedKept,
+  removeLater,
+  pointsBack,
+  ownCoupon,
+  /** how many sentences a language has */
+  count,
+}
 
-export type Words = Record<keyof typeof text, string>;
+const pt = `Suas recompensas
+pontos
+ponto
+{n} para usar agora
+Nenhuma para usar agora
+Escolha uma recompensa para esta compra
+de desconto
+de cashback
+Sem custo em pontos
+Já é sua: sem custo
+Usar
+Faltam {n}
+Você ainda não participa do programa.
+Participar
+Regulamento
+Recompensa aplicada
+Cupom
+Remover recompensa
+Uma recompensa por compra: remova a aplicada para trocar.
+Recompensa removida. Seus pontos voltaram.
+As recompensas estão indisponíveis agora. Você pode finalizar a compra normalmente.
+Não vale mais para este carrinho:
+O cupom saiu do carrinho.
+Aplicar de novo
+Aguarde…
+A loja não aceitou o cupom{msg} e seus pontos foram devolvidos.
+A loja não aceitou o cupom{msg}. Seus pontos não se perderam: a recompensa continua sua.
+Cupom removido. Seus pontos não se perderam: voltam assim que a conexão voltar.
+Os pontos da recompensa removida voltaram.
+O carrinho já tem o cupom {code}: remova-o para usar uma recompensa.`;
+
+const en = `Your rewards
+points
+point
+{n} to use now
+None to use now
+Choose a reward for this purchase
+off
+cashback
+No points needed
+Already yours: no cost
+Use
+{n} short
+You have not joined the programme yet.
+Join
+Terms
+Reward applied
+Coupon
+Remove reward
+One reward per purchase: remove the applied one to switch.
+Reward removed. Your points are back.
+Rewards are unavailable right now. You can complete your purchase as usual.
+No longer fits this cart:
+The coupon left the cart.
+Apply again
+Please wait…
+The store did not accept the coupon{msg} and your points were returned.
+The store did not accept the coupon{msg}. Your points are not lost: the reward stays yours.
+Coupon removed. Your points are not lost: they come back once the connection does.
+The points of the removed reward are back.
+Your cart already has the coupon {code}: remove it to use a reward.`;
+
+const es = `Tus recompensas
+puntos
+punto
+{n} para usar ahora
+Ninguna para usar ahora
+Elige una recompensa para esta compra
+de descuento
+de cashback
+Sin costo en puntos
+Ya es tuya: sin costo
+Usar
+Te faltan {n}
+Todavía no participas del programa.
+Participar
+Términos
+Recompensa aplicada
+Cupón
+Quitar recompensa
+Una recompensa por compra: quita la aplicada para cambiar.
+Recompensa quitada. Tus puntos volvieron.
+Las recompensas no están disponibles ahora. Puedes finalizar la compra normalmente.
+Ya no vale para este carrito:
+El cupón salió del carrito.
+Aplicar de nuevo
+Espera…
+La tienda no aceptó el cupón{msg} y tus puntos fueron devueltos.
+La tienda no aceptó el cupón{msg}. Tus puntos no se perdieron: la recompensa sigue siendo tuya.
+Cupón quitado. Tus puntos no se perdieron: vuelven en cuanto vuelva la conexión.
+Los puntos de la recompensa quitada volvieron.
+El carrito ya tiene el cupón {code}: quítalo para usar una recompensa.`;
+
+/** The sentences of one language, indexed by W. */
+export type Words = string[];
 export type Lang = "pt-BR" | "en" | "es";
 
 /** pickLang maps any BCP 47 tag to one of the three languages; pt-BR when unknown. */
 export function pickLang(tag: string | undefined | null): Lang {
   const t = (tag || "").toLowerCase();
-  if (t.startsWith("en")) return "en";
-  if (t.startsWith("es")) return "es";
-  return "pt-BR";
+  return t.startsWith("en") ? "en" : t.startsWith("es") ? "es" : "pt-BR";
 }
 
 /** fill puts values into a sentence: {n} and {code} as they are, {msg} as " (msg)" or nothing. */
@@ -54,9 +151,4 @@ export function fill(text: string, v: { n?: string; code?: string; msg?: string 
 }
 
 /** words are the sentences of one language. */
-export function words(lang: string): Words {
-  const i = lang === "en" ? 1 : lang === "es" ? 2 : 0;
-  const w = {} as Words;
-  for (const k in text) w[k as keyof Words] = text[k as keyof Words][i];
-  return w;
-}
+export const words = (lang: string): Words => (lang === "en" ? en : lang === "es" ? es : pt).split("\n");

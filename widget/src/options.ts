@@ -1,5 +1,5 @@
 // Mount options: read from the script tag's data- attributes, and checked, both pure.
-import type { CustomAdapter, DomOptions, MountOptions } from "./types";
+import type { DomOptions, MountOptions } from "./types";
 
 export const DEFAULT_TARGET = "#loyalty-widget";
 
@@ -17,31 +17,40 @@ function selector(s: string): boolean {
 export function validate(o: MountOptions): string[] {
   const errs: string[] = [];
   const need = (ok: unknown, what: string) => ok || errs.push(what);
-  // An optional string option: absent, or matching re.
-  const opt = (v: unknown, re: RegExp) => v === undefined || (typeof v === "string" && re.test(v));
   const p = o.platform || "vtex";
+  const t = o.target;
   need(typeof o.tenant === "string" && /^[\w.-]{1,64}$/.test(o.tenant), "tenant (data-tenant): the store's public key is required");
   need(/^(vtex|dom|custom)$/.test(p), `platform "${p}": vtex, dom or custom`);
-  need(o.target === undefined || o.target instanceof Element || (typeof o.target === "string" && selector(o.target)), "target: a CSS selector or an element");
-  need(opt(o.bff, /^https?:\/\/[^/]+/), `bff "${o.bff}": an absolute http(s) URL`);
-  need(opt(o.lang, /^(pt|en|es)\b/i), `lang "${o.lang}": pt-BR, en or es`);
-  need(opt(o.currency, /^[A-Z]{3}$/), `currency "${o.currency}": an ISO 4217 code such as BRL`);
-  need(opt(o.vendor, /^[a-z0-9][a-z0-9-]{0,31}$/), `vendor "${o.vendor}": the platform's name for the store, such as vtex or magazord`);
-  need(o.theme === undefined || (o.theme && typeof o.theme === "object"), "theme: an object such as {\"Accent\": \"#5b21b6\"}");
+  need(t === undefined || t instanceof Element || (typeof t === "string" && selector(t)), "target: a CSS selector or an element");
+  // The optional strings: absent, or matching their pattern.
+  for (const [k, re, what] of [
+    ["bff", /^https?:\/\/[^/]+/, "an absolute http(s) URL"],
+    ["lang", /^(pt|en|es)\b/i, "pt-BR, en or es"],
+    ["currency", /^[A-Z]{3}$/, "an ISO 4217 code such as BRL"],
+    ["vendor", /^[a-z0-9][a-z0-9-]{0,31}$/, "the platform's name for the store, such as vtex or magazord"],
+  ] as const) {
+    const v = o[k];
+    need(v === undefined || (typeof v === "string" && re.test(v)), `${k} "${v}": ${what}`);
+  }
+  need(o.theme === undefined || (o.theme && typeof o.theme === "object"), 'theme: an object such as {"Accent": "#5b21b6"}');
   need(o.beacon === undefined || typeof o.beacon === "boolean", "beacon: true or false");
   for (const f of ["onApplied", "onRemoved"] as const) need(o[f] === undefined || typeof o[f] === "function", f + ": a function");
-  const fns = (p === "custom" ? ["session", "cart", "applyCoupon", "removeCoupon"] : []) as (keyof CustomAdapter)[];
-  for (const f of fns) need(o.adapter && typeof o.adapter[f] === "function", `platform "custom": adapter.${f}() is required (see the README)`);
-  // Magazord's theme applies the field's code with Zord.checkout.addCupomDesconto(): no button needed.
-  const sels = (p === "dom" ? ["subtotal", "couponInput"].concat(vendorOf(o) === "magazord" ? [] : ["couponButton"]) : []) as (keyof DomOptions)[];
-  for (const f of sels) need(o.dom && o.dom[f], `platform "dom": a selector for ${f} (data-${f.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}) is required`);
+  if (p === "custom") {
+    for (const f of ["session", "cart", "applyCoupon", "removeCoupon"] as const) {
+      need(typeof o.adapter?.[f] === "function", `platform "custom": adapter.${f}() is required (see the README)`);
+    }
+  }
+  if (p === "dom") {
+    // Magazord's theme applies the field's code with Zord.checkout.addCupomDesconto(): no button needed.
+    for (const f of ["subtotal", "couponInput"].concat(vendorOf(o) === "magazord" ? [] : ["couponButton"]) as (keyof DomOptions)[]) {
+      need(o.dom?.[f], `platform "dom": a selector for ${f} (data-${f.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}) is required`);
+    }
+  }
   return errs;
 }
 
 /** vendorOf is the platform's name for the store's e-commerce in the secure login. */
-export function vendorOf(o: MountOptions): string {
-  return o.vendor || (o.platform === "dom" ? "magazord" : o.platform || "vtex");
-}
+export const vendorOf = (o: MountOptions): string => o.vendor || (o.platform === "dom" ? "magazord" : o.platform || "vtex");
 
 /** fromScript reads the options of a script tag's data- attributes. */
 export function fromScript(d: DOMStringMap, scriptBase: string): MountOptions {
@@ -63,13 +72,16 @@ export function fromScript(d: DOMStringMap, scriptBase: string): MountOptions {
 /** The queue stub's shape: calls made before the script arrived, as [method, arguments]. */
 export type Stub = { q?: [string, ArrayLike<unknown>][] };
 
+/** warn tells the integrator on the console (never the shopper, never thrown into the page). */
+export const warn = (e: unknown): void => console.warn(String(e instanceof Error ? e.message : e));
+
 /** replay runs the calls the queue stub recorded, in order; one failing does not stop the rest. */
 export function replay(q: Stub["q"], on: Record<string, unknown>): void {
   for (const [name, args] of q || []) {
     try {
       (on[name] as (...a: unknown[]) => unknown).apply(on, Array.from(args));
     } catch (e) {
-      console.warn(String(e instanceof Error ? e.message : e));
+      warn(e);
     }
   }
 }

@@ -4,6 +4,7 @@
 // survives the tab, and retried once the BFF answers again (the next load at the latest). The
 // platform credits a reversal once, so a retry after a lost answer does not credit twice.
 
+/** One reversal owed (stored: these short names are never renamed). */
 export interface Pending {
   u: string; // the shopper (the platform's UserId): another shopper on this browser is not touched
   r: number; // RedeemedId to reverse
@@ -21,20 +22,13 @@ export function loadPending(tenant: string): Pending[] {
   }
 }
 
-function save(tenant: string, list: Pending[]): void {
+/** owe records the reversal of redeemedId as owed (p), or, without p, as owed no longer. */
+export function owe(tenant: string, redeemedId: number, p?: Pending): void {
+  const list = loadPending(tenant).filter((q) => q.r !== redeemedId).concat(p || []);
   try {
     if (list.length) localStorage.setItem(key(tenant), JSON.stringify(list));
     else localStorage.removeItem(key(tenant));
   } catch {
     // storage unavailable: the reversal is retried while this page lives only
   }
-}
-
-export function addPending(tenant: string, p: Pending): void {
-  save(tenant, loadPending(tenant).filter((q) => q.r !== p.r).concat(p));
-}
-
-export function dropPending(tenant: string, redeemedId: number): void {
-  const list = loadPending(tenant);
-  if (list.some((q) => q.r === redeemedId)) save(tenant, list.filter((q) => q.r !== redeemedId));
 }

@@ -86,29 +86,27 @@ export interface Session {
   segmentToken: string;
 }
 
-/** What the store did with a coupon the widget applied. */
-export interface CouponOutcome {
-  /** The cart holds the coupon now (the store confirmed it, not just answered). */
-  applied: boolean;
-  /** The store's own explanation when it refused (VTEX's messages[]), if it gave one. */
-  message?: string;
-}
+/** What the store did with a coupon the widget applied: true, the cart holds it now (the store
+ *  confirmed it, not just answered); else the store's own explanation of its refusal (VTEX's
+ *  messages[]), "" when it gave none. */
+export type Outcome = true | string;
 
-/** One storefront platform, as the widget sees it. */
+/** One storefront platform, as the widget sees it. Its names end in "_": the widget's own,
+ *  shortened by the build (build.go). */
 export interface Adapter {
   /** The shopper's storefront session, or null when nobody is logged in. */
-  session(): Promise<Session | null>;
+  session_(): Promise<Session | null>;
   /** The cart, or null when there is none. */
-  cart(): Promise<Cart | null>;
+  cart_(): Promise<Cart | null>;
   /** Puts a coupon in the cart and says whether the cart really holds it afterwards. */
-  applyCoupon(code: string): Promise<CouponOutcome>;
-  /** Takes the coupon out. The widget calls it only when cart().coupon is this code: it never
+  apply_(code: string): Promise<Outcome>;
+  /** Takes the coupon out. The widget calls it only when cart_().coupon is this code: it never
    *  touches a coupon it did not put there. */
-  removeCoupon(code: string): Promise<void>;
+  remove_(code: string): Promise<void>;
   /** Calls back when the cart changes; returns a function that stops listening. */
-  onChange(cb: () => void): () => void;
+  onChange_(cb: () => void): () => void;
   /** The shopper's locale and currency, when the platform knows them. */
-  locale?(): { locale?: string; currency?: string };
+  locale_?(): (string | undefined)[];
 }
 
 /** The integrator's callbacks for the custom adapter (see the README). */

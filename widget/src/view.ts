@@ -1,15 +1,18 @@
 // The view: a function of the state that builds the widget's DOM, elements and text nodes only
 // (never HTML). Every state renders alone, without the network or the storefront.
 import { appliedOf, foreign, gives, isOpen, lockReason, notEnrolled, rows, safeURL, summary, themeVars, type Fmt, type Row, type State } from "./state";
-import { fill } from "./i18n";
+import { fill, W } from "./i18n";
 import { sameCoupon } from "./adapters";
 import type { Theme } from "./types";
 
 type Child = Node | string | null | false | undefined;
+type Attrs = Record<string, string | false | undefined> | null;
 
-/** h makes an element; strings become text nodes, never HTML. */
-export function h(tag: string, attrs: Record<string, string | false | undefined> | null, ...kids: Child[]): HTMLElement {
-  const el = document.createElement(tag);
+/** h makes an element ("p.n": a p of class n); strings become text nodes, never HTML. */
+export function h(tag: string, attrs: Attrs, ...kids: Child[]): HTMLElement {
+  const [name, cls] = tag.split(".");
+  const el = document.createElement(name);
+  if (cls) el.className = cls;
   for (const k in attrs) {
     const v = attrs[k];
     if (v !== false && v !== undefined) el.setAttribute(k, v);
@@ -19,22 +22,22 @@ export function h(tag: string, attrs: Record<string, string | false | undefined>
 }
 
 /** What the shopper can do; the controller carries it out. */
-export type Act = { t: "use"; row: Row } | { t: "rm" } | { t: "again" } | { t: "toggle" };
+export type Act = { t_: "use"; row_: Row } | { t_: "rm" } | { t_: "again" } | { t_: "toggle" };
 
 export interface Ctx {
-  f: Fmt;
+  f_: Fmt;
   /** Prefix of this widget's element ids. */
-  id: string;
+  id_: string;
   /** Space is short (a phone): the view collapses to one line until opened. */
-  compact: boolean;
+  compact_: boolean;
   /** The mount option's theme (over the BFF's). */
-  theme?: Theme;
-  on(a: Act): void;
+  theme_?: Theme;
+  on_(a: Act): void;
 }
 
 /** button is named by its text (or a label that starts with it); a disabled one stays focusable
  *  (aria-disabled) so the reason tied with aria-describedby is read out. */
-function button(key: string, text: string, attrs: Record<string, string | false | undefined>, fn: () => void, enabled = true): HTMLElement {
+function button(key: string, text: string, attrs: Attrs, fn: () => void, enabled: unknown = true): HTMLElement {
   const b = h("button", { type: "button", "data-k": key, "aria-disabled": !enabled && "true", ...attrs }, text);
   b.addEventListener("click", (e) => {
     e.preventDefault();
@@ -43,85 +46,85 @@ function button(key: string, text: string, attrs: Record<string, string | false 
   return b;
 }
 
+/** A link out of the checkout, in a new tab. */
+const link = (href: string, text: string) => h("a", { href, target: "_blank", rel: "noopener" }, text);
+
 /** view renders a state into the widget's box. */
 export function view(s: State, c: Ctx): HTMLElement {
-  const { f, id, on } = c;
-  const w = f.w;
-  const v = s.view;
-  const theme: Theme = Object.assign({}, v && v.Theme, c.theme);
-  const open = isOpen(s, c.compact);
+  const { f_: f, id_: id, on_: on, compact_: compact } = c;
+  const w = f.w_;
+  const v = s.view_;
+  const theme: Theme = { ...v?.Theme, ...c.theme_ };
+  const open = isOpen(s, compact);
   const list = rows(s, f);
   const a = appliedOf(s);
-  const note = s.note && s.note.text ? s.note : s.offline ? { text: w.unavailable, at: "" } : null;
+  const note = s.note_?.text_ ? s.note_ : s.offline_ ? { text_: w[W.unavailable], at_: "" } : null;
   // A note goes next to what caused it, when that is on screen; else at the top.
-  const at = note && open && (list.some((r) => r.key === note.at) || (note.at === "ap" && a)) ? note.at : "";
-  const noteAt = (k: string) => note && at === k && h("p", { class: "n", "data-note": "" }, note.text);
+  const at = note && open && (list.some((r) => r.key_ === note.at_) || (note.at_ === "ap" && a)) ? note.at_ : "";
+  const noteAt = (k: string) => note && at === k && h("p.n", { "data-note": "" }, note.text_);
   const kids: Child[] = [];
   if (v) {
     const out = notEnrolled(v);
     const lock = lockReason(s, w);
     const join = safeURL(theme.JoinURL);
-    const bal = v.PointsBalance != null && !out;
-    kids.push(h("div", { class: "hd" },
-      h("h2", { id: id + "t" }, v.ProgramName || w.title),
-      bal && !c.compact && h("p", { class: "bal" }, h("b", null, f.num(v.PointsBalance!)), " " + w.points)));
-    if (c.compact) {
-      kids.push(button("tg", (bal ? f.num(v.PointsBalance!) + " " + w.points + " · " : "") + summary(s, f), { class: "tg", id: id + "g", "aria-expanded": String(open), "aria-controls": id + "b" }, () => on({ t: "toggle" })));
-    } else if (!a && !out) {
-      kids.push(h("p", { class: "sum" }, summary(s, f)));
-    }
-    kids.push(noteAt(""));
+    const terms = safeURL(theme.TermsURL);
+    const bal = v.PointsBalance != null && !out && f.num_(v.PointsBalance);
     const body: Child[] = [];
+    kids.push(h("div.hd", null, h("h2", { id: id + "t" }, v.ProgramName || w[W.title]), bal && !compact && h("p.bal", null, h("b", null, bal), " " + w[W.points])));
+    kids.push(
+      compact
+        ? button("tg", (bal ? bal + " " + w[W.points] + " · " : "") + summary(s, f), { class: "tg", id: id + "g", "aria-expanded": String(open), "aria-controls": id + "b" }, () => on({ t_: "toggle" }))
+        : !a && !out && h("p.sum", null, summary(s, f)),
+      noteAt(""),
+    );
     // Not enrolled: one sentence (in the summary line when compact) and the join link.
-    if (out && (join || !c.compact)) body.push(h("p", { class: "j", id: id + "j" }, !c.compact && w.join + " ", join && h("a", { href: join, target: "_blank", rel: "noopener" }, w.joinLink)));
+    if (out && (join || !compact)) body.push(h("p.j", { id: id + "j" }, !compact && w[W.join] + " ", join && link(join, w[W.joinLink])));
     if (a) body.push(appliedBox(s, c, a.CouponCode, noteAt("ap")));
     if (list.length) {
-      if (lock && !s.busy) body.push(h("p", { class: "x", id: id + "l" }, lock));
-      body.push(h("div", { role: "group", "aria-labelledby": id + "c" },
-        h("p", { class: "lbl", id: id + "c" }, w.choose),
-        h("ul", null, ...list.map((r) => {
-          const why = r.why && id + r.key + "m";
-          return h("li", { class: "r" },
-            h("div", { class: "i" }, h("b", { class: "t" }, r.gives), h("span", { class: "c" }, r.cost), why && h("span", { class: "m", id: why }, r.why)),
-            button(r.key, w.use, { "data-t": r.r.Title, "aria-label": w.use + " " + r.gives, "aria-describedby": why || (lock ? id + "l" : out ? id + (c.compact ? "g" : "j") : undefined) }, () => on({ t: "use", row: r }), r.can && !lock),
-            noteAt(r.key));
-        }))));
+      if (lock && !s.busy_) body.push(h("p.x", { id: id + "l" }, lock));
+      body.push(
+        h("div", { role: "group", "aria-labelledby": id + "c" },
+          h("p.lbl", { id: id + "c" }, w[W.choose]),
+          h("ul", null, ...list.map((r) => {
+            const why = r.why_ && id + r.key_ + "m";
+            return h("li.r", null,
+              h("div.i", null, h("b.t", null, r.gives_), h("span.c", null, r.cost_), why && h("span.m", { id: why }, r.why_)),
+              button(r.key_, w[W.use], { "data-t": r.r_.Title, "aria-label": w[W.use] + " " + r.gives_, "aria-describedby": why || (lock ? id + "l" : out ? id + (compact ? "g" : "j") : undefined) }, () => on({ t_: "use", row_: r }), r.can_ && !lock),
+              noteAt(r.key_));
+          })),
+        ),
+      );
     }
-    const terms = safeURL(theme.TermsURL);
-    if (terms) body.push(h("p", { class: "ft" }, h("a", { href: terms, target: "_blank", rel: "noopener" }, w.terms)));
+    if (terms) body.push(h("p.ft", null, link(terms, w[W.terms])));
     kids.push(h("div", { id: id + "b", hidden: !open && "" }, ...body));
   } else {
     kids.push(noteAt(""));
   }
-  const box = h("div", { class: "w", "aria-labelledby": v ? id + "t" : undefined, "aria-busy": String(s.busy) }, ...kids);
+  const box = h("div.w", { "aria-labelledby": v ? id + "t" : undefined, "aria-busy": String(s.busy_) }, ...kids);
   box.hidden = !kids.some(Boolean);
-  for (const [k, val] of themeVars(v && v.Theme, c.theme)) box.style.setProperty(k, val);
+  for (const [k, val] of themeVars(v?.Theme, c.theme_)) box.style.setProperty(k, val);
   return box;
 }
 
 /** appliedBox: the reward in the cart, its coupon whole (on one line), what went wrong
  *  with it, and a quiet remove. */
 function appliedBox(s: State, c: Ctx, code: string, note: Child): HTMLElement {
-  const { f, id, on } = c;
-  const w = f.w;
-  const a = appliedOf(s)!;
-  const r = a.Reward;
-  const kids: Child[] = [
-    h("p", { class: "lbl", id: id + "a" }, w.applied),
-    h("p", { class: "g" }, h("strong", null, gives((s.view!.Redeemed || []).find((x) => x.RedeemedId === r.RedeemedId) || r, f))),
-    h("p", null, w.coupon + ": ", h("code", { "data-coupon": "" }, code)),
-  ];
-  const still = (s.view!.Redeemed || []).find((x) => x.RedeemedId === r.RedeemedId);
-  if (still && !still.CanUse) kids.push(h("p", { class: "n" }, w.noLongerFits + (still.UseReasonMessage || "")));
+  const { f_: f, id_: id, on_: on } = c;
+  const w = f.w_;
+  const r = appliedOf(s)!.Reward;
+  const still = s.view_!.Redeemed?.find((x) => x.RedeemedId === r.RedeemedId);
   const mine = foreign(s);
-  let again: Child = null;
-  if (s.cart && !sameCoupon(s.cart.coupon, code)) {
-    kids.push(h("p", { class: "n" }, w.couponLeft));
-    // The shopper's own coupon took its place: theirs to keep; removing the reward only gives
-    // the points back.
-    if (mine) kids.push(h("p", { class: "n" }, fill(w.ownCoupon, { code: mine })));
-    else again = button("again", w.applyAgain, {}, () => on({ t: "again" }), !s.busy);
-  }
-  kids.push(note, h("p", null, again, button("rm", w.remove, { class: "q" }, () => on({ t: "rm" }), !s.busy)));
-  return h("div", { class: "ap", role: "group", "aria-labelledby": id + "a", tabindex: "-1", "data-k": "ap" }, ...kids);
+  const left = s.cart_ && !sameCoupon(s.cart_.coupon, code);
+  return h("div.ap", { role: "group", "aria-labelledby": id + "a", tabindex: "-1", "data-k": "ap" },
+    h("p.lbl", { id: id + "a" }, w[W.applied]),
+    h("p.g", null, h("strong", null, gives(still || r, f))),
+    h("p", null, w[W.coupon] + ": ", h("code", { "data-coupon": "" }, code)),
+    still && !still.CanUse && h("p.n", null, w[W.noLongerFits] + " " + (still.UseReasonMessage || "")),
+    // The coupon left the cart. The shopper's own coupon took its place: theirs to keep;
+    // removing the reward only gives the points back.
+    left && h("p.n", null, w[W.couponLeft]),
+    left && mine && h("p.n", null, fill(w[W.ownCoupon], { code: mine })),
+    note,
+    h("p", null, left && !mine && button("again", w[W.applyAgain], null, () => on({ t_: "again" }), !s.busy_), button("rm", w[W.remove], { class: "q" }, () => on({ t_: "rm" }), !s.busy_)),
+  );
 }

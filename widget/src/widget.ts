@@ -11,55 +11,44 @@
 // --loyalty-bg, --loyalty-fg, --loyalty-muted, --loyalty-border, --loyalty-warn,
 // --loyalty-radius, --loyalty-font); they win over the tenant's theme, set as --lw-*.
 import css from "./style.css";
-import { Api, ApiError, retryable } from "./api";
+import { ApiError, retryable, type Api } from "./api";
 import { sameCoupon } from "./adapters";
-import { fill, words, type Lang } from "./i18n";
-import { addPending, dropPending, loadPending } from "./pending";
+import { fill, W, words, type Lang } from "./i18n";
+import { loadPending, owe } from "./pending";
 import { applied, appliedOf, failed, finished, fmt, foreign, initial, loaded, noted, started, toggled, unapplied, type State } from "./state";
 import { h, view, type Act } from "./view";
-import type { Adapter, AppliedDetail, Cart, CouponOutcome, RedeemResult, RedeemedReward, Theme } from "./types";
-
-export interface Settings {
-  lang: Lang;
-  /** data-currency: wins over everything. */
-  currency?: string;
-  /** The storefront's own currency (VTEX's segment): used when the BFF names none. */
-  platformCurrency?: string;
-  theme?: Theme;
-  onApplied?: (d: AppliedDetail) => void;
-  onRemoved?: (d: AppliedDetail) => void;
-  /** Reports a failure (no personal data): kind of failure, where. */
-  beacon?: (kind: string, at: string) => void;
-}
+import type { Report } from "./beacon";
+import type { Adapter, AppliedDetail, MountOptions, Outcome, RedeemResult, RedeemedReward } from "./types";
 
 export interface Widget {
   /** The mount point the widget renders in now. */
-  readonly host: HTMLElement | null;
-  /** attach renders into a (new) mount point: a checkout that is a single-page app replaces
+  readonly host_: HTMLElement | null;
+  /** attach_ renders into a (new) mount point: a checkout that is a single-page app replaces
    *  its elements, and the widget follows with its state. */
-  attach(host: HTMLElement): void;
-  /** start signs in and shows the rewards; with no shopper logged in it stays hidden. */
-  start(): Promise<void>;
-  refresh(): Promise<void>;
-  destroy(): void;
+  attach_(host: HTMLElement): void;
+  /** start_ signs in and shows the rewards; with no shopper logged in it stays hidden. */
+  start_(): Promise<void>;
+  refresh_(): Promise<void>;
+  destroy_(): void;
 }
 
 /** kind names a failure for the beacon: "net" (no answer), "h503" (the BFF's status), "store"
  *  (the storefront's own call failed or timed out). */
-export const kind = (e: unknown): string => (e instanceof ApiError ? (e.status ? "h" + e.status : "net") : "store");
+export const kind = (e: unknown): string => (e instanceof ApiError ? (e.status_ ? "h" + e.status_ : "net") : "store");
 
 let uid = 0;
 
-export function widget(adapter: Adapter, api: Api, o: Settings): Widget {
-  const w = words(o.lang);
+/** widget runs one mounted widget: o's currency (data-currency) wins over the BFF's, which wins
+ *  over the storefront's own (platformCurrency, VTEX's segment); o's theme over the BFF's. */
+export function widget(adapter: Adapter, api: Api, o: MountOptions, lang: Lang, platformCurrency: string | undefined, report: Report): Widget {
+  const w = words(lang);
   const id = "lw" + ++uid;
-  const mq = typeof matchMedia === "function" ? matchMedia("(max-width: 600px)") : null;
-  const compact = () => !!mq && mq.matches;
-  const report = (k: string, at: string) => o.beacon && o.beacon(k, at);
+  const mq = matchMedia("(max-width: 600px)");
+  const compact = () => mq.matches;
   let host: HTMLElement | null = null;
   let root: ShadowRoot | null = null;
   let box = h("div", null);
-  let live = h("div", null);
+  let live = box;
   let s: State = initial;
   let working = false; // one action (or settling) at a time: a double click redeems once
   let seq = 0;
@@ -68,33 +57,28 @@ export function widget(adapter: Adapter, api: Api, o: Settings): Widget {
   let restoreDue = true; // the first view puts the applied reward's coupon back if it left
 
   const render = (): void => {
-    if (root) {
-      try {
-        paint(root);
-      } catch {
-        // never into the page: the store's checkout goes on
+    if (!root) return;
+    try {
+      const active = root.activeElement;
+      const want = s.focus_ || active?.getAttribute("data-k");
+      const next = view(s, {
+        f_: fmt(w, lang, o.currency || s.view_?.Currency || platformCurrency || "BRL"),
+        id_: id,
+        compact_: compact(),
+        theme_: o.theme,
+        on_: on,
+      });
+      box.replaceWith(next);
+      box = next;
+      // Focus asked for by an action waits for its element (a reward back in the list after the
+      // refresh); otherwise the focused element keeps the focus across renders.
+      const el = want && root.querySelector<HTMLElement>(`[data-k="${want}"]`);
+      if (el) {
+        el.focus();
+        if (s.focus_) s = { ...s, focus_: "" };
       }
-    }
-  };
-  const paint = (root: ShadowRoot): void => {
-    const active = root.activeElement;
-    const want = s.focus || (active && active.getAttribute("data-k"));
-    const v = s.view;
-    const next = view(s, {
-      f: fmt(w, o.lang, o.currency || (v && v.Currency) || o.platformCurrency || "BRL"),
-      id,
-      compact: compact(),
-      theme: o.theme,
-      on,
-    });
-    box.replaceWith(next);
-    box = next;
-    // Focus asked for by an action waits for its element (a reward back in the list after the
-    // refresh); otherwise the focused element keeps the focus across renders.
-    const el = want && root.querySelector<HTMLElement>(`[data-k="${want}"]`);
-    if (el) {
-      el.focus();
-      if (s.focus) s = { ...s, focus: "" };
+    } catch {
+      // never into the page: the store's checkout goes on
     }
   };
   const set = (next: State): void => {
@@ -111,14 +95,13 @@ export function widget(adapter: Adapter, api: Api, o: Settings): Widget {
   };
   const fail = (e: unknown, at: string): void => {
     report(kind(e), at);
-    if (!s.offline) say(w.unavailable);
+    if (!s.offline_) say(w[W.unavailable]);
     set(failed(s));
   };
-  const emit = (k: "applied" | "removed", detail: AppliedDetail): void => {
-    if (host) host.dispatchEvent(new CustomEvent("loyalty:" + k, { detail, bubbles: true, composed: true }));
-    const cb = k === "applied" ? o.onApplied : o.onRemoved;
+  const emit = (applied: boolean, detail: AppliedDetail): void => {
+    host?.dispatchEvent(new CustomEvent(applied ? "loyalty:applied" : "loyalty:removed", { detail, bubbles: true, composed: true }));
     try {
-      if (cb) cb(detail);
+      (applied ? o.onApplied : o.onRemoved)?.(detail);
     } catch {
       // an integrator's callback must not break the widget
     }
@@ -130,10 +113,10 @@ export function widget(adapter: Adapter, api: Api, o: Settings): Widget {
   const refresh = async (): Promise<void> => {
     const my = ++seq;
     try {
-      const cart = await adapter.cart();
+      const cart = await adapter.cart_();
       if (my !== seq) return;
-      if (!cart) return set({ ...s, view: null, cart: null });
-      const v = await api.checkout(cart.value, cart.id);
+      if (!cart) return set({ ...s, view_: null, cart_: null });
+      const v = await api.checkout_(cart);
       if (my !== seq) return;
       set(loaded(s, v, cart));
     } catch (e) {
@@ -156,32 +139,30 @@ export function widget(adapter: Adapter, api: Api, o: Settings): Widget {
   /** settle reverses what the shopper removed while the BFF was away, and on the first load
    *  puts the applied reward's coupon back in the cart. It says whether anything changed. */
   const settle = async (): Promise<boolean> => {
-    const v = s.view!;
-    const cart = s.cart!;
-    const tenant = api.tenant;
+    const cart = s.cart_!;
+    const redeemed = s.view_!.Redeemed || [];
+    const tenant = api.tenant_;
     let changed = false;
     for (const p of loadPending(tenant)) {
-      if (p.u !== api.user) continue;
-      if (!(v.Redeemed || []).some((r) => r.RedeemedId === p.r) || sameCoupon(cart.coupon, p.c)) {
-        // Already reversed or used, or the shopper put it back in the cart: nothing is owed.
-        dropPending(tenant, p.r);
-        continue;
+      if (p.u !== api.user_) continue;
+      if (redeemed.some((r) => r.RedeemedId === p.r) && !sameCoupon(cart.coupon, p.c)) {
+        try {
+          await api.reverse_(p.r);
+          tell(w[W.pointsBack], "");
+        } catch (e) {
+          if (retryable(e)) return changed; // still away: next time
+          // refused for good (e.g. used meanwhile): nothing more to do
+        }
+        changed = true;
       }
-      let done = true;
-      try {
-        await api.reverse(p.r);
-      } catch (e) {
-        if (retryable(e)) return changed; // still away: next time
-        done = false; // refused for good (e.g. used meanwhile): nothing more to do
-      }
-      dropPending(tenant, p.r);
-      if (done) tell(w.pointsBack, "");
-      changed = true;
+      // Reversed, or already reversed or used, or the shopper put it back in the cart: nothing
+      // is owed.
+      owe(tenant, p.r);
     }
     const ap = appliedOf(s);
     const restore = restoreDue;
     restoreDue = false;
-    if (restore && ap && ap.Reward.RedeemedId && !cart.coupon) {
+    if (restore && ap?.Reward.RedeemedId && !cart.coupon) {
       // The shopper is back and the coupon left the cart: put it in again (never over a
       // coupon of the shopper's own: then "apply again" is theirs to choose).
       await putIn(ap.CouponCode, ap.Reward.RedeemedId, "");
@@ -190,7 +171,8 @@ export function widget(adapter: Adapter, api: Api, o: Settings): Widget {
     return changed;
   };
 
-  const act = async (at: string, fn: () => Promise<void>): Promise<void> => {
+  /** act runs one action at a time, then reads the view again. */
+  const act = async (at: string, fn: () => Promise<unknown>): Promise<void> => {
     if (working) return;
     working = true;
     set(started(s));
@@ -198,9 +180,9 @@ export function widget(adapter: Adapter, api: Api, o: Settings): Widget {
       await fn();
     } catch (e) {
       // A refusal the platform worded (4xx with a message) as it is; else one line.
-      const refusal = e instanceof ApiError && e.status >= 400 && e.status < 500 && e.status !== 401 && e.message;
+      const refusal = e instanceof ApiError && e.status_ > 399 && e.status_ < 500 && e.status_ !== 401 && e.message;
       if (!refusal) report(kind(e), at === "ap" ? "remove" : "redeem");
-      tell(refusal || w.unavailable, at);
+      tell(refusal || w[W.unavailable], at);
     } finally {
       working = false;
       set(finished(s));
@@ -212,105 +194,101 @@ export function widget(adapter: Adapter, api: Api, o: Settings): Widget {
    *  store refused it, the redemption is reversed (no debit without the coupon in the cart)
    *  and the shopper is told why, in one sentence, next to the reward; putIn then says false. */
   const putIn = async (code: string, redeemedId: number, at: string): Promise<boolean> => {
-    let out: CouponOutcome;
+    let out: Outcome;
     try {
-      out = await adapter.applyCoupon(code);
+      out = await adapter.apply_(code);
     } catch {
-      // The store did not answer: only the cart can say whether the coupon got in.
-      let cart: Cart | null = null;
-      try {
-        cart = await adapter.cart();
-      } catch {
-        // unreadable: treated as not in, so the points are not kept for nothing
-      }
-      out = { applied: !!cart && sameCoupon(cart.coupon, code) };
+      // The store did not answer: only the cart can say whether the coupon got in; unreadable,
+      // it is taken as not in, so the points are not kept for nothing.
+      out = sameCoupon((await adapter.cart_().catch(() => null))?.coupon, code) || "";
     }
-    if (out.applied) return true;
+    if (out === true) return true;
     report("refused", "apply");
-    let text = fill(w.refused, { msg: out.message });
+    let text = w[W.refused];
     try {
-      await api.reverse(redeemedId);
+      await api.reverse_(redeemedId);
     } catch (e) {
-      if (retryable(e)) addPending(api.tenant, { u: api.user, r: redeemedId, c: code });
-      text = fill(w.refusedKept, { msg: out.message });
+      if (retryable(e)) owe(api.tenant_, redeemedId, { u: api.user_, r: redeemedId, c: code });
+      text = w[W.refusedKept];
     }
-    tell(text, at);
+    tell(fill(text, { msg: out }), at);
     return false;
   };
 
-  /** take redeems through call, with the cart as it is now, then puts the coupon in it. A
-   *  cart holding the shopper's own coupon is left alone: one coupon per purchase, and the
-   *  widget never replaces one it did not put there. */
-  const take = (at: string, call: (cart: Cart) => Promise<RedeemResult>): Promise<void> =>
+  /** take redeems (a reward, or a redeemed one to use) with the cart as it is now, then puts
+   *  the coupon in it. A cart holding the shopper's own coupon is left alone: one coupon per
+   *  purchase, and the widget never replaces one it did not put there. */
+  const take = (at: string, redeemed: boolean, rewardId: number): Promise<void> =>
     act(at, async () => {
-      const cart = await adapter.cart();
+      const cart = await adapter.cart_();
       if (!cart) return;
-      s = { ...s, cart };
+      s = { ...s, cart_: cart };
       const mine = foreign(s);
-      if (mine) return tell(fill(w.ownCoupon, { code: mine }), at);
-      const res = await call(cart);
+      if (mine) return tell(fill(w[W.ownCoupon], { code: mine }), at);
+      const res: RedeemResult = await api.redeem_(redeemed, rewardId, cart);
       const r = res.Reward;
-      dropPending(api.tenant, r.RedeemedId); // the shopper chose to use it after all
-      if (!(await putIn(res.CouponCode, r.RedeemedId, at))) return;
-      set(applied(s, res.CouponCode, r));
-      say(w.appliedNow + r.Title);
-      emit("applied", { couponCode: res.CouponCode, rewardId: r.Id, redeemedId: r.RedeemedId, title: r.Title });
+      const code = res.CouponCode;
+      owe(api.tenant_, r.RedeemedId); // the shopper chose to use it after all
+      if (!(await putIn(code, r.RedeemedId, at))) return;
+      set(applied(s, code, r));
+      say(w[W.applied] + ": " + r.Title);
+      emit(true, { couponCode: code, rewardId: r.Id, redeemedId: r.RedeemedId, title: r.Title });
     });
 
   /** remove takes the reward's own coupon out of the cart (no other coupon is touched), then
    *  reverses the redemption. If the BFF cannot be reached for the reversal, the screen says
    *  what is true (the reward stays redeemed, the points are not lost) and the reversal is
    *  owed: retried once the BFF answers again. */
-  const remove = (): Promise<void> | void => {
+  const remove = (): unknown => {
     const ap = appliedOf(s);
-    const redeemedId = ap && ap.Reward.RedeemedId;
+    const redeemedId = ap?.Reward.RedeemedId;
     if (!ap || !redeemedId) return;
     const code = ap.CouponCode;
     const detail = { couponCode: code, rewardId: ap.Reward.Id, redeemedId, title: ap.Reward.Title };
     return act("ap", async () => {
       // Coupon out of the cart first: if the reversal then fails, the store gives no discount
       // and the shopper can still use the redeemed reward later.
-      const cart = await adapter.cart();
-      if (cart && sameCoupon(cart.coupon, code)) await adapter.removeCoupon(code);
+      const cart = await adapter.cart_();
+      if (sameCoupon(cart?.coupon, code)) await adapter.remove_(code);
       try {
-        await api.reverse(redeemedId);
-        s = { ...s, focus: "a" + detail.rewardId };
-        say(w.removedNow);
+        await api.reverse_(redeemedId);
+        s = { ...s, focus_: "a" + detail.rewardId };
+        say(w[W.removedNow]);
       } catch (e) {
         if (!retryable(e)) throw e;
-        addPending(api.tenant, { u: api.user, r: redeemedId, c: code });
+        owe(api.tenant_, redeemedId, { u: api.user_, r: redeemedId, c: code });
         s = unapplied(s, redeemedId);
-        tell(w.removeLater, "u" + redeemedId);
+        tell(w[W.removeLater], "u" + redeemedId);
       }
-      emit("removed", detail);
+      emit(false, detail);
     });
   };
 
   const reapply = (): Promise<void> =>
     act("ap", async () => {
       const ap = appliedOf(s);
-      const cart = await adapter.cart();
-      if (!ap || !ap.Reward.RedeemedId || !cart) return;
-      if (cart.coupon && !sameCoupon(cart.coupon, ap.CouponCode)) return tell(fill(w.ownCoupon, { code: cart.coupon }), "ap");
+      const cart = await adapter.cart_();
+      if (!ap?.Reward.RedeemedId || !cart) return;
+      if (cart.coupon && !sameCoupon(cart.coupon, ap.CouponCode)) return tell(fill(w[W.ownCoupon], { code: cart.coupon }), "ap");
       await putIn(ap.CouponCode, ap.Reward.RedeemedId, "ap");
     });
 
   function on(a: Act): void {
-    if (a.t === "use") {
-      const r = a.row.r;
-      void take(a.row.key, (cart) => (a.row.redeemed ? api.useRedeemed((r as RedeemedReward).RedeemedId, cart.id, cart.value) : api.redeem(r.Id, cart.id, cart.value)));
-    } else if (a.t === "rm") void remove();
-    else if (a.t === "again") void reapply();
+    if (a.t_ === "use") {
+      const { key_, r_, redeemed_ } = a.row_;
+      void take(key_, redeemed_, redeemed_ ? (r_ as RedeemedReward).RedeemedId : r_.Id);
+    } else if (a.t_ === "rm") void remove();
+    else if (a.t_ === "again") void reapply();
     else set(toggled(s, compact()));
   }
 
-  if (mq && mq.addEventListener) mq.addEventListener("change", render);
+  mq.addEventListener("change", render);
 
   return {
-    get host() {
+    get host_() {
       return host;
     },
-    attach(el) {
+    attach_(el) {
       host = el;
       root = el.shadowRoot || el.attachShadow({ mode: "open" });
       root.replaceChildren();
@@ -321,32 +299,32 @@ export function widget(adapter: Adapter, api: Api, o: Settings): Widget {
       } catch {
         root.append(h("style", null, css));
       }
-      box = h("div", { class: "w", hidden: "" });
-      live = h("div", { class: "sr", role: "status", "aria-live": "polite" });
+      box = h("div.w", { hidden: "" });
+      live = h("div.sr", { role: "status", "aria-live": "polite" });
       root.append(box, live);
       render();
     },
-    async start() {
+    async start_() {
       try {
-        const session = await adapter.session();
+        const session = await adapter.session_();
         if (!session) return;
-        off = adapter.onChange(() => {
+        off = adapter.onChange_(() => {
           clearTimeout(timer);
-          timer = window.setTimeout(() => void refresh(), 350);
+          timer = setTimeout(refresh, 350) as unknown as number;
         });
-        await api.login(session);
+        api.login_(session);
       } catch (e) {
         return fail(e, "login");
       }
       await refresh();
     },
-    refresh,
-    destroy() {
+    refresh_: refresh,
+    destroy_() {
       off();
       clearTimeout(timer);
       seq++;
-      if (mq && mq.removeEventListener) mq.removeEventListener("change", render);
-      if (root) root.replaceChildren();
+      mq.removeEventListener("change", render);
+      root?.replaceChildren();
       root = null;
     },
   };

@@ -1,5 +1,5 @@
 // Language choice and the widget's words.
-import { fill, pickLang, words } from "../src/i18n";
+import { fill, pickLang, W, words } from "../src/i18n";
 import { eq, ok, test } from "./t";
 
 test("pickLang maps any tag to pt-BR, en or es", () => {
@@ -13,18 +13,25 @@ test("pickLang maps any tag to pt-BR, en or es", () => {
 test("every sentence exists in every language, with the same placeholders", () => {
   const pt = words("pt-BR"), en = words("en"), es = words("es");
   const holes = (s: string) => (s.match(/\{\w+\}/g) || []).sort().join();
-  for (const k of Object.keys(pt) as (keyof typeof pt)[]) {
+  eq(pt.length, W.count, "pt-BR: one sentence a line, as many as W names");
+  for (let k = 0; k < W.count; k++) {
     for (const [lang, w] of [["en", en], ["es", es]] as const) {
-      ok(typeof w[k] === "string" && w[k] !== "", `${lang} lacks ${k}`);
-      eq(holes(w[k]), holes(pt[k]), `${lang}.${k} placeholders`);
+      eq(w.length, W.count, `${lang}: as many sentences as W names`);
+      ok(typeof w[k] === "string" && w[k].trim() !== "" && w[k] === w[k].trim(), `${lang} lacks sentence ${k}, or it has spaces around it`);
+      eq(holes(w[k]), holes(pt[k]), `${lang} sentence ${k} placeholders`);
     }
-    ok(pt[k] !== "", `pt-BR lacks ${k}`);
+    ok(pt[k].trim() !== "" && pt[k] === pt[k].trim(), `pt-BR lacks sentence ${k}, or it has spaces around it`);
   }
 });
 
 test("the three languages differ where they should", () => {
-  eq([words("pt-BR").use, words("en").use, words("es").use], ["Usar", "Use", "Usar"]);
-  eq(words("xx").title, "Suas recompensas", "unknown language");
+  eq([words("pt-BR")[W.use], words("en")[W.use], words("es")[W.use]], ["Usar", "Use", "Usar"]);
+  eq(words("xx")[W.title], "Suas recompensas", "unknown language");
+  eq([words("pt-BR")[W.ownCoupon], words("en")[W.terms], words("es")[W.unavailable]], [
+    "O carrinho já tem o cupom {code}: remova-o para usar uma recompensa.",
+    "Terms",
+    "Las recompensas no están disponibles ahora. Puedes finalizar la compra normalmente.",
+  ], "each name finds its sentence");
 });
 
 test("fill puts values in, and a store's message in parentheses without its full stop", () => {

@@ -26,14 +26,14 @@ test("parseMoney says NaN when there is no amount", () => {
 });
 
 test("money prints in the shopper's language and the store's currency", () => {
-  eq(fmt(words("pt-BR"), "pt-BR", "BRL").money(1234.5), "R$\u00a01.234,50");
-  eq(fmt(words("en"), "en", "USD").money(1234.5), "$1,234.50");
-  eq(fmt(words("es"), "es", "EUR").money(10), "10,00\u00a0€");
-  eq(fmt(words("pt-BR"), "pt-BR", "BRL").num(4900), "4.900");
+  eq(fmt(words("pt-BR"), "pt-BR", "BRL").money_(1234.5), "R$\u00a01.234,50");
+  eq(fmt(words("en"), "en", "USD").money_(1234.5), "$1,234.50");
+  eq(fmt(words("es"), "es", "EUR").money_(10), "10,00\u00a0€");
+  eq(fmt(words("pt-BR"), "pt-BR", "BRL").num_(4900), "4.900");
 });
 
 test("money falls back to plain digits for a currency Intl refuses", () => {
-  eq(fmt(words("en"), "en", "not-a-currency").money(10), "10.00");
+  eq(fmt(words("en"), "en", "not-a-currency").money_(10), "10.00");
 });
 
 test("sameCoupon ignores case and spaces, never matches nothing", () => {

@@ -1,6 +1,6 @@
 // State transitions and what the view derives from a state.
 import { applied as appliedT, appliedOf, cost, failed, finished, foreign, gives, initial, isOpen, loaded, lockReason, missing, noted, notEnrolled, rows, safeURL, started, summary, themeVars, toggled, unapplied } from "../src/state";
-import { words } from "../src/i18n";
+import { W, words } from "../src/i18n";
 import { applied, cart, f, out, poor, redeemed, reward, rich, view } from "./fixtures";
 import { eq, ok, test } from "./t";
 
@@ -8,31 +8,31 @@ const w = words("pt-BR");
 
 test("transitions: loaded, failed, started, finished, noted", () => {
   let s = loaded(initial, view(), cart());
-  eq([s.offline, s.busy, s.note], [false, false, null]);
+  eq([s.offline_, s.busy_, s.note_], [false, false, null]);
   s = failed(s);
-  ok(s.offline && s.view, "failed keeps the view and is offline");
+  ok(s.offline_ && s.view_, "failed keeps the view and is offline");
   s = loaded(s, view(), cart());
-  ok(!s.offline, "a working refresh ends offline");
+  ok(!s.offline_, "a working refresh ends offline");
   s = noted(s, "x", "a301");
   s = started(s);
-  eq([s.busy, s.note], [true, null], "an action clears the last note");
+  eq([s.busy_, s.note_], [true, null], "an action clears the last note");
   s = finished(noted(s, "y"));
-  eq([s.busy, s.note], [false, { text: "y", at: "" }]);
-  ok(initial.view === null && !initial.busy, "initial is untouched");
+  eq([s.busy_, s.note_], [false, { text_: "y", at_: "" }]);
+  ok(initial.view_ === null && !initial.busy_, "initial is untouched");
 });
 
 test("applied puts the coupon in the view and the cart and asks for focus on it", () => {
   const s = appliedT(rich(), "CODE1", redeemed());
-  eq([appliedOf(s)!.CouponCode, s.cart!.coupon, s.focus], ["CODE1", "CODE1", "ap"]);
-  eq(rich().view!.Applied, null, "the old state is unchanged");
+  eq([appliedOf(s)!.CouponCode, s.cart_!.coupon, s.focus_], ["CODE1", "CODE1", "ap"]);
+  eq(rich().view_!.Applied, null, "the old state is unchanged");
 });
 
 test("unapplied lists the reward as redeemed, ready to use again, and clears the cart's coupon", () => {
   const s = unapplied(applied(), 1001);
-  eq([s.view!.Applied, s.cart!.coupon, s.focus], [null, null, "u1001"]);
-  eq(s.view!.Redeemed!.map((r) => [r.RedeemedId, r.CanUse]), [[1001, true]]);
-  const fresh = unapplied({ ...applied(), view: { ...applied().view!, Redeemed: [] } }, 1001);
-  eq(fresh.view!.Redeemed!.length, 1, "added back when the list lacked it");
+  eq([s.view_!.Applied, s.cart_!.coupon, s.focus_], [null, null, "u1001"]);
+  eq(s.view_!.Redeemed!.map((r) => [r.RedeemedId, r.CanUse]), [[1001, true]]);
+  const fresh = unapplied({ ...applied(), view_: { ...applied().view_!, Redeemed: [] } }, 1001);
+  eq(fresh.view_!.Redeemed!.length, 1, "added back when the list lacked it");
 });
 
 test("toggled opens the compact view and closes it again", () => {
@@ -46,16 +46,16 @@ test("toggled opens the compact view and closes it again", () => {
 
 test("foreign is a coupon the widget did not put there", () => {
   eq(foreign(rich()), "");
-  eq(foreign({ ...rich(), cart: cart({ coupon: "BEMVINDO10" }) }), "BEMVINDO10");
+  eq(foreign({ ...rich(), cart_: cart({ coupon: "BEMVINDO10" }) }), "BEMVINDO10");
   eq(foreign(applied()), "", "its own coupon");
-  eq(foreign({ ...applied(), cart: cart({ coupon: "abc123 " }) }), "", "its own, as the store spells it");
+  eq(foreign({ ...applied(), cart_: cart({ coupon: "abc123 " }) }), "", "its own, as the store spells it");
 });
 
 test("lockReason says once why nothing can be chosen", () => {
   eq(lockReason(rich(), w), "");
-  eq(lockReason(applied(), w), w.onePerPurchase);
-  eq(lockReason({ ...rich(), cart: cart({ coupon: "X9" }) }, w), "O carrinho já tem o cupom X9: remova-o para usar uma recompensa.");
-  eq(lockReason(started(rich()), w), w.busy);
+  eq(lockReason(applied(), w), w[W.onePerPurchase]);
+  eq(lockReason({ ...rich(), cart_: cart({ coupon: "X9" }) }, w), "O carrinho já tem o cupom X9: remova-o para usar uma recompensa.");
+  eq(lockReason(started(rich()), w), w[W.busy]);
 });
 
 test("gives says what a reward gives", () => {
@@ -88,24 +88,24 @@ test("missing quantifies what is missing", () => {
 
 test("rows: redeemed first, then usable, then the rest; the applied one is not listed", () => {
   const s = loaded(initial, view({ Redeemed: [redeemed({ RedeemedId: 7, Id: 303, Title: "R$ 50,00" })] }), cart());
-  eq(rows(s, f).map((r) => r.key), ["u7", "a301", "a302", "a305", "a304", "a306"]);
-  eq(rows(applied(), f).map((r) => r.key), ["a301", "a305", "a304", "a306"], "10% is applied");
-  const r304 = rows(rich(), f).find((r) => r.key === "a304")!;
-  eq([r304.can, r304.why], [false, "Faltam R$ 200,20 em produtos para usar esta recompensa."]);
+  eq(rows(s, f).map((r) => r.key_), ["u7", "a301", "a302", "a305", "a304", "a306"]);
+  eq(rows(applied(), f).map((r) => r.key_), ["a301", "a305", "a304", "a306"], "10% is applied");
+  const r304 = rows(rich(), f).find((r) => r.key_ === "a304")!;
+  eq([r304.can_, r304.why_], [false, "Faltam R$ 200,20 em produtos para usar esta recompensa."]);
 });
 
 test("not enrolled is said once, not under every reward", () => {
-  ok(notEnrolled(out().view), "Carla is out");
-  ok(!notEnrolled(poor().view) && !notEnrolled(view({ Rewards: [] })), "others are in");
-  for (const r of rows(out(), f)) eq(r.why, r.key === "a306" ? "Pausada pela loja." : "", r.key);
-  eq(summary(out(), f), w.join);
+  ok(notEnrolled(out().view_), "Carla is out");
+  ok(!notEnrolled(poor().view_) && !notEnrolled(view({ Rewards: [] })), "others are in");
+  for (const r of rows(out(), f)) eq(r.why_, r.key_ === "a306" ? "Pausada pela loja." : "", r.key_);
+  eq(summary(out(), f), w[W.join]);
 });
 
 test("summary: how many can be used now, or the applied reward", () => {
   eq(summary(rich(), f), "3 para usar agora");
   eq(summary(poor(), f), "1 para usar agora");
   eq(summary(applied(), f), "Recompensa aplicada: 10% de desconto");
-  eq(summary({ ...rich(), cart: cart({ coupon: "X" }) }, f), "Nenhuma para usar agora");
+  eq(summary({ ...rich(), cart_: cart({ coupon: "X" }) }, f), "Nenhuma para usar agora");
   eq(summary(loaded(initial, view({ Rewards: [] }), cart()), f), "Nenhuma para usar agora");
 });
 

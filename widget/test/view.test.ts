@@ -7,7 +7,7 @@ import { eq, ok, test } from "./t";
 
 function render(s: State, c: Partial<Ctx> = {}): { box: HTMLElement; acts: Act[]; text: string; $: (sel: string) => HTMLElement | null; $$: (sel: string) => HTMLElement[] } {
   const acts: Act[] = [];
-  const box = view(s, { f, id: "t", compact: false, on: (a) => acts.push(a), ...c });
+  const box = view(s, { f_: f, id_: "t", compact_: false, on_: (a) => acts.push(a), ...c });
   return { box, acts, text: box.textContent || "", $: (sel) => box.querySelector(sel), $$: (sel) => [...box.querySelectorAll<HTMLElement>(sel)] };
 }
 
@@ -31,7 +31,7 @@ test("pressing a usable reward asks to use it; a disabled one does nothing", () 
   const r = render(rich());
   use(r, "10%").click();
   use(r, "R$ 100,00").click();
-  eq(r.acts.map((a) => (a.t === "use" ? a.row.key : a.t)), ["a302"]);
+  eq(r.acts.map((a) => (a.t_ === "use" ? a.row_.key_ : a.t_)), ["a302"]);
 });
 
 test("poor: what is missing, quantified, under each reward", () => {
@@ -41,7 +41,7 @@ test("poor: what is missing, quantified, under each reward", () => {
 });
 
 test("not enrolled: one sentence and the join link, no balance, no reason repeated", () => {
-  const r = render(out(), { theme: { JoinURL: "https://loja.example/cadastro" } });
+  const r = render(out(), { theme_: { JoinURL: "https://loja.example/cadastro" } });
   eq(r.$$(".j").length, 1);
   eq(r.$(".j")!.textContent, "Você ainda não participa do programa. Participar");
   const a = r.$(".j a")!;
@@ -51,7 +51,7 @@ test("not enrolled: one sentence and the join link, no balance, no reason repeat
   eq(r.$$("li .m").length, 1, "only the paused reward says why");
   eq(use(r, "10%").getAttribute("aria-describedby"), "tj", "the one sentence describes every button");
   ok(!render(out()).$(".j a"), "no link without a JoinURL");
-  ok(!render(out(), { theme: { JoinURL: "javascript:alert(1)" } }).$(".j a"), "never a javascript: link");
+  ok(!render(out(), { theme_: { JoinURL: "javascript:alert(1)" } }).$(".j a"), "never a javascript: link");
 });
 
 test("applied: the whole coupon, a quiet remove, the list locked with one reason", () => {
@@ -65,13 +65,13 @@ test("applied: the whole coupon, a quiet remove, the list locked with one reason
   ok(!r.text.includes("Uma recompensa por compra: remova a aplicada para trocar.Uma"), "said once");
   eq([r.$(".ap")!.getAttribute("tabindex"), r.$(".ap")!.getAttribute("data-k")], ["-1", "ap"], "focusable after apply");
   rm.click();
-  eq(r.acts, [{ t: "rm" }]);
+  eq(r.acts, [{ t_: "rm" }]);
 });
 
 test("applied, the coupon left the cart: apply again; the shopper's own coupon took its place: theirs", () => {
-  let r = render({ ...applied(), cart: cart({ coupon: null }) });
+  let r = render({ ...applied(), cart_: cart({ coupon: null }) });
   ok(r.text.includes("O cupom saiu do carrinho.") && r.$('[data-k="again"]'), "offers to apply again");
-  r = render({ ...applied(), cart: cart({ coupon: "BEMVINDO10" }) });
+  r = render({ ...applied(), cart_: cart({ coupon: "BEMVINDO10" }) });
   ok(r.text.includes("O carrinho já tem o cupom BEMVINDO10") && !r.$('[data-k="again"]'), "never over the shopper's coupon");
 });
 
@@ -106,22 +106,22 @@ test("busy: every action waits", () => {
 
 test("compact: one summary line until opened", () => {
   const s = rich();
-  let r = render(s, { compact: true });
+  let r = render(s, { compact_: true });
   const tg = r.$(".tg")!;
   eq([tg.textContent, tg.getAttribute("aria-expanded"), tg.getAttribute("aria-controls")], ["5.000 pontos · 3 para usar agora", "false", "tb"]);
   ok(r.$("#tb")!.hidden, "the list is hidden");
   tg.click();
-  eq(r.acts, [{ t: "toggle" }]);
-  r = render(toggled(s, true), { compact: true });
+  eq(r.acts, [{ t_: "toggle" }]);
+  r = render(toggled(s, true), { compact_: true });
   ok(!r.$("#tb")!.hidden && r.$(".tg")!.getAttribute("aria-expanded") === "true", "opened");
-  r = render(noted(s, "Os pontos voltaram.", "a302"), { compact: true });
+  r = render(noted(s, "Os pontos voltaram.", "a302"), { compact_: true });
   eq(r.$("[data-note]")!.parentElement, r.box, "a note shows while collapsed");
-  eq(render(applied(), { compact: true }).$(".tg")!.textContent, "4.750 pontos · Recompensa aplicada: 10% de desconto");
+  eq(render(applied(), { compact_: true }).$(".tg")!.textContent, "4.750 pontos · Recompensa aplicada: 10% de desconto");
 });
 
 test("theme: the tenant's, under the option's; terms link", () => {
-  const s = { ...rich(), view: { ...rich().view!, Theme: { Accent: "#111111", Radius: "2px", TermsURL: "https://loja.example/regulamento" } } };
-  const r = render(s, { theme: { Accent: "#222222" } });
+  const s = { ...rich(), view_: { ...rich().view_!, Theme: { Accent: "#111111", Radius: "2px", TermsURL: "https://loja.example/regulamento" } } };
+  const r = render(s, { theme_: { Accent: "#222222" } });
   eq([r.box.style.getPropertyValue("--lw-a"), r.box.style.getPropertyValue("--lw-r")], ["#222222", "2px"]);
   const a = r.$(".ft a")!;
   eq([a.textContent, a.getAttribute("href")], ["Regulamento", "https://loja.example/regulamento"]);
@@ -130,14 +130,14 @@ test("theme: the tenant's, under the option's; terms link", () => {
 
 test("server strings are text, never HTML", () => {
   const evil = '<img src=x onerror="alert(1)">';
-  const s = { ...rich(), view: { ...rich().view!, ProgramName: evil, Rewards: [{ ...rich().view!.Rewards![0], Title: evil, UseReasonMessage: evil }] } };
+  const s = { ...rich(), view_: { ...rich().view_!, ProgramName: evil, Rewards: [{ ...rich().view_!.Rewards![0], Title: evil, UseReasonMessage: evil }] } };
   const r = render(s);
   eq(r.$$("img").length, 0);
   eq(r.$("h2")!.textContent, evil);
 });
 
 test("not enrolled on a phone: the sentence in the summary line, once", () => {
-  const r = render(toggled(out(), true), { compact: true, theme: { JoinURL: "https://loja.example/cadastro" } });
+  const r = render(toggled(out(), true), { compact_: true, theme_: { JoinURL: "https://loja.example/cadastro" } });
   eq(r.$(".tg")!.textContent, "Você ainda não participa do programa.");
   eq(r.$(".j")!.textContent, "Participar");
   eq(r.text.split("Você ainda não participa do programa.").length - 1, 1);
@@ -145,8 +145,8 @@ test("not enrolled on a phone: the sentence in the summary line, once", () => {
 });
 
 test("in English and Spanish too", () => {
-  const en = render(poor(), { f: fmt(words("en"), "en", "USD") });
+  const en = render(poor(), { f_: fmt(words("en"), "en", "USD") });
   eq([en.$(".bal")!.textContent, en.$(".sum")!.textContent, en.$$("li .m")[0].textContent, en.$$("li button")[0].textContent], ["120 points", "1 to use now", "130 points short", "Use"]);
-  const es = render(applied(), { f: fmt(words("es"), "es", "EUR") });
+  const es = render(applied(), { f_: fmt(words("es"), "es", "EUR") });
   eq([es.$(".ap .lbl")!.textContent, es.$(".ap strong")!.textContent, es.$('[data-k="rm"]')!.textContent], ["Recompensa aplicada", "10% de descuento", "Quitar recompensa"]);
 });
