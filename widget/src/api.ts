@@ -4,6 +4,7 @@
 //
 // Names ending in "_" are the widget's own: the build shortens them (build.go, MangleProps).
 // Everything that crosses the wire or the page keeps its name.
+import { store, stored } from "./pending";
 import type { Cart, CheckoutView, Problem, RedeemResult, Session } from "./types";
 
 /** TIMEOUT bounds every call to the BFF and to the storefront's own cart. */
@@ -62,14 +63,7 @@ export function api(base: string, tenant: string, platform: string, lang: string
   const key = "loyalty-widget:" + tenant;
   const creds = (s: Session) => ({ sessionToken: s.sessionToken, segmentToken: s.segmentToken });
 
-  const save = (v: Stored | null): void => {
-    try {
-      if (v) sessionStorage.setItem(key, JSON.stringify(v));
-      else sessionStorage.removeItem(key);
-    } catch {
-      // storage unavailable (private mode): the token lives in memory only
-    }
-  };
+  const save = (v: Stored | null): void => store(false, key, v);
 
   // A call: POST with a JSON body, else GET.
   const send = async <T>(path: string, body?: object, auth?: boolean): Promise<T> => {
@@ -121,12 +115,7 @@ export function api(base: string, tenant: string, platform: string, lang: string
     user_: "",
     login_(s) {
       session = s;
-      let st: Stored | null = null;
-      try {
-        st = JSON.parse(sessionStorage.getItem(key) || "null");
-      } catch {
-        // unreadable: sign in again
-      }
+      const st: Stored | null = stored(false, key);
       const ok = st && typeof st.t === "string" && st.s === s.sessionToken && st.u && st.e - Date.now() > 6e4;
       token = ok ? st!.t : "";
       a.user_ = ok ? st!.u : "";

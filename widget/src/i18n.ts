@@ -1,5 +1,6 @@
 // The widget's own words, in the BFF's three languages. Reward reasons come localised from the
-// BFF; these are the labels around them. {n}, {code} and {msg} are filled by fill().
+// BFF; these are the labels around them. A sentence has at most one placeholder, {n}, {code}
+// or {msg}, filled by fill().
 //
 // Each language is one sentence a line, in the order of W (esbuild inlines W's members as
 // numbers, so the bundle carries no key names, and one language's sentences sit together,
@@ -144,11 +145,10 @@ export function pickLang(tag: string | undefined | null): Lang {
   return t.startsWith("en") ? "en" : t.startsWith("es") ? "es" : "pt-BR";
 }
 
-/** fill puts values into a sentence: {n} and {code} as they are, {msg} as " (msg)" or nothing. */
-export function fill(text: string, v: { n?: string; code?: string; msg?: string }): string {
-  const msg = (v.msg || "").trim().replace(/[.!]+$/, "");
-  return text.replace("{n}", v.n || "").replace("{code}", v.code || "").replace("{msg}", msg ? " (" + msg + ")" : "");
-}
+/** fill puts a value into a sentence's one placeholder: {n} and {code} as it is, {msg} (a
+ *  store's message) as " (msg)" without its full stop, or nothing. */
+export const fill = (text: string, v = ""): string =>
+  text.replace(/\{(\w+)\}/, (_, k) => (k !== "msg" ? v : (v = v.trim().replace(/[.!]+$/, "")) && " (" + v + ")"));
 
 /** words are the sentences of one language. */
 export const words = (lang: string): Words => (lang === "en" ? en : lang === "es" ? es : pt).split("\n");

@@ -13,22 +13,34 @@ export interface Pending {
 
 const key = (tenant: string) => "loyalty-widget:reverse:" + tenant;
 
-export function loadPending(tenant: string): Pending[] {
+/** stored reads the JSON value kept under key, in localStorage (local) or sessionStorage;
+ *  null when there is none or storage is unavailable (private mode). */
+export function stored(local: boolean, key: string) {
   try {
-    const v = JSON.parse(localStorage.getItem(key(tenant)) || "[]");
-    return Array.isArray(v) ? v.filter((p) => p && typeof p.u === "string" && typeof p.r === "number" && typeof p.c === "string") : [];
+    return JSON.parse((local ? localStorage : sessionStorage).getItem(key)!);
   } catch {
-    return [];
+    return null;
   }
+}
+
+/** store keeps v under key (null: removes it); without storage, nothing is kept. */
+export function store(local: boolean, key: string, v: unknown): void {
+  try {
+    const st = local ? localStorage : sessionStorage;
+    if (v) st.setItem(key, JSON.stringify(v));
+    else st.removeItem(key);
+  } catch {
+    // storage unavailable: what it would keep lives while this page does only
+  }
+}
+
+export function loadPending(tenant: string): Pending[] {
+  const v = stored(true, key(tenant));
+  return Array.isArray(v) ? v.filter((p) => p && typeof p.u === "string" && typeof p.r === "number" && typeof p.c === "string") : [];
 }
 
 /** owe records the reversal of redeemedId as owed (p), or, without p, as owed no longer. */
 export function owe(tenant: string, redeemedId: number, p?: Pending): void {
   const list = loadPending(tenant).filter((q) => q.r !== redeemedId).concat(p || []);
-  try {
-    if (list.length) localStorage.setItem(key(tenant), JSON.stringify(list));
-    else localStorage.removeItem(key(tenant));
-  } catch {
-    // storage unavailable: the reversal is retried while this page lives only
-  }
+  store(true, key(tenant), list.length && list);
 }

@@ -83,7 +83,7 @@ export function foreign(s: State): string {
 /** lockReason is why no reward can be chosen now, said once for all ("" when one can). */
 export function lockReason(s: State, w: Words): string {
   const f = foreign(s);
-  return appliedOf(s) ? w[W.onePerPurchase] : f ? fill(w[W.ownCoupon], { code: f }) : s.busy_ ? w[W.busy] : "";
+  return appliedOf(s) ? w[W.onePerPurchase] : f ? fill(w[W.ownCoupon], f) : s.busy_ ? w[W.busy] : "";
 }
 
 /** NOT_ENROLLED (7) and NO_CUSTOMER (4) hold for every reward: the view says them once. */
@@ -133,7 +133,7 @@ export const cost = (r: Reward, f: Fmt, redeemed: boolean): string =>
  *  them), else the BFF's reason. */
 export function missing(r: Reward, balance: number | null | undefined, f: Fmt): string {
   const m = r.UseReasonMessage || "";
-  const short = (n: string) => fill(f.w_[W.short], { n });
+  const short = (n: string) => fill(f.w_[W.short], n);
   return r.Enabled === false
     ? r.DisabledReason || m
     : r.UseReason === 1 && balance != null && r.Points > balance
@@ -190,7 +190,7 @@ export function summary(s: State, f: Fmt): string {
   if (a) return w[W.applied] + ": " + gives(a.Reward, f);
   if (notEnrolled(s.view_)) return w[W.join];
   const n = rows(s, f).filter((r) => r.can_).length;
-  return foreign(s) || !n ? w[W.none] : fill(w[W.now], { n: f.num_(n) });
+  return foreign(s) || !n ? w[W.none] : fill(w[W.now], f.num_(n));
 }
 
 /** safeURL keeps http(s) links only (a tenant's JoinURL/TermsURL): never javascript:. */

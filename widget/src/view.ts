@@ -123,7 +123,7 @@ function appliedBox(s: State, c: Ctx, code: string, note: Child): HTMLElement {
     // The coupon left the cart. The shopper's own coupon took its place: theirs to keep;
     // removing the reward only gives the points back.
     left && h("p.n", null, w[W.couponLeft]),
-    left && mine && h("p.n", null, fill(w[W.ownCoupon], { code: mine })),
+    left && mine && h("p.n", null, fill(w[W.ownCoupon], mine)),
     note,
     h("p", null, left && !mine && button("again", w[W.applyAgain], null, () => on({ t_: "again" }), !s.busy_), button("rm", w[W.remove], { class: "q" }, () => on({ t_: "rm" }), !s.busy_)),
   );

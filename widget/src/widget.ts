@@ -211,7 +211,7 @@ export function widget(adapter: Adapter, api: Api, o: MountOptions, lang: Lang, 
       if (retryable(e)) owe(api.tenant_, redeemedId, { u: api.user_, r: redeemedId, c: code });
       text = w[W.refusedKept];
     }
-    tell(fill(text, { msg: out }), at);
+    tell(fill(text, out), at);
     return false;
   };
 
@@ -224,7 +224,7 @@ export function widget(adapter: Adapter, api: Api, o: MountOptions, lang: Lang, 
       if (!cart) return;
       s = { ...s, cart_: cart };
       const mine = foreign(s);
-      if (mine) return tell(fill(w[W.ownCoupon], { code: mine }), at);
+      if (mine) return tell(fill(w[W.ownCoupon], mine), at);
       const res: RedeemResult = await api.redeem_(redeemed, rewardId, cart);
       const r = res.Reward;
       const code = res.CouponCode;
@@ -269,7 +269,7 @@ export function widget(adapter: Adapter, api: Api, o: MountOptions, lang: Lang, 
       const ap = appliedOf(s);
       const cart = await adapter.cart_();
       if (!ap?.Reward.RedeemedId || !cart) return;
-      if (cart.coupon && !sameCoupon(cart.coupon, ap.CouponCode)) return tell(fill(w[W.ownCoupon], { code: cart.coupon }), "ap");
+      if (cart.coupon && !sameCoupon(cart.coupon, ap.CouponCode)) return tell(fill(w[W.ownCoupon], cart.coupon), "ap");
       await putIn(ap.CouponCode, ap.Reward.RedeemedId, "ap");
     });
 

@@ -21,6 +21,7 @@ test("every sentence exists in every language, with the same placeholders", () =
       eq(holes(w[k]), holes(pt[k]), `${lang} sentence ${k} placeholders`);
     }
     ok(pt[k].trim() !== "" && pt[k] === pt[k].trim(), `pt-BR lacks sentence ${k}, or it has spaces around it`);
+    ok(holes(pt[k]).split(",").length === 1, `pt-BR sentence ${k}: fill() fills one placeholder at most`);
   }
 });
 
@@ -35,8 +36,8 @@ test("the three languages differ where they should", () => {
 });
 
 test("fill puts values in, and a store's message in parentheses without its full stop", () => {
-  eq(fill("Faltam {n}", { n: "130 pontos" }), "Faltam 130 pontos");
-  eq(fill("A loja não aceitou o cupom{msg} e", { msg: "Cupom expirado." }), "A loja não aceitou o cupom (Cupom expirado) e");
-  eq(fill("A loja não aceitou o cupom{msg} e", { msg: "  " }), "A loja não aceitou o cupom e");
-  eq(fill("cupom {code}:", { code: "X1" }), "cupom X1:");
+  eq(fill("Faltam {n}", "130 pontos"), "Faltam 130 pontos");
+  eq(fill("A loja não aceitou o cupom{msg} e", "Cupom expirado."), "A loja não aceitou o cupom (Cupom expirado) e");
+  eq(fill("A loja não aceitou o cupom{msg} e", "  "), "A loja não aceitou o cupom e");
+  eq(fill("cupom {code}:", "X1"), "cupom X1:");
 });
