@@ -144,10 +144,16 @@ func TestFastPathFirstVisitExchanges(t *testing.T) {
 	}
 }
 
+// widgetWireBudget is the most /widget.js may weigh on the wire, brotli. Issue #8 asks for
+// 7,500 bytes; the bundle grew past that with issue #10 (10,464 bytes), was made smaller again
+// without dropping any of its behaviour (about 9,490 bytes), and is held there, with a little
+// room. The README says what more would be needed for 7,500.
+const widgetWireBudget = 9_800
+
 // TestFastPathWidgetBytesOnTheWire: /widget.js goes out brotli-compressed to a browser that
-// accepts "gzip, br" (precompressed once at start, with Vary), and decompresses to the bundle.
-// Issue #8 asked for at most 7,500 bytes on the wire when the bundle was 19,216 bytes (39%); the
-// bundle has since grown with issue #10, so the test holds the ratio, and issue #10's 12 KiB.
+// accepts "gzip, br" (precompressed once at start, with Vary), and decompresses to the bundle,
+// within widgetWireBudget. (A ratio of the bundle's size is no guard: a denser bundle
+// compresses less, in proportion, and weighs less.)
 func TestFastPathWidgetBytesOnTheWire(t *testing.T) {
 	w, err := buildWidget()
 	if err != nil {
@@ -187,8 +193,8 @@ func TestFastPathWidgetBytesOnTheWire(t *testing.T) {
 					t.Fatalf("the brotli body is not the bundle: %v", err)
 				}
 				t.Logf("/widget.js: %d bytes on the wire (brotli) for a %d-byte bundle (%.1f%%)", len(body), len(w.JS), 100*float64(len(body))/float64(len(w.JS)))
-				if len(body) > len(w.JS)*7500/19216 || len(body) > 12<<10 {
-					t.Fatalf("%d bytes on the wire for %d: over 39%% of the bundle or 12 KiB", len(body), len(w.JS))
+				if len(body) > widgetWireBudget {
+					t.Fatalf("%d bytes on the wire: over the %d-byte budget", len(body), widgetWireBudget)
 				}
 			}
 		})
