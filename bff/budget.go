@@ -1,5 +1,14 @@
 package bff
 
+import (
+	"context"
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
 // callClass is what a platform call is for, in the order the store's budget serves them:
 // money calls (redeem, use-redeemed, reverse, the applied state) first, then logins, then
 // listings. A listing never spends the part of a window kept for the classes above it.
@@ -22,4 +31,231 @@ func (c callClass) String() string {
 		return "listing"
 	}
 	return "unknown"
+}
+
+// Budget is a store's upstream budget: at most PerSecond calls in any second, PerMinute in
+// any minute and PerHour in any hour (the platform's documented windows: 10, 300, 10,000). A
+// zero field takes the default (Options.Budget); a negative one means no bound in that window.
+type Budget struct {
+	PerSecond int `json:"perSecond,omitempty"`
+	PerMinute int `json:"perMinute,omitempty"`
+	PerHour   int `json:"perHour,omitempty"`
+}
+
+// PlatformBudget is the platform's documented limit per store.
+var PlatformBudget = Budget{PerSecond: 10, PerMinute: 300, PerHour: 10000}
+
+// orDefault fills b's zero fields from def.
+func (b Budget) orDefault(def Budget) Budget {
+	if b.PerSecond == 0 {
+		b.PerSecond = def.PerSecond
+	}
+	if b.PerMinute == 0 {
+		b.PerMinute = def.PerMinute
+	}
+	if b.PerHour == 0 {
+		b.PerHour = def.PerHour
+	}
+	return b
+}
+
+// budgetWindow is one window of a budget as it is counted: its size, stretched by a margin
+// (calls the BFF counts one window apart may reach the platform closer together, by the
+// difference of their latencies), and its limit per class.
+type budgetWindow struct {
+	name   string // "second", "minute", "hour"
+	size   time.Duration
+	limit  int
+	limits [numClasses]int // how far into the window each class may go
+}
+
+// windowMargin is how much longer than the platform's window the BFF counts one: a tenth of
+// it, at most a second.
+func windowMargin(size time.Duration) time.Duration { return min(size/10, time.Second) }
+
+// windows is the budget as counted: the bounded windows, each with its class limits (money:
+// the whole window; logins: LoginShare of it; listings: ListingShare), divided by share (the
+// replicas sharing the budget when each must count alone; 1 otherwise).
+func (b Budget) windows(o *Options, share int) []budgetWindow {
+	var ws []budgetWindow
+	for _, w := range []struct {
+		name  string
+		size  time.Duration
+		limit int
+	}{{"second", time.Second, b.PerSecond}, {"minute", time.Minute, b.PerMinute}, {"hour", time.Hour, b.PerHour}} {
+		if w.limit <= 0 {
+			continue
+		}
+		limit := max(1, w.limit/max(1, share))
+		bw := budgetWindow{name: w.name, size: w.size + windowMargin(w.size), limit: limit}
+		bw.limits[classMoney] = limit
+		bw.limits[classLogin] = max(1, int(math.Floor(float64(limit)*o.BudgetLoginShare)))
+		bw.limits[classListing] = max(1, int(math.Floor(float64(limit)*o.BudgetListingShare)))
+		ws = append(ws, bw)
+	}
+	return ws
+}
+
+// localBudget counts one store's calls in this process: the time of every call in the
+// longest window, in a ring, so the calls in any window are a binary search away. It is exact
+// (a sliding window, not fixed ones), so no window of the platform's, however aligned, sees
+// more than the limit.
+type localBudget struct {
+	mu      sync.Mutex
+	windows []budgetWindow
+	ring    []int64 // unix nanoseconds, oldest at head
+	head, n int
+	longest time.Duration
+	share   int // the replicas it is a share for (a fallback budget)
+}
+
+func newLocalBudget(ws []budgetWindow) *localBudget {
+	b := &localBudget{windows: ws}
+	size := 1
+	for _, w := range ws {
+		size = max(size, w.limit)
+		b.longest = max(b.longest, w.size)
+	}
+	b.ring = make([]int64, size)
+	return b
+}
+
+// at is the i-th oldest call kept.
+func (b *localBudget) at(i int) int64 { return b.ring[(b.head+i)%len(b.ring)] }
+
+// since counts the calls after t (nanoseconds).
+func (b *localBudget) since(t int64) int {
+	lo, hi := 0, b.n // the first call after t, by binary search
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if b.at(mid) > t {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return b.n - lo
+}
+
+// take spends one call of class at now, or says how long until one is there.
+func (b *localBudget) take(class callClass, now time.Time) (time.Duration, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	ns := now.UnixNano()
+	for b.n > 0 && b.at(0) <= ns-int64(b.longest) { // forget what no window holds any more
+		b.head = (b.head + 1) % len(b.ring)
+		b.n--
+	}
+	var wait time.Duration
+	for _, w := range b.windows {
+		limit := w.limits[class]
+		if c := b.since(ns - int64(w.size)); c >= limit {
+			// a call is allowed once the limit-th most recent leaves the window
+			oldest := b.at(b.n - limit)
+			wait = max(wait, time.Duration(oldest+int64(w.size)-ns)+time.Millisecond)
+		}
+	}
+	if wait > 0 {
+		return wait, false
+	}
+	if b.n == len(b.ring) { // full: the oldest is outside every window's limit (checked above)
+		b.head = (b.head + 1) % len(b.ring)
+		b.n--
+	}
+	b.ring[(b.head+b.n)%len(b.ring)] = ns
+	b.n++
+	return 0, true
+}
+
+// left is what each window has left for money calls at now.
+func (b *localBudget) left(now time.Time) []windowLeft {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	ns := now.UnixNano()
+	out := make([]windowLeft, 0, len(b.windows))
+	for _, w := range b.windows {
+		out = append(out, windowLeft{Window: w.name, Limit: w.limit, Left: max(0, w.limit-b.since(ns-int64(w.size)))})
+	}
+	return out
+}
+
+// budgetSpent is the 429 a caller gets when the store's budget has no call left for it within
+// its wait: the platform is not asked, so it never refuses the store.
+func budgetSpent(wait time.Duration) *HTTPError {
+	return &HTTPError{Code: http.StatusTooManyRequests, ErrorCode: CodeBudgetSpent,
+		Msg:        "The loyalty programme is very busy for this store right now; please try again in a moment.",
+		RetryAfter: strconv.Itoa(max(1, int(math.Ceil(wait.Seconds()))))}
+}
+
+// spend takes one call of class from the tenant's budget (shared through Redis when there
+// is one, else this process's), waiting for one up to maxWait within ctx's deadline.
+//
+// The budget runs on the wall clock (the platform's windows do), not Options.Now.
+func (s *Server) spend(ctx context.Context, t *tenant, class callClass, maxWait time.Duration) *HTTPError {
+	deadline := time.Now().Add(maxWait)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	for {
+		wait, ok := s.takeBudget(ctx, t, class)
+		if ok {
+			return nil
+		}
+		s.metrics.budgetRefused(t.cfg.Key, class)
+		if time.Now().Add(wait).After(deadline) {
+			return budgetSpent(wait)
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return budgetSpent(wait)
+		case <-timer.C:
+		}
+	}
+}
+
+// takeBudget takes one call from the shared budget, or, without Redis (or while it is
+// unreachable), from this process's.
+func (s *Server) takeBudget(ctx context.Context, t *tenant, class callClass) (time.Duration, bool) {
+	if s.redis != nil {
+		if wait, ok, err := s.redis.takeBudget(ctx, t, class); err == nil {
+			return wait, ok
+		}
+	}
+	b := t.budget
+	if s.redis != nil {
+		b = t.fallbackBudget(&s.o, s.redis.replicas())
+	}
+	return b.take(class, time.Now())
+}
+
+// clientShare is the bucket of one client's share of a store's budget: share of the calls
+// the budget allows a minute (its tightest window, as a rate), with a burst of a fifth of
+// that, at least 6 (a cold checkout view takes 2 listing calls; a shopper reloading a few
+// times in a row is not refused). nil when share is 1.
+func clientShare(b Budget, share float64) *keyedLimits {
+	if share >= 1 {
+		return nil
+	}
+	perMinute := math.Inf(1)
+	for _, w := range []struct {
+		limit int
+		per   float64 // windows a minute
+	}{{b.PerSecond, 60}, {b.PerMinute, 1}, {b.PerHour, 1.0 / 60}} {
+		if w.limit > 0 {
+			perMinute = math.Min(perMinute, float64(w.limit)*w.per)
+		}
+	}
+	if math.IsInf(perMinute, 1) {
+		return nil
+	}
+	mine := math.Max(share*perMinute, 1)
+	return newKeyedLimits(max(6, int(math.Ceil(mine/5))), time.Duration(float64(time.Minute)/mine))
+}
+
+// windowLeft is what one window of a store's budget has left, for the metrics.
+type windowLeft struct {
+	Window      string
+	Left, Limit int
 }

@@ -40,6 +40,7 @@ import (
 // therefore never see an answer fetched before it.
 type cache struct {
 	ttl      time.Duration
+	stale    time.Duration // how long past ttl a listing part may still be answered, marked stale
 	maxBytes int64
 	now      func() time.Time // the clock answers are checked against (tests set it)
 	shoppers *gocache.Cache   // tenant "\x00" subject -> *shopperCache
@@ -73,7 +74,9 @@ type entry struct {
 	sh      *shopperCache // nil for a token
 	value   any
 	size    int64
-	expires time.Time // by the cache's clock: never served from then on
+	fetched time.Time // by the cache's clock: its age is counted from then
+	expires time.Time // by the cache's clock: never served fresh from then on
+	stale   time.Time // by the cache's clock: never served at all from then on
 	release time.Time // by the wall clock: freed then
 	elem    *list.Element
 	qi      int // index in byTime
@@ -84,6 +87,7 @@ type entry struct {
 type shopperCache struct {
 	key    string
 	gen    uint64
+	rgen   int64 // the shopper's generation in Redis when this was made; -1: not known (no Redis)
 	flight singleflight.Group
 	// guarded by cache.mu:
 	entries map[string]*entry
@@ -92,12 +96,12 @@ type shopperCache struct {
 }
 
 // newCache makes a cache; nil (no cache, no shared calls) when ttl is not positive.
-func newCache(ttl time.Duration, maxBytes int64, now func() time.Time) *cache {
+func newCache(ttl, stale time.Duration, maxBytes int64, now func() time.Time) *cache {
 	if ttl <= 0 {
 		return nil
 	}
 	// No janitor: entries are freed at their time by the timer below.
-	return &cache{ttl: ttl, maxBytes: maxBytes, now: now, shoppers: gocache.New(ttl, 0), tokens: gocache.New(ttl, 0)}
+	return &cache{ttl: ttl, stale: max(0, stale), maxBytes: maxBytes, now: now, shoppers: gocache.New(ttl+stale, 0), tokens: gocache.New(ttl, 0)}
 }
 
 // lookup returns the shopper's cache, or nil when there is none.
@@ -108,20 +112,40 @@ func (c *cache) lookup(key string) *shopperCache {
 	return nil
 }
 
-// shopper returns the shopper's cache, making it when there is none (to fetch for it: a
-// shopper with nothing kept and no call under way is forgotten).
-func (c *cache) shopper(key string) *shopperCache {
-	if sh := c.lookup(key); sh != nil {
+// lookupAt returns the shopper's cache, or nil when there is none or it is older than rgen
+// (the shopper's generation in Redis: a write on another replica); an older one is dropped.
+// rgen -1 (not known) takes any.
+func (c *cache) lookupAt(key string, rgen int64) *shopperCache {
+	sh := c.lookup(key)
+	if sh != nil && sh.rgen < rgen {
+		c.drop(key)
+		return nil
+	}
+	return sh
+}
+
+// shopper returns the shopper's cache, making it when there is none or the one there is
+// older than rgen (to fetch for it: a shopper with nothing kept and no call under way is
+// forgotten).
+func (c *cache) shopper(key string, rgen int64) *shopperCache {
+	if sh := c.lookupAt(key, rgen); sh != nil {
 		return sh
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if v, ok := c.shoppers.Get(key); ok {
-		return v.(*shopperCache)
+		sh := v.(*shopperCache)
+		if sh.rgen >= rgen {
+			return sh
+		}
+		for _, e := range sh.entries { // older than a write on another replica
+			c.remove(e)
+		}
+		c.forget(sh)
 	}
 	c.gens++
-	sh := &shopperCache{key: strings.Clone(key), gen: c.gens, entries: map[string]*entry{}}
-	c.shoppers.Set(sh.key, sh, c.ttl+expiryGrace)
+	sh := &shopperCache{key: strings.Clone(key), gen: c.gens, rgen: rgen, entries: map[string]*entry{}}
+	c.shoppers.Set(sh.key, sh, c.ttl+c.stale+expiryGrace)
 	c.used += shopperOverhead
 	c.evict()
 	return sh
@@ -136,8 +160,10 @@ func (c *cache) get(sh *shopperCache, key []byte) (any, *entry) {
 		c.misses.Add(1)
 		return nil, nil
 	}
-	if !c.now().Before(e.expires) {
-		c.remove(e)
+	if now := c.now(); !now.Before(e.expires) {
+		if !now.Before(e.stale) {
+			c.remove(e)
+		}
 		c.mu.Unlock()
 		c.misses.Add(1)
 		return nil, nil
@@ -148,15 +174,55 @@ func (c *cache) get(sh *shopperCache, key []byte) (any, *entry) {
 	return e.value, e
 }
 
+// staleCopy returns a value kept for the shopper under key whose time has passed but which
+// may still be answered, marked stale (the budget is short, or the platform failing), and its
+// age. Only what was put with a stale period has one.
+func (c *cache) staleCopy(sh *shopperCache, key string) (any, time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := sh.entries[key]
+	if e == nil || sh.gone {
+		return nil, 0
+	}
+	now := c.now()
+	if !now.Before(e.stale) {
+		c.remove(e)
+		return nil, 0
+	}
+	return e.value, now.Sub(e.fetched)
+}
+
+// hasStale says whether a stale copy is kept for the shopper under key.
+func (c *cache) hasStale(sh *shopperCache, key string) bool {
+	if sh == nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := sh.entries[key]
+	return e != nil && !sh.gone && c.now().Before(e.stale)
+}
+
 // put keeps value (size bytes) for the shopper under key, unless the shopper was dropped
-// meanwhile or the value alone is over the bound. It returns the entry, or nil.
-func (c *cache) put(sh *shopperCache, key string, value any, size int64) *entry {
+// meanwhile or the value alone is over the bound. It returns the entry, or nil. A value put
+// with canStale may be answered stale for the cache's stale period after its time.
+func (c *cache) put(sh *shopperCache, key string, value any, size int64, canStale bool) *entry {
+	return c.putAged(sh, key, value, size, canStale, 0)
+}
+
+// putAged is put for a value already age old (fetched by another replica): it expires that
+// much sooner.
+func (c *cache) putAged(sh *shopperCache, key string, value any, size int64, canStale bool, age time.Duration) *entry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if sh.gone {
 		return nil
 	}
-	e := c.add(key, sh, value, size, c.ttl)
+	stale := time.Duration(0)
+	if canStale {
+		stale = c.stale
+	}
+	e := c.add(key, sh, value, size, c.ttl-age, stale)
 	if e == nil {
 		return nil
 	}
@@ -164,19 +230,21 @@ func (c *cache) put(sh *shopperCache, key string, value any, size int64) *entry 
 		c.remove(old)
 	}
 	sh.entries[key] = e
-	c.shoppers.Set(sh.key, sh, c.ttl+expiryGrace) // go-cache's expiry: just after the newest entry's
+	c.shoppers.Set(sh.key, sh, c.ttl+c.stale+expiryGrace) // go-cache's expiry: after the newest entry's
 	c.evict()
 	return e
 }
 
 // add makes an entry and counts it, or returns nil when it is over the bound by itself.
 // c.mu is held.
-func (c *cache) add(key string, sh *shopperCache, value any, size int64, ttl time.Duration) *entry {
+func (c *cache) add(key string, sh *shopperCache, value any, size int64, ttl, stale time.Duration) *entry {
 	size += int64(len(key)) + entryOverhead
-	if size > c.maxBytes {
+	if size > c.maxBytes || ttl+stale <= 0 {
 		return nil
 	}
-	e := &entry{key: key, sh: sh, value: value, size: size, expires: c.now().Add(ttl), release: time.Now().Add(ttl)}
+	now := c.now()
+	e := &entry{key: key, sh: sh, value: value, size: size, fetched: now.Add(-(c.ttl - ttl)), expires: now.Add(ttl),
+		stale: now.Add(ttl + stale), release: time.Now().Add(ttl + stale)}
 	e.elem = c.lru.PushFront(e)
 	heap.Push(&c.byTime, e)
 	c.used += size
@@ -262,6 +330,17 @@ func (c *cache) drop(key string) {
 	c.forget(sh)
 }
 
+// flush forgets everything kept for every shopper (Redis answers again after an outage: a
+// write on another replica may have been missed meanwhile).
+func (c *cache) flush() {
+	if c == nil {
+		return
+	}
+	for k := range c.shoppers.Items() {
+		c.drop(k)
+	}
+}
+
 // dropTenant forgets everything kept for a store's shoppers (the store was removed or its
 // configuration changed). Tokens are keyed by the token alone: a removed store's requests are
 // refused before a token is looked at, and a changed store's expire with the TTL.
@@ -335,7 +414,7 @@ func (c *cache) putToken(tok string, v *verifiedToken, ttl time.Duration) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e := c.add(tok, nil, v, v.size(), ttl)
+	e := c.add(tok, nil, v, v.size(), ttl, 0)
 	if e == nil {
 		return
 	}

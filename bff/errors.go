@@ -51,6 +51,7 @@ const (
 	CodeUpstreamBusy        = "upstream_busy"       // the store's connections and queue to the platform are full
 	CodeAnswerTooLarge      = "answer_too_large"    // the platform's answer for this shopper is over the size bound
 	CodeClientRateLimited   = "client_rate_limited" // this client (address or shopper) asked too often; others are served
+	CodeBudgetSpent         = "budget_spent"        // the store's budget with the platform has no call left right now
 	CodeInternal            = "internal"
 	CodeClientClosed        = "client_closed_request" // the client left before its answer (never seen by it; in the log)
 )

@@ -287,10 +287,10 @@ func TestViewIsShared(t *testing.T) {
 // not kept.
 func TestCacheBoundInBytes(t *testing.T) {
 	const bound = 64 << 10
-	c := newCache(time.Minute, bound, time.Now)
+	c := newCache(time.Minute, 0, bound, time.Now)
 	value := make([]byte, 1000)
 	put := func(shopper string, key string) *entry {
-		return c.put(c.shopper(shopper), key, value, int64(len(value)))
+		return c.put(c.shopper(shopper, -1), key, value, int64(len(value)), false)
 	}
 	for i := range 1000 {
 		if put(fmt.Sprint("shopper-", i), "a") == nil {
@@ -313,7 +313,7 @@ func TestCacheBoundInBytes(t *testing.T) {
 		t.Fatal("an old, unused shopper outlived the bound")
 	}
 
-	if e := c.put(c.shopper("big"), "a", nil, bound); e != nil {
+	if e := c.put(c.shopper("big", -1), "a", nil, bound, false); e != nil {
 		t.Fatal("a value over the whole bound was kept")
 	}
 	used, entries := c.stats()
@@ -326,9 +326,9 @@ func TestCacheBoundInBytes(t *testing.T) {
 // TestCacheFreesAtExpiry: entries are freed when their time comes, with no request and no
 // janitor sweep: a timer on the earliest.
 func TestCacheFreesAtExpiry(t *testing.T) {
-	c := newCache(50*time.Millisecond, 1<<20, time.Now)
+	c := newCache(50*time.Millisecond, 0, 1<<20, time.Now)
 	for i := range 100 {
-		c.put(c.shopper(fmt.Sprint("s", i)), "a", nil, 100)
+		c.put(c.shopper(fmt.Sprint("s", i), -1), "a", nil, 100, false)
 	}
 	if _, n := c.stats(); n != 100 {
 		t.Fatalf("%d entries", n)
@@ -350,8 +350,8 @@ func TestCacheFreesAtExpiry(t *testing.T) {
 // (its context ends); the call goes on, with a context of its own, and every caller who
 // joined it gets its answer.
 func TestSharedCallOutlivesALeavingCaller(t *testing.T) {
-	c := newCache(time.Minute, 1<<20, time.Now)
-	sh := c.shopper("ana")
+	c := newCache(time.Minute, 0, 1<<20, time.Now)
+	sh := c.shopper("ana", -1)
 	release := make(chan struct{})
 	var fetchCtxErr atomic.Value
 	fetches := atomic.Int64{}

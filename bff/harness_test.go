@@ -101,8 +101,8 @@ type bffEnv struct {
 }
 
 // startBFF starts a BFF with tenants "demo" and "other" on the given upstream. The per-client
-// limits are off (the tests' clock stands still, and they call from one address): a test of
-// them sets them in mod (0 for the defaults).
+// limits are off (the tests' clock stands still, and they call from one address), and the
+// stores' budgets as good as unbounded: a test of them sets them in mod (0 for the defaults).
 func startBFF(t testing.TB, c *clock, upstream string, mod func(*Options)) *bffEnv {
 	t.Helper()
 	o := Options{
@@ -116,6 +116,8 @@ func startBFF(t testing.TB, c *clock, upstream string, mod func(*Options)) *bffE
 		ClientLoginBurst:   -1,
 		ClientRefusedBurst: -1,
 		ShopperBurst:       -1,
+		ClientShare:        1,
+		Budget:             Budget{PerSecond: -1, PerMinute: -1, PerHour: maxBudget},
 	}
 	if mod != nil {
 		mod(&o)

@@ -1,6 +1,7 @@
 package bff
 
 import (
+	"context"
 	"math"
 	"net"
 	"net/http"
@@ -120,23 +121,58 @@ func clientLimited(wait time.Duration, msg string) *HTTPError {
 		RetryAfter: strconv.Itoa(max(1, int(math.Ceil(wait.Seconds()))))}
 }
 
-// loginAllowed spends one of a client's logins to a store, or refuses it: too many logins,
-// or too many the platform refused lately.
-func (s *Server) loginAllowed(tenantKey, client string) *HTTPError {
-	key := tenantKey + "\x00" + client
+// sharedLimit runs a limit for key in Redis when the replicas share one (mode: take, peek or
+// spend), else (or when Redis fails) in this process. It returns the wait (0: allowed).
+func (s *Server) sharedLimit(ctx context.Context, name string, l *keyedLimits, key, mode string) time.Duration {
+	if l == nil {
+		return 0
+	}
+	if s.redis != nil {
+		if wait, err := s.redis.limit(ctx, name, key, l.every, l.burst, mode); err == nil {
+			return wait
+		}
+	}
 	now := s.o.Now()
-	if wait := s.limits.refused.wait(key, now); wait > 0 {
+	switch mode {
+	case "peek":
+		return l.wait(key, now)
+	case "spend":
+		l.spend(key, now)
+		return 0
+	}
+	wait, _ := l.take(key, now)
+	return wait
+}
+
+// loginAllowed spends one of a client's logins to a store, or refuses it: too many logins,
+// or too many the platform refused lately. Shared by the replicas through Redis.
+func (s *Server) loginAllowed(ctx context.Context, tenantKey, client string) *HTTPError {
+	key := tenantKey + "\x00" + client
+	if wait := s.sharedLimit(ctx, "refused", s.limits.refused, key, "peek"); wait > 0 {
 		return clientLimited(wait, "Too many sign-ins were refused from this device; please try again later.")
 	}
-	if wait, ok := s.limits.logins.take(key, now); !ok {
+	if wait := s.sharedLimit(ctx, "login", s.limits.logins, key, "take"); wait > 0 {
 		return clientLimited(wait, "Too many sign-ins from this device; please try again in a moment.")
 	}
 	return nil
 }
 
 // loginRefused remembers a login the platform refused (401) for the client.
-func (s *Server) loginRefused(tenantKey, client string) {
-	s.limits.refused.spend(tenantKey+"\x00"+client, s.o.Now())
+func (s *Server) loginRefused(ctx context.Context, tenantKey, client string) {
+	s.sharedLimit(ctx, "refused", s.limits.refused, tenantKey+"\x00"+client, "spend")
+}
+
+// shareAllowed spends one of a client's calls from its share of the store's budget (a
+// shopper's listings, an address's logins), or refuses it: that client asked for more than
+// its share (ClientShare); no one else is refused. Shared by the replicas through Redis.
+func (s *Server) shareAllowed(ctx context.Context, t *tenant, client string) *HTTPError {
+	if client == "" {
+		return nil
+	}
+	if wait := s.sharedLimit(ctx, "share", t.share, client, "take"); wait > 0 {
+		return clientLimited(wait, "Too many requests from this device; please try again in a moment.")
+	}
+	return nil
 }
 
 // shopperAllowed spends one of a signed-in shopper's calls, or refuses it.

@@ -16,6 +16,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/redis/rueidis"
 )
 
 // Options configures the BFF. Every duration and limit has a default, applied in one place
@@ -48,6 +50,46 @@ type Options struct {
 	// CacheMaxBytes bounds the cache's memory (values, keys and bookkeeping): past it, the
 	// least recently used entries go first, so a new shopper is always stored. Default 64 MiB.
 	CacheMaxBytes int64
+	// CacheStale is how long past CacheTTL a listing (endpoints 2 and 3, and the view's
+	// listing and redeemed parts) may still be answered when its store's budget has no call
+	// left for it, or the platform fails (stale-while-revalidate, stale-if-error). Such an
+	// answer says how old it is: an Age header, and the view's Age. So no listing is ever
+	// older than CacheTTL + CacheStale. The applied state (money) is never answered stale. A
+	// write drops the stale copies with the rest. Default 45 seconds; negative: none.
+	CacheStale time.Duration
+
+	// Budget is each store's upstream budget, spent before a call goes out, so the BFF's own
+	// volume never makes the platform answer 429. A zero field takes PlatformBudget's (10 a
+	// second, 300 a minute, 10,000 an hour); a negative one is no bound in that window; at
+	// most 1,000,000 in a window. A store may set its own (TenantConfig.Budget).
+	Budget Budget
+	// BudgetLoginShare and BudgetListingShare are how far into each window logins and
+	// listings may go: the rest is kept for the classes above them (money, then logins), so
+	// listings never starve a redeem. Defaults 0.9 and 0.7.
+	BudgetLoginShare, BudgetListingShare float64
+	// BudgetWait is how long a listing with no stale copy to answer waits for its store's
+	// budget (within its deadline) before it is answered 429 budget_spent with Retry-After.
+	// Logins and money calls wait within their deadline. Default 1 second.
+	BudgetWait time.Duration
+	// ClientShare is the most of a store's budget one client may spend on listings and
+	// logins: one shopper (signed-in calls) or one address (logins). Past it, that client is
+	// answered from a stale copy or 429 client_rate_limited; no one else is. Default 0.1.
+	ClientShare float64
+
+	// RedisURL, when set (redis://host:port/db), is where the replicas share their state:
+	// the cache and its invalidation, the stores' budgets and the platform's 429 holds, and
+	// the per-client limits on logins and on each client's share of the budget. Without it
+	// everything stays in this process. When Redis cannot be reached, each replica carries on
+	// alone on its in-process state, with its share of each store's budget (see Replicas),
+	// logs it once, and goes back to Redis when it answers again.
+	RedisURL string
+	// RedisTimeout bounds one Redis call; past it, the replica carries on alone. Default
+	// 250 ms.
+	RedisTimeout time.Duration
+	// Replicas is how many replicas share the stores' budgets, used while Redis cannot be
+	// reached: each then spends 1/Replicas of it. With Redis, the replicas count themselves
+	// (each says it is alive every 2 seconds) and the larger of both is used. Default 1.
+	Replicas int
 	// CompressMinBytes is the smallest JSON answer sent compressed (brotli or gzip, as the
 	// client accepts): below it, compressing saves less than it costs. Default 1 KiB; a
 	// negative value turns compression of answers off (the widget's files are always
@@ -181,6 +223,9 @@ type TenantConfig struct {
 	Theme *Theme `json:"theme,omitempty"`
 	// UpstreamConns overrides Options.UpstreamConns for this store's platform.
 	UpstreamConns int `json:"upstreamConns,omitempty"`
+	// Budget overrides Options.Budget for this store: its platform's rate limit, if it is
+	// not the documented one. A field left out takes Options.Budget's.
+	Budget *Budget `json:"budget,omitempty"`
 }
 
 // Theme is a store's look and links, as the tenants file writes it. Every field is optional.
@@ -296,6 +341,7 @@ const (
 	defaultCurrency = "BRL"
 	maxTokenTTL     = 60 * time.Minute
 	maxTokenLeeway  = 5 * time.Minute
+	maxBudget       = 1_000_000
 )
 
 func (o *Options) setDefaults() {
@@ -307,6 +353,22 @@ func (o *Options) setDefaults() {
 	def(&o.TokenTTL, 55*time.Minute)
 	def(&o.TokenLeeway, 30*time.Second)
 	def(&o.CacheTTL, 15*time.Second)
+	def(&o.CacheStale, 45*time.Second)
+	def(&o.BudgetWait, time.Second)
+	def(&o.RedisTimeout, 250*time.Millisecond)
+	o.Budget = o.Budget.orDefault(PlatformBudget)
+	if o.BudgetLoginShare == 0 {
+		o.BudgetLoginShare = 0.9
+	}
+	if o.BudgetListingShare == 0 {
+		o.BudgetListingShare = 0.7
+	}
+	if o.ClientShare == 0 {
+		o.ClientShare = 0.1
+	}
+	if o.Replicas == 0 {
+		o.Replicas = 1
+	}
 	def(&o.UpstreamIdleTimeout, 90*time.Second)
 	def(&o.BeaconLogEvery, 10*time.Second)
 	def(&o.PreflightMaxAge, 24*time.Hour)
@@ -408,6 +470,22 @@ func (o *Options) Validate() error {
 	if o.MaxRedeemedBody > 0 && o.MaxRedeemedBody < o.MaxUpstreamBody {
 		bad("MaxRedeemedBody %d: must not be below MaxUpstreamBody %d (a redeemed list is no smaller than any other answer)", o.MaxRedeemedBody, o.MaxUpstreamBody)
 	}
+	for name, f := range map[string]float64{"BudgetLoginShare": o.BudgetLoginShare, "BudgetListingShare": o.BudgetListingShare, "ClientShare": o.ClientShare} {
+		if !(f > 0 && f <= 1) {
+			bad("%s %v: must be above 0 and at most 1", name, f)
+		}
+	}
+	if o.BudgetListingShare > o.BudgetLoginShare {
+		bad("BudgetListingShare %v: must not be above BudgetLoginShare %v (listings come after logins)", o.BudgetListingShare, o.BudgetLoginShare)
+	}
+	if o.BudgetWait < 0 || o.RedisTimeout < 0 || o.Replicas < 1 {
+		bad("BudgetWait and RedisTimeout must not be negative, and Replicas must be at least 1")
+	}
+	if o.RedisURL != "" {
+		if _, err := rueidis.ParseURL(o.RedisURL); err != nil {
+			bad("RedisURL: %v (want redis://[user:password@]host:port[/db])", err)
+		}
+	}
 	if h := o.TrustedProxyHeader; h != "" && !headerNameRe.MatchString(h) {
 		bad("TrustedProxyHeader %q: not a header name", h)
 	}
@@ -453,6 +531,12 @@ func (o *Options) Validate() error {
 		}
 		if t.UpstreamConns < 0 {
 			bad("%s: upstreamConns %d must not be negative", where, t.UpstreamConns)
+		}
+		if b := o.tenantBudget(t); max(b.PerSecond, b.PerMinute, b.PerHour) > maxBudget {
+			bad("%s: budget %+v: at most %d calls in a window (each call in the longest window is remembered)", where, b, maxBudget)
+		} else if b.PerSecond <= 0 && b.PerMinute <= 0 && b.PerHour <= 0 {
+			bad("%s: budget has no bound in any window: a store's platform has a rate limit (the documented one is %d a second, %d a minute, %d an hour)",
+				where, PlatformBudget.PerSecond, PlatformBudget.PerMinute, PlatformBudget.PerHour)
 		}
 		for _, p := range t.Theme.problems() {
 			bad("%s: theme.%s", where, p)
@@ -551,4 +635,12 @@ func pageURL(s string) bool {
 		return h == "localhost" || (ip != nil && ip.IsLoopback())
 	}
 	return false
+}
+
+// tenantBudget is a store's budget: its own fields, the rest from Options.Budget.
+func (o *Options) tenantBudget(t TenantConfig) Budget {
+	if t.Budget == nil {
+		return o.Budget
+	}
+	return t.Budget.orDefault(o.Budget)
 }

@@ -45,11 +45,11 @@ func (s *Server) signIn(ctx context.Context, t *tenant, client, vendor string, b
 		}
 		*f.to = v
 	}
-	if herr := s.loginAllowed(t.cfg.Key, client); herr != nil {
+	if herr := s.loginAllowed(ctx, t.cfg.Key, client); herr != nil {
 		return nil, session{}, nil, herr
 	}
 	vendor = cloneString(vendor)
-	r, herr := platformCall(s, ctx, t, classLogin, func(ctx context.Context, c *platform.Client, call platform.Call) (platform.Reply[platform.LoginItem], error) {
+	r, herr := platformCall(s, ctx, t, callSpec{class: classLogin, client: t.cfg.Key + "\x00@" + client}, func(ctx context.Context, c *platform.Client, call platform.Call) (platform.Reply[platform.LoginItem], error) {
 		return c.Login(ctx, call, vendor, creds)
 	}, "")
 	if herr != nil {
@@ -57,7 +57,7 @@ func (s *Server) signIn(ctx context.Context, t *tenant, client, vendor string, b
 	}
 	if r.Failed() {
 		if r.Status == http.StatusUnauthorized {
-			s.loginRefused(t.cfg.Key, client)
+			s.loginRefused(ctx, t.cfg.Key, client)
 		}
 		return nil, session{}, relayFailure(s, &r), nil
 	}
@@ -119,7 +119,7 @@ func (s *Server) listRedeemed(x *exchange) error {
 // there (route names it), else the platform's list from part (shared and cached like the
 // view's), each reward given its message by annotate, kept and sent.
 func listing[T any](s *Server, x *exchange, route byte,
-	part func(*Server, context.Context, *tenant, session, *shopperCache, int64, string) (*platform.Reply[T], *HTTPError),
+	part func(*Server, context.Context, *tenant, session, *shopperCache, int64, string) (*platform.Reply[T], time.Duration, *HTTPError),
 	annotate func(*messages, T, string) T) error {
 	pv, cart, herr := listingInput(x)
 	if herr != nil {
@@ -132,7 +132,7 @@ func listing[T any](s *Server, x *exchange, route byte,
 	v.cart = cloneString(cart)
 	t, sess := x.t, x.sess
 	return s.respond(x, v, func(ctx context.Context, sh *shopperCache) (*answer, *HTTPError) {
-		r, herr := part(s, ctx, t, sess, sh, v.cents, v.cart)
+		r, age, herr := part(s, ctx, t, sess, sh, v.cents, v.cart)
 		if herr != nil {
 			return nil, herr
 		}
@@ -141,7 +141,11 @@ func listing[T any](s *Server, x *exchange, route byte,
 		}
 		env := r.Env
 		env.Item = annotate(t.msgs, env.Item, v.locale)
-		return s.encodeOK(env)
+		a, herr := s.encodeOK(env)
+		if herr == nil && age > 0 {
+			a.keep, a.age = false, age
+		}
+		return a, herr
 	})
 }
 
@@ -157,7 +161,7 @@ func (s *Server) applied(x *exchange) error {
 	}
 	t, sess := x.t, x.sess
 	return s.respond(x, v, func(ctx context.Context, sh *shopperCache) (*answer, *HTTPError) {
-		r, herr := appliedPart(s, ctx, t, sess, sh, v.cart)
+		r, _, herr := appliedPart(s, ctx, t, sess, sh, v.cart)
 		if herr != nil {
 			return nil, herr
 		}
@@ -184,7 +188,7 @@ type listed func(id string, byRedeem bool) *platform.Reward
 var (
 	redeemReward = redeemRoute{do: (*platform.Client).Redeem,
 		listingOf: func(s *Server, ctx context.Context, t *tenant, sess session, sh *shopperCache, pv int64, cart string) (listed, *HTTPError) {
-			r, herr := rewardsPart(s, ctx, t, sess, sh, pv, cart)
+			r, _, herr := rewardsPart(s, ctx, t, sess, sh, pv, cart)
 			if herr != nil || r.Failed() {
 				return nil, herr
 			}
@@ -199,7 +203,7 @@ var (
 		}}
 	useRedeemedReward = redeemRoute{do: (*platform.Client).UseRedeemed, byRedeem: true,
 		listingOf: func(s *Server, ctx context.Context, t *tenant, sess session, sh *shopperCache, pv int64, cart string) (listed, *HTTPError) {
-			r, herr := redeemedPart(s, ctx, t, sess, sh, pv, cart)
+			r, _, herr := redeemedPart(s, ctx, t, sess, sh, pv, cart)
 			if herr != nil || r.Failed() {
 				return nil, herr
 			}
@@ -245,10 +249,10 @@ func (s *Server) redeemAt(x *exchange, route redeemRoute) error {
 	if hasPV {
 		purchase = centsString(pv)
 	}
-	r, herr := platformCall(s, x.ctx(), t, classMoney, func(ctx context.Context, c *platform.Client, call platform.Call) (platform.Reply[platform.RedeemResult], error) {
+	r, herr := platformCall(s, x.ctx(), t, callSpec{class: classMoney}, func(ctx context.Context, c *platform.Client, call platform.Call) (platform.Reply[platform.RedeemResult], error) {
 		return route.do(c, ctx, call, id, purchase, cart)
 	}, sess.upstreamToken)
-	s.cache.drop(sess.shopper)
+	s.dropShopper(x.ctx(), sess.shopper)
 	if herr != nil {
 		return herr
 	}
@@ -290,7 +294,7 @@ func refusal(status int, hasError bool) bool {
 func (s *Server) explainRefusal(ctx context.Context, t *tenant, sess session, route redeemRoute, id string, pv int64, cart, locale string, msg **string, name *string) {
 	var sh *shopperCache
 	if s.cache != nil {
-		sh = s.cache.shopper(sess.shopper)
+		sh = s.cache.shopper(sess.shopper, s.generation(ctx, sess.shopper))
 	}
 	find, herr := route.listingOf(s, ctx, t, sess, sh, pv, cart)
 	if herr != nil || find == nil {
@@ -318,10 +322,10 @@ func (s *Server) reverse(x *exchange) error {
 	if herr != nil {
 		return herr
 	}
-	r, herr := platformCall(s, x.ctx(), t, classMoney, func(ctx context.Context, c *platform.Client, call platform.Call) (platform.Reply[platform.AppliedState], error) {
+	r, herr := platformCall(s, x.ctx(), t, callSpec{class: classMoney}, func(ctx context.Context, c *platform.Client, call platform.Call) (platform.Reply[platform.AppliedState], error) {
 		return c.Reverse(ctx, call, id)
 	}, sess.upstreamToken)
-	s.cache.drop(sess.shopper)
+	s.dropShopper(x.ctx(), sess.shopper)
 	if herr != nil {
 		return herr
 	}

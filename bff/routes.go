@@ -62,7 +62,7 @@ func (s *Server) routes() *front {
 		AllowOriginsFunc: func(origin string) bool { return s.tenants.Load().origins[origin] },
 		AllowMethods:     "GET,POST,OPTIONS",
 		AllowHeaders:     "Content-Type,X-Bq-Tenant,X-Bq-SecureToken",
-		ExposeHeaders:    "X-Request-ID,Retry-After",
+		ExposeHeaders:    "X-Request-ID,Retry-After,Age",
 		MaxAge:           int(o.PreflightMaxAge.Seconds()),
 	}))
 	app.Get("/healthz", s.healthz)
@@ -141,6 +141,11 @@ func (x *exchange) requestID() string         { return requestID(x.c) }
 // quiet leaves this request out of the access log (the beacon writes its own line, when the
 // client may have one).
 func (x *exchange) quiet() { x.c.Locals(ctxQuiet, true) }
+
+// setAge says the answer is made of a stale copy that old (the Age header, in seconds).
+func (x *exchange) setAge(age time.Duration) {
+	x.c.Set(fiber.HeaderAge, strconv.Itoa(max(1, int(age.Round(time.Second)/time.Second))))
+}
 
 // noContent answers 204.
 func (x *exchange) noContent() error { x.c.Status(http.StatusNoContent); return nil }

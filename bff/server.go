@@ -45,6 +45,7 @@ type Server struct {
 	ready   atomic.Bool
 	limits  *clientLimits
 	metrics *metrics
+	redis   *sharedState // nil without Options.RedisURL
 }
 
 // tenant is a store at run time.
@@ -55,6 +56,25 @@ type tenant struct {
 	msgs    *messages
 	shield  *shield
 	theme   *themeView // nil without a theme
+	// the store's budget: its windows as counted, this process's log of its calls (the
+	// whole budget without Redis), the log kept while Redis is unreachable (a share of it),
+	// and each client's share (logins per address, listings per shopper)
+	windows  []budgetWindow
+	budget   *localBudget
+	fallback atomic.Pointer[localBudget]
+	share    *keyedLimits
+}
+
+// fallbackBudget is the budget this replica spends alone while Redis is unreachable: its
+// share of the store's, one of replicas.
+func (t *tenant) fallbackBudget(o *Options, replicas int) *localBudget {
+	if b := t.fallback.Load(); b != nil && b.share == replicas {
+		return b
+	}
+	b := newLocalBudget(o.tenantBudget(t.cfg).windows(o, replicas))
+	b.share = replicas
+	t.fallback.Store(b)
+	return b
 }
 
 // New validates the options and builds the whole server, routes included (the widget's too,
@@ -73,8 +93,9 @@ func New(o Options) (*Server, error) {
 	s := &Server{o: o, keys: keys, log: o.Logger, ids: newRequestIDs(),
 		beacons: newBeacons(o.BeaconLogEvery), limits: newClientLimits(&o)}
 	if o.CacheTTL > 0 {
-		s.cache = newCache(o.CacheTTL, o.CacheMaxBytes, o.Now)
+		s.cache = newCache(o.CacheTTL, o.CacheStale, o.CacheMaxBytes, o.Now)
 	}
+	s.redis = newSharedState(&s.o, s.cache.flush)
 	set, err := s.newTenantSet(o.Tenants, nil)
 	if err != nil {
 		return nil, err
@@ -103,6 +124,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, t := range s.tenants.Load().byKey {
 		t.client.Close()
 	}
+	s.redis.close()
 	return err
 }
 
@@ -142,6 +164,10 @@ func (s *Server) newTenantSet(tcs []TenantConfig, old *tenantSet) (*tenantSet, e
 				return nil, fmt.Errorf("tenant %s: %w", tc.Key, err)
 			}
 			t = &tenant{cfg: tc, client: client, origins: map[string]bool{}, msgs: newMessages(tc), shield: newShield(&o, tc.Key, conns), theme: newThemeView(tc.Theme)}
+			b := o.tenantBudget(tc)
+			t.windows = b.windows(&o, 1)
+			t.budget = newLocalBudget(t.windows)
+			t.share = clientShare(b, o.ClientShare)
 			for _, origin := range tc.AllowedOrigins {
 				t.origins[origin] = true
 			}

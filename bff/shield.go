@@ -65,7 +65,7 @@ func notThePlatformsFault(err error) bool {
 
 // shielded runs one platform call (do returns the answer's status, or the error without an
 // answer) through the tenant's shield. A 5xx answer is passed on, and counted as a fault.
-func (s *Server) shielded(t *tenant, do func() (int, *HTTPError)) *HTTPError {
+func (s *Server) shielded(ctx context.Context, t *tenant, do func() (int, *HTTPError)) *HTTPError {
 	now := s.o.Now()
 	if until := t.shield.retryUntil.Load(); until > now.UnixNano() {
 		wait := time.Duration(until - now.UnixNano())
@@ -91,7 +91,13 @@ func (s *Server) shielded(t *tenant, do func() (int, *HTTPError)) *HTTPError {
 			if perr != nil || secs < 1 {
 				secs = 1
 			}
-			t.shield.retryUntil.Store(now.Add(time.Duration(secs) * time.Second).UnixNano())
+			if he.ErrorCode == CodeRateLimited { // the platform's: every replica holds the store
+				hold := time.Duration(secs) * time.Second
+				t.shield.retryUntil.Store(now.Add(hold).UnixNano())
+				if s.redis != nil {
+					s.redis.hold(ctx, t.cfg.Key, hold)
+				}
+			}
 		}
 		return he
 	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):

@@ -32,19 +32,43 @@ func upstreamFailure(err error) *HTTPError {
 		Msg: "The loyalty programme cannot be reached right now.", Err: err}
 }
 
-// platformCall sends one call to a tenant's platform through its shield (rate-limit hold, circuit
-// breaker, the gate on its connections). The wait for a connection and the call share one
-// deadline (UpstreamTimeout, or ctx's when earlier). An answer in the envelope comes back
-// whatever its status; anything else is an *HTTPError.
-func platformCall[T any](s *Server, ctx context.Context, t *tenant, class callClass, do func(context.Context, *platform.Client, platform.Call) (platform.Reply[T], error), token string) (platform.Reply[T], *HTTPError) {
+// callSpec is how a platform call is spent: its class (the budget serves money, then
+// logins, then listings), the client it is for (a shopper key or "tenant\x00address"; its
+// share of the budget is checked for logins and listings), and how long it may wait for the
+// budget (within its deadline).
+type callSpec struct {
+	class   callClass
+	client  string
+	maxWait time.Duration
+}
+
+// platformCall sends one call to a tenant's platform through its shield: the platform's 429
+// hold, the client's share of the budget, the circuit breaker, the gate on its connections,
+// then the budget (spent last, just before the call goes out, so the time counted is the
+// time sent). The wait for a connection, for the budget and the call share one deadline
+// (UpstreamTimeout, or ctx's when earlier). An answer in the envelope comes back whatever its
+// status; anything else is an *HTTPError.
+func platformCall[T any](s *Server, ctx context.Context, t *tenant, spec callSpec, do func(context.Context, *platform.Client, platform.Call) (platform.Reply[T], error), token string) (platform.Reply[T], *HTTPError) {
 	var r platform.Reply[T]
-	herr := s.shielded(t, func() (int, *HTTPError) {
+	if spec.class != classMoney {
+		if herr := s.shareAllowed(ctx, t, spec.client); herr != nil {
+			return r, herr
+		}
+	}
+	herr := s.shielded(ctx, t, func() (int, *HTTPError) {
 		ctx, cancel := withCallDeadline(ctx, s.o.UpstreamTimeout)
 		defer cancel()
 		if herr := t.shield.gate.enter(ctx); herr != nil {
 			return 0, herr
 		}
 		defer t.shield.gate.leave()
+		maxWait := spec.maxWait
+		if spec.class != classListing {
+			maxWait = s.o.UpstreamTimeout
+		}
+		if herr := s.spend(ctx, t, spec.class, maxWait); herr != nil {
+			return 0, herr
+		}
 		start := time.Now()
 		var err error
 		r, err = do(ctx, t.client, platform.Call{Tenant: t.cfg.Key, Token: token})
@@ -56,7 +80,7 @@ func platformCall[T any](s *Server, ctx context.Context, t *tenant, class callCl
 				status = pe.Status
 			}
 		}
-		s.metrics.upstreamCall(t.cfg.Key, class, status, time.Since(start))
+		s.metrics.upstreamCall(t.cfg.Key, spec.class, status, time.Since(start))
 		if status == http.StatusTooManyRequests {
 			s.metrics.rateLimitedReceived(t.cfg.Key)
 		}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/go-json-experiment/json/jsontext"
 
@@ -29,6 +30,10 @@ type CheckoutView struct {
 	Currency string `json:"Currency"`
 	// Theme is the tenant's (colours, radius, font, join and terms links), or null.
 	Theme *themeView `json:"Theme"`
+	// Age is how old, in seconds, the oldest part of the view is: 0 when every part is
+	// fresh; more when the store's budget was short or the platform failing and a stale copy
+	// (at most CacheTTL + CacheStale old) answered instead. The answer's Age header says it too.
+	Age int `json:"Age"`
 }
 
 // themeView is a tenant's Theme as the view carries it (empty fields left out).
@@ -67,6 +72,7 @@ type answer struct {
 	status int
 	body   *payload
 	keep   bool
+	age    time.Duration // > 0: made of a stale copy that old (sent as the Age header)
 }
 
 // variant is what an answer depends on besides the tenant and the shopper: the route, the
@@ -105,6 +111,9 @@ func (s *Server) respond(x *exchange, v variant, build func(context.Context, *sh
 	if herr != nil {
 		return herr
 	}
+	if a.age > 0 {
+		x.setAge(a.age)
+	}
 	return x.send(a.status, a.body)
 }
 
@@ -115,7 +124,7 @@ func (s *Server) sendCached(x *exchange, v variant) bool {
 	if c == nil {
 		return false
 	}
-	sh := c.lookup(x.sess.shopper)
+	sh := c.lookupAt(x.sess.shopper, s.generation(x.ctx(), x.sess.shopper))
 	if sh == nil {
 		return false
 	}
@@ -136,7 +145,7 @@ func (s *Server) answerFor(ctx context.Context, shopper string, v variant, build
 	if c == nil {
 		return build(ctx, nil)
 	}
-	sh := c.shopper(shopper)
+	sh := c.shopper(shopper, s.generation(ctx, shopper))
 	var buf [160]byte
 	key := v.key(buf[:0], true)
 	if val, _ := c.get(sh, key); val != nil {
@@ -151,7 +160,7 @@ func (s *Server) answerFor(ctx context.Context, shopper string, v variant, build
 		if a.keep {
 			// Set before the answer is shared: a compressed form made later is counted.
 			a.body.grown = func(n int64) { c.grow(sh, k, a, n) }
-			c.put(sh, k, a, int64(len(a.body.raw)))
+			c.put(sh, k, a, int64(len(a.body.raw)), false)
 		}
 		return a, nil
 	})
@@ -176,62 +185,156 @@ func asHTTPError(err error) *HTTPError {
 	return &HTTPError{Code: http.StatusInternalServerError, ErrorCode: CodeInternal, Msg: "Internal error.", Err: err}
 }
 
-// part fetches one of the view's parts (a platform answer, decoded once): from the cache, or
-// from the platform, once for every concurrent caller of the same shopper and variant. A
-// successful answer is kept; a refusal is handed to the callers waiting for it, not kept.
+// part fetches one of the view's parts (a platform answer, decoded once): from this
+// replica's cache, else from the copy another replica fetched (Redis), else from the
+// platform, once for every concurrent caller of the same shopper and variant. A successful
+// answer is kept (and shared); a refusal is handed to the callers waiting for it, not kept.
+//
+// A listing (class listing) may be answered from a stale copy, with its age, when the
+// store's budget or the client's share has no call left for it, or the platform fails: a
+// listing that has one does not wait for the budget. The applied state never is.
 func part[T any](s *Server, ctx context.Context, t *tenant, sess session, sh *shopperCache, v variant, class callClass,
-	do func(context.Context, *platform.Client, platform.Call) (platform.Reply[T], error)) (*platform.Reply[T], *HTTPError) {
+	do func(context.Context, *platform.Client, platform.Call) (platform.Reply[T], error)) (*platform.Reply[T], time.Duration, *HTTPError) {
+	spec := callSpec{class: class, client: sess.shopper, maxWait: s.o.BudgetWait}
 	fetch := func(ctx context.Context) (*platform.Reply[T], *HTTPError) {
-		r, herr := platformCall(s, ctx, t, class, do, sess.upstreamToken)
+		r, herr := platformCall(s, ctx, t, spec, do, sess.upstreamToken)
 		if herr != nil {
 			return nil, herr
 		}
 		return &r, nil
 	}
 	if sh == nil {
-		return fetch(ctx)
+		s.metrics.cacheLookup(t.cfg.Key, "miss")
+		r, herr := fetch(ctx)
+		return r, 0, herr
 	}
 	c := s.cache
+	canStale := class == classListing
 	var buf [160]byte
 	key := v.key(buf[:0], false)
 	if val, _ := c.get(sh, key); val != nil {
-		return val.(*platform.Reply[T]), nil
+		return val.(*platform.Reply[T]), 0, nil
 	}
 	k := string(key)
 	val, err, joined := c.shared(ctx, sh, k, func(ctx context.Context) (any, error) {
+		if r, age, ok := sharedPart[T](s, ctx, sh, k); ok {
+			c.putAged(sh, k, r, int64(2*r.Bytes+512), canStale, age)
+			return r, nil
+		}
+		s.metrics.cacheLookup(t.cfg.Key, "miss")
+		if canStale && c.hasStale(sh, k) {
+			spec.maxWait = 0 // a stale copy answers at once rather than waiting for the budget
+		}
 		r, herr := fetch(ctx)
 		if herr != nil {
 			return nil, herr
 		}
 		if !r.Failed() {
-			c.put(sh, k, r, int64(2*r.Bytes+512))
+			c.put(sh, k, r, int64(2*r.Bytes+512), canStale)
+			putSharedPart(s, ctx, sh, k, r)
 		}
 		return r, nil
 	})
 	if joined {
 		s.metrics.coalesced(t.cfg.Key)
 	}
-	if err != nil {
-		return nil, asHTTPError(err)
+	status := 0
+	if r, ok := val.(*platform.Reply[T]); ok {
+		status = r.Status
 	}
-	return val.(*platform.Reply[T]), nil
+	if canStale && staleWillDo(status, err) {
+		if old, age := c.staleCopy(sh, k); old != nil {
+			s.metrics.cacheLookup(t.cfg.Key, "stale")
+			return old.(*platform.Reply[T]), max(age, time.Second), nil
+		}
+	}
+	if err != nil {
+		return nil, 0, asHTTPError(err)
+	}
+	return val.(*platform.Reply[T]), 0, nil
 }
 
-func rewardsPart(s *Server, ctx context.Context, t *tenant, sess session, sh *shopperCache, cents int64, cart string) (*platform.Reply[[]platform.Reward], *HTTPError) {
+// staleWillDo tells whether a listing that got this may be answered from a stale copy
+// instead: the budget, the client's share or the platform's hold said no, the platform
+// failed (timeout, unreachable, 5xx, its breaker open, its connections busy). A refusal
+// for this shopper (4xx: their session, their request) is theirs to see.
+func staleWillDo(status int, err error) bool {
+	if err == nil {
+		return status >= 500
+	}
+	var he *HTTPError
+	if !errors.As(err, &he) {
+		return false
+	}
+	return he.Code == http.StatusTooManyRequests || he.Code >= 500 && he.ErrorCode != CodeAnswerTooLarge
+}
+
+// sharedPart is the part another replica fetched for the shopper's generation, with its age,
+// when Redis has one still fresh.
+func sharedPart[T any](s *Server, ctx context.Context, sh *shopperCache, key string) (*platform.Reply[T], time.Duration, bool) {
+	if s.redis == nil || sh.rgen < 0 {
+		return nil, 0, false
+	}
+	b, age, ok := s.redis.getPart(ctx, sh.key, uint64(sh.rgen), key)
+	if !ok || age >= s.cache.ttl {
+		return nil, 0, false
+	}
+	r := &platform.Reply[T]{Status: http.StatusOK, Bytes: len(b)}
+	if err := platform.Unmarshal(b, &r.Env); err != nil {
+		return nil, 0, false
+	}
+	return r, age, true
+}
+
+// putSharedPart keeps a part for the other replicas, under the shopper's generation.
+func putSharedPart[T any](s *Server, ctx context.Context, sh *shopperCache, key string, r *platform.Reply[T]) {
+	if s.redis == nil || sh.rgen < 0 {
+		return
+	}
+	b, err := platform.Marshal(r.Env)
+	if err != nil {
+		return
+	}
+	s.redis.putPart(ctx, sh.key, uint64(sh.rgen), key, b, s.cache.ttl)
+}
+
+// generation is the shopper's generation in Redis (bumped by a write on any replica), or -1
+// without Redis or while it cannot be reached.
+func (s *Server) generation(ctx context.Context, shopper string) int64 {
+	if s.redis == nil {
+		return -1
+	}
+	gen, err := s.redis.generation(ctx, shopper)
+	if err != nil {
+		return -1
+	}
+	return int64(gen)
+}
+
+// dropShopper forgets what every replica kept for a shopper, after a write: this replica's
+// cache at once, the others' through the shopper's generation in Redis.
+func (s *Server) dropShopper(ctx context.Context, shopper string) {
+	s.cache.drop(shopper)
+	if s.redis != nil {
+		_ = s.redis.bump(ctx, shopper)
+	}
+}
+
+func rewardsPart(s *Server, ctx context.Context, t *tenant, sess session, sh *shopperCache, cents int64, cart string) (*platform.Reply[[]platform.Reward], time.Duration, *HTTPError) {
 	return part(s, ctx, t, sess, sh, variant{route: 'L', cents: cents, cart: cart}, classListing,
 		func(ctx context.Context, c *platform.Client, call platform.Call) (platform.Reply[[]platform.Reward], error) {
 			return c.Rewards(ctx, call, centsString(cents), cart)
 		})
 }
 
-func redeemedPart(s *Server, ctx context.Context, t *tenant, sess session, sh *shopperCache, cents int64, cart string) (*platform.Reply[[]platform.RedeemedReward], *HTTPError) {
+func redeemedPart(s *Server, ctx context.Context, t *tenant, sess session, sh *shopperCache, cents int64, cart string) (*platform.Reply[[]platform.RedeemedReward], time.Duration, *HTTPError) {
 	return part(s, ctx, t, sess, sh, variant{route: 'R', cents: cents, cart: cart}, classListing,
 		func(ctx context.Context, c *platform.Client, call platform.Call) (platform.Reply[[]platform.RedeemedReward], error) {
 			return c.Redeemed(ctx, call, centsString(cents), cart)
 		})
 }
 
-func appliedPart(s *Server, ctx context.Context, t *tenant, sess session, sh *shopperCache, cart string) (*platform.Reply[platform.AppliedState], *HTTPError) {
+func appliedPart(s *Server, ctx context.Context, t *tenant, sess session, sh *shopperCache, cart string) (*platform.Reply[platform.AppliedState], time.Duration, *HTTPError) {
 	return part(s, ctx, t, sess, sh, variant{route: 'A', cart: cart}, classMoney,
 		func(ctx context.Context, c *platform.Client, call platform.Call) (platform.Reply[platform.AppliedState], error) {
 			return c.Applied(ctx, call, cart)
@@ -313,8 +416,10 @@ func (s *Server) viewBuilder(t *tenant, sess session, pv int64, cart, locale str
 			mu.Unlock()
 		}
 		var wg sync.WaitGroup
+		var ages [2]time.Duration
 		wg.Go(func() {
-			r, herr := rewardsPart(s, ctx, t, sess, sh, pv, cart)
+			r, age, herr := rewardsPart(s, ctx, t, sess, sh, pv, cart)
+			ages[0] = age
 			if herr == nil && r.Failed() {
 				herr = failed(r.Status, r.Env.Message)
 			}
@@ -325,7 +430,8 @@ func (s *Server) viewBuilder(t *tenant, sess session, pv int64, cart, locale str
 			rewards = r
 		})
 		wg.Go(func() {
-			r, herr := redeemedPart(s, ctx, t, sess, sh, pv, cart)
+			r, age, herr := redeemedPart(s, ctx, t, sess, sh, pv, cart)
+			ages[1] = age
 			if herr == nil && r.Failed() {
 				herr = failed(r.Status, r.Env.Message)
 			}
@@ -337,7 +443,7 @@ func (s *Server) viewBuilder(t *tenant, sess session, pv int64, cart, locale str
 		})
 		if cart != "" {
 			wg.Go(func() {
-				r, herr := appliedPart(s, ctx, t, sess, sh, cart)
+				r, _, herr := appliedPart(s, ctx, t, sess, sh, cart)
 				if herr == nil && r.Failed() {
 					herr = failed(r.Status, r.Env.Message)
 				}
@@ -394,11 +500,14 @@ func (s *Server) viewBuilder(t *tenant, sess session, pv int64, cart, locale str
 			programme(applied.Env.ProgramName, applied.Env.PointsBalance)
 			fillRedeemedID(view.Applied, view.Redeemed)
 		}
+		age := max(ages[0], ages[1])
+		view.Age = int(age.Round(time.Second) / time.Second)
 		a, herr := s.encodeOK(platform.Envelope[*CheckoutView]{Item: &view})
 		if herr != nil {
 			return nil, herr
 		}
-		a.keep = len(view.Missing) == 0
+		a.keep = len(view.Missing) == 0 && age == 0
+		a.age = age
 		return a, nil
 	}
 }
