@@ -1,0 +1,240 @@
+package bff
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/loyalty-checkout/bff-widget/sandbox"
+)
+
+// The local budget is a sliding log: in any window, at most its limit, whatever the
+// alignment; each class stops where its share of the window ends, so money is always left.
+func TestLocalBudgetSlidingWindows(t *testing.T) {
+	o := &Options{}
+	o.setDefaults()
+	b := newLocalBudget(Budget{PerSecond: 10, PerMinute: 30, PerHour: -1}.windows(o, 1))
+	t0 := time.Date(2026, 11, 23, 12, 0, 0, 900_000_000, time.UTC) // late in a second: a fixed window would turn soon
+	for i := range 7 {
+		if _, ok := b.take(classListing, t0.Add(time.Duration(i)*time.Millisecond)); !ok {
+			t.Fatalf("listing %d refused", i)
+		}
+	}
+	wait, ok := b.take(classListing, t0.Add(10*time.Millisecond))
+	if ok || wait <= 0 {
+		t.Fatalf("the 8th listing in a second went out (0.7 of 10 is 7): wait %v ok %v", wait, ok)
+	}
+	for i := range 2 {
+		if _, ok := b.take(classLogin, t0.Add(time.Duration(20+i)*time.Millisecond)); !ok {
+			t.Fatalf("login %d refused: logins may go to 9", i)
+		}
+	}
+	if _, ok := b.take(classLogin, t0.Add(30*time.Millisecond)); ok {
+		t.Fatal("a 10th call went out as a login: the last one is kept for money")
+	}
+	if _, ok := b.take(classMoney, t0.Add(40*time.Millisecond)); !ok {
+		t.Fatal("money was refused with one call of the window left")
+	}
+	wait, ok = b.take(classMoney, t0.Add(50*time.Millisecond))
+	if ok {
+		t.Fatal("an 11th call in a second went out")
+	}
+	// The first call leaves the window (1 s and its 100 ms margin) just after t0+1.1 s: not at
+	// the next whole second, as a fixed window would have it.
+	if want := 1100*time.Millisecond - 50*time.Millisecond; wait < want || wait > want+2*time.Millisecond {
+		t.Errorf("wait %v, want about %v", wait, want)
+	}
+	if _, ok := b.take(classMoney, t0.Add(1050*time.Millisecond)); ok {
+		t.Fatal("a call went out 1.05 s after the window's first: inside the margin")
+	}
+	if _, ok := b.take(classMoney, t0.Add(1101*time.Millisecond)); !ok {
+		t.Fatal("the window slid, but the call was refused")
+	}
+	// The minute: 30 at most, 21 of them listings; 11 spent so far.
+	spent := 11
+	for at := 2 * time.Second; spent < 30; at += 150 * time.Millisecond {
+		if _, ok := b.take(classMoney, t0.Add(at)); ok {
+			spent++
+		}
+	}
+	if _, ok := b.take(classMoney, t0.Add(20*time.Second)); ok {
+		t.Fatal("a 31st call in a minute went out")
+	}
+	left := b.left(t0.Add(20 * time.Second))
+	if len(left) != 2 || left[1].Window != "minute" || left[1].Left != 0 || left[1].Limit != 30 {
+		t.Errorf("left: %+v", left)
+	}
+	// Divided among 3 replicas (while Redis is away): each may spend a third.
+	if ws := (Budget{PerSecond: 10, PerMinute: 300, PerHour: 10000}).windows(o, 3); ws[0].limit != 3 || ws[1].limit != 100 || ws[2].limit != 3333 {
+		t.Errorf("shares: %+v", ws)
+	}
+}
+
+// limitedStore is a real sandbox on the real clock whose store "demo" the platform limits
+// with rl, with extra shoppers s0..s(n-1) (5,000 points each), counting the calls that reach
+// it per path and the 429s it answers.
+type limitedStore struct {
+	url     string
+	calls   *callCounter
+	limited atomic.Int64
+}
+
+func startLimitedStore(t testing.TB, rl sandbox.RateLimit, shoppers int) *limitedStore {
+	t.Helper()
+	seed := twoTenantSeed()
+	seed.Tenants[0].RateLimit = &rl
+	for i := range shoppers {
+		seed.Tenants[0].Shoppers = append(seed.Tenants[0].Shoppers, sandbox.SeedShopper{SessionToken: fmt.Sprint("s", i),
+			UserID: fmt.Sprintf("s%d@example.com", i), Name: fmt.Sprint("Shopper ", i), Email: fmt.Sprintf("s%d@example.com", i), Points: 5000, Enrolled: true})
+	}
+	sb, err := sandbox.New(sandbox.Options{Seed: seed, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls := &limitedStore{calls: &callCounter{}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ls.calls.add(r.URL.Path)
+		rec := &statusRecorder{ResponseWriter: w}
+		sb.ServeHTTP(rec, r)
+		if rec.status == http.StatusTooManyRequests {
+			ls.limited.Add(1)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	ls.url = srv.URL
+	return ls
+}
+
+// With the platform's own budget, many shoppers asking for views at many times the budget
+// never make the platform answer 429: the BFF answers stale copies or 429 budget_spent
+// itself, and a redeem in the middle of it goes through (money before listings).
+func TestBudgetKeepsThePlatformFromRefusing(t *testing.T) {
+	store := startLimitedStore(t, sandbox.RateLimit{PerSecond: 10, PerMinute: 300}, 12)
+	b := startBFF(t, newClock(), store.url, func(o *Options) {
+		o.Now = time.Now
+		o.Budget = Budget{} // the platform's
+		o.CacheTTL = 500 * time.Millisecond
+	})
+	tokens := make([]string, 12)
+	for i := range tokens {
+		tokens[i] = b.login("demo", fmt.Sprint("s", i))
+	}
+	var mu sync.Mutex
+	outcomes := map[string]int{}
+	stop := time.Now().Add(3 * time.Second)
+	var wg sync.WaitGroup
+	for i := range 24 {
+		wg.Go(func() {
+			for n := 0; time.Now().Before(stop); n++ {
+				path := fmt.Sprintf("/bff/v1/checkout?purchaseValue=%d&checkoutCode=cart-%d", 100+n%5, i%12)
+				r, err := try(http.DefaultClient, b.url, "GET", path, auth("demo", tokens[i%12]), "")
+				key := "error"
+				if err == nil {
+					key = strconv.Itoa(r.Status) + " " + r.code()
+					switch {
+					case r.Status != 200:
+					case len(r.item()["Missing"].([]any)) > 0:
+						key = "200 partial"
+					case r.Header.Get("Age") != "":
+						key = "200 stale"
+					}
+				}
+				mu.Lock()
+				outcomes[key]++
+				mu.Unlock()
+			}
+		})
+	}
+	time.Sleep(time.Second)
+	redeem := b.do("POST", "/pub/widget/rewards/redeem/301?purchaseValue=100", auth("demo", tokens[0]), `{"OriginalId":"cart-0"}`)
+	wg.Wait()
+	t.Logf("views: %v; upstream listings %d, 429s from the platform %d", outcomes, store.calls.get("/pub/widget/rewards/checkout"), store.limited.Load())
+	if store.limited.Load() != 0 {
+		t.Errorf("the platform answered 429 %d times", store.limited.Load())
+	}
+	mustOK(t, redeem)
+	if outcomes["200 "] == 0 || outcomes["200 stale"]+outcomes["200 partial"]+outcomes["429 "+CodeBudgetSpent] == 0 {
+		t.Errorf("want fresh views and, past the budget, stale or partial views or budget_spent: %v", outcomes)
+	}
+	for k := range outcomes {
+		if k != "200 " && k != "200 stale" && k != "200 partial" && k != "429 "+CodeBudgetSpent {
+			t.Errorf("unexpected outcome %q", k)
+		}
+	}
+}
+
+// When the budget has no call left, a listing that has a stale copy is answered from it at
+// once, saying how old it is (Age header; the view's Age), and not kept as fresh; the
+// applied state is never stale; money still goes out.
+func TestStaleListingWhenTheBudgetIsShort(t *testing.T) {
+	store := startLimitedStore(t, sandbox.RateLimit{}, 0)
+	b := startBFF(t, newClock(), store.url, func(o *Options) {
+		o.Now = time.Now
+		o.Budget = Budget{PerSecond: -1, PerMinute: 6, PerHour: -1} // listings: 4 a minute; money: 6
+		o.CacheTTL = 200 * time.Millisecond
+		o.CacheStale = time.Minute
+	})
+	tok := b.login("demo", "ana") // 1 call (a login: 5 of 6)
+	a := auth("demo", tok)
+	view := func() resp { return b.do("GET", "/bff/v1/checkout?purchaseValue=100", a, "") }
+	v := mustOK(t, view()) // 2 listing calls
+	if v.Header.Get("Age") != "" || num(v.item()["Age"]) != 0 {
+		t.Fatalf("a fresh view says it is stale: %s", v.Raw)
+	}
+	listings := store.calls.get("/pub/widget/rewards/checkout")
+	mustOK(t, b.do("GET", "/pub/widget/rewards/checkout?purchaseValue=200", a, "")) // 1 more: 4 calls, all listings may take
+	time.Sleep(1200 * time.Millisecond)                                                // expired, and Age rounds to at least 1
+	stale := mustOK(t, view())
+	if stale.Header.Get("Age") == "" || num(stale.item()["Age"]) < 1 {
+		t.Fatalf("want a stale view with its age, got Age %q: %s", stale.Header.Get("Age"), stale.Raw)
+	}
+	if got := store.calls.get("/pub/widget/rewards/checkout"); got != listings+1 {
+		t.Errorf("listings upstream: %d, want %d (the stale view asked for nothing)", got, listings+1)
+	}
+	if len(stale.item()["Rewards"].([]any)) == 0 {
+		t.Error("the stale view has no rewards")
+	}
+	if r := b.do("GET", "/pub/widget/rewards/checkout?purchaseValue=400", a, ""); r.Status != 429 || r.code() != CodeBudgetSpent || r.Header.Get("Retry-After") == "" {
+		t.Errorf("a listing with no stale copy and no budget: want 429 %s with Retry-After, got %d %s", CodeBudgetSpent, r.Status, r.Raw)
+	}
+	// Money is still served: the window keeps its last calls for it.
+	mustOK(t, b.do("POST", "/pub/widget/rewards/redeem/302", a, `{"OriginalId":"cart-9"}`))
+	// After the write, the stale copies are gone with the rest: nothing from before it.
+	if r := view(); r.Status == 200 && r.Header.Get("Age") != "" {
+		t.Errorf("a stale view from before the redeem after it: %s", r.Raw)
+	}
+}
+
+// One shopper asking for more than their share of the store's budget is refused, alone:
+// another shopper of the store is served.
+func TestClientShareRefusesOnlyThatClient(t *testing.T) {
+	store := startLimitedStore(t, sandbox.RateLimit{}, 0)
+	b := startBFF(t, newClock(), store.url, func(o *Options) {
+		o.Now = time.Now
+		o.Budget = Budget{PerSecond: -1, PerMinute: 600, PerHour: -1} // a share of 10%: 60 a minute, bursts of 12
+		o.ClientShare = 0
+	})
+	greedy, other := auth("demo", b.login("demo", "ana")), auth("demo", b.login("demo", "bruno"))
+	refused := 0
+	for n := range 20 { // 40 listing calls asked at once
+		r := b.do("GET", fmt.Sprintf("/bff/v1/checkout?purchaseValue=%d", 100+n), greedy, "")
+		if r.Status == 429 {
+			if r.code() != CodeClientRateLimited || r.Header.Get("Retry-After") == "" {
+				t.Fatalf("want 429 %s with Retry-After, got %s", CodeClientRateLimited, r.Raw)
+			}
+			refused++
+		}
+	}
+	if refused == 0 {
+		t.Fatal("a shopper asking 40 listings in a moment was never refused (share: bursts of 12)")
+	}
+	mustOK(t, b.do("GET", "/bff/v1/checkout?purchaseValue=100", other, ""))
+	if store.limited.Load() != 0 {
+		t.Error("the platform refused")
+	}
+}
