@@ -188,7 +188,7 @@ func TestStaleListingWhenTheBudgetIsShort(t *testing.T) {
 	}
 	listings := store.calls.get("/pub/widget/rewards/checkout")
 	mustOK(t, b.do("GET", "/pub/widget/rewards/checkout?purchaseValue=200", a, "")) // 1 more: 4 calls, all listings may take
-	time.Sleep(1200 * time.Millisecond)                                                // expired, and Age rounds to at least 1
+	time.Sleep(1200 * time.Millisecond)                                             // expired, and Age rounds to at least 1
 	stale := mustOK(t, view())
 	if stale.Header.Get("Age") == "" || num(stale.item()["Age"]) < 1 {
 		t.Fatalf("want a stale view with its age, got Age %q: %s", stale.Header.Get("Age"), stale.Raw)
