@@ -1,0 +1,205 @@
+package bff
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/loyalty-checkout/bff-widget/sandbox"
+)
+
+// redisServer is a real redis-server (Debian's package) the test started on a free port.
+type redisServer struct {
+	t    testing.TB
+	port int
+	cmd  *exec.Cmd
+}
+
+// startRedis starts redis-server on a free port, without persistence; the test is skipped,
+// saying why, only when redis-server is not installed (.ci/run installs it).
+func startRedis(t testing.TB) *redisServer {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Skip("redis-server is not installed (apt-get install redis-server): the Redis tests need a real one")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	r := &redisServer{t: t, port: port}
+	r.start()
+	t.Cleanup(r.stop)
+	return r
+}
+
+func (r *redisServer) url() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", r.port) }
+
+func (r *redisServer) start() {
+	r.t.Helper()
+	r.cmd = exec.Command("redis-server", "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	if err := r.cmd.Start(); err != nil {
+		r.t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if c, err := net.Dial("tcp", fmt.Sprint("127.0.0.1:", r.port)); err == nil {
+			c.Close()
+			return
+		}
+	}
+	r.t.Fatal("redis-server did not start")
+}
+
+func (r *redisServer) stop() {
+	if r.cmd != nil && r.cmd.Process != nil {
+		_ = r.cmd.Process.Kill()
+		_ = r.cmd.Wait()
+		r.cmd = nil
+	}
+}
+
+// replicas starts n BFFs on one Redis, in front of one upstream, and waits until each shares.
+func replicas(t *testing.T, n int, redis *redisServer, upstream string, mod func(*Options)) []*bffEnv {
+	var bs []*bffEnv
+	for range n {
+		bs = append(bs, startBFF(t, newClock(), upstream, func(o *Options) {
+			o.Now = time.Now
+			o.RedisURL = redis.url()
+			if mod != nil {
+				mod(o)
+			}
+		}))
+	}
+	for _, b := range bs {
+		waitShared(t, b.srv, true)
+	}
+	return bs
+}
+
+// waitShared waits until the server shares through Redis (up) or works alone (!up).
+func waitShared(t *testing.T, s *Server, up bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if s.redis.use() != nil == up {
+			return
+		}
+	}
+	t.Fatalf("the replica did not become shared=%v", up)
+}
+
+// Three replicas on one Redis: a part fetched by one is read by the others (no second
+// platform call), a redeem on one is seen by a view on the others at once, and the 429 hold
+// one of them got holds them all.
+func TestReplicasShareThroughRedis(t *testing.T) {
+	redis := startRedis(t)
+	store := startLimitedStore(t, sandbox.RateLimit{}, 0)
+	bs := replicas(t, 3, redis, store.url, nil)
+	a, b, c := bs[0], bs[1], bs[2]
+	tok := a.login("demo", "ana") // the same key on every replica: its token works on each
+	h := auth("demo", tok)
+	const view = "/bff/v1/checkout?purchaseValue=100&checkoutCode=cart-r"
+	v1 := mustOK(t, a.do("GET", view, h, ""))
+	calls := store.calls.get("/pub/widget/rewards/checkout")
+	for _, r := range []*bffEnv{b, c} {
+		v := mustOK(t, r.do("GET", view, h, ""))
+		if num(v.item()["PointsBalance"]) != num(v1.item()["PointsBalance"]) {
+			t.Fatalf("replicas disagree: %s vs %s", v.Raw, v1.Raw)
+		}
+	}
+	if got := store.calls.get("/pub/widget/rewards/checkout"); got != calls {
+		t.Errorf("the other replicas asked the platform %d more times: the parts one fetched are not shared", got-calls)
+	}
+	// A redeem on A: B and C see it at once (no waiting out the TTL).
+	mustOK(t, a.do("POST", "/pub/widget/rewards/redeem/302", h, `{"OriginalId":"cart-r"}`))
+	for i, r := range []*bffEnv{b, c, a} {
+		v := mustOK(t, r.do("GET", view, h, ""))
+		if num(v.item()["PointsBalance"]) != num(v1.item()["PointsBalance"])-250 {
+			t.Errorf("replica %d after the redeem on A: balance %v, want %v", i, v.item()["PointsBalance"], num(v1.item()["PointsBalance"])-250)
+		}
+		if v.item()["Applied"] == nil {
+			t.Errorf("replica %d does not see the applied reward", i)
+		}
+	}
+	// The platform's 429 hold, got by one replica, holds every replica.
+	a.srv.redis.hold(context.Background(), "demo", 3*time.Second)
+	if r := c.do("GET", "/pub/widget/rewards/checkout?purchaseValue=999", h, ""); r.Status != 429 {
+		t.Errorf("replica C called the platform during a hold: %d %s", r.Status, r.Raw)
+	}
+}
+
+// The replicas share the store's budget: together they never spend more than it.
+func TestReplicasShareTheBudget(t *testing.T) {
+	redis := startRedis(t)
+	store := startLimitedStore(t, sandbox.RateLimit{PerSecond: 10, PerMinute: 300}, 6)
+	bs := replicas(t, 3, redis, store.url, func(o *Options) { o.Budget = Budget{}; o.CacheTTL = 200 * time.Millisecond })
+	var toks []string
+	for i := range 6 {
+		toks = append(toks, bs[i%3].login("demo", fmt.Sprint("s", i)))
+	}
+	stop := time.Now().Add(2 * time.Second)
+	done := make(chan int)
+	for i := range 12 {
+		go func() {
+			n := 0
+			for ; time.Now().Before(stop); n++ {
+				b := bs[n%3]
+				_, _ = try(http.DefaultClient, b.url, "GET", fmt.Sprintf("/bff/v1/checkout?purchaseValue=%d", 100+n%7), auth("demo", toks[i%6]), "")
+			}
+			done <- n
+		}()
+	}
+	total := 0
+	for range 12 {
+		total += <-done
+	}
+	t.Logf("%d views over 3 replicas in 2 s; %d listings reached the platform", total, store.calls.get("/pub/widget/rewards/checkout"))
+	if store.limited.Load() != 0 {
+		t.Errorf("the platform answered 429 %d times: the replicas spent more than the budget together", store.limited.Load())
+	}
+}
+
+// Redis stopped mid-run: every replica serves on, alone (no request fails because Redis
+// did); Redis back: they share again, and a redeem on one is seen by the others at once.
+func TestRedisOutage(t *testing.T) {
+	redis := startRedis(t)
+	store := startLimitedStore(t, sandbox.RateLimit{}, 0)
+	bs := replicas(t, 2, redis, store.url, nil)
+	a, b := bs[0], bs[1]
+	h := auth("demo", a.login("demo", "ana"))
+	const view = "/bff/v1/checkout?purchaseValue=100&checkoutCode=cart-o"
+	before := mustOK(t, b.do("GET", view, h, ""))
+
+	redis.stop()
+	for i := range 20 { // the first calls find out, within RedisTimeout; none fails
+		r := bs[i%2]
+		mustOK(t, r.do("GET", fmt.Sprintf("/bff/v1/checkout?purchaseValue=%d&checkoutCode=cart-o", 100+i), h, ""))
+	}
+	waitShared(t, a.srv, false)
+	mustOK(t, a.do("POST", "/pub/widget/rewards/redeem/302", h, `{"OriginalId":"cart-o"}`))
+	mustOK(t, a.do("POST", "/pub/widget/vendors/vtex/securelogin", hdr{"X-Bq-Tenant": "demo"}, `{"sessionToken":"bruno","segmentToken":"seg"}`))
+
+	redis.start()
+	waitShared(t, a.srv, true)
+	waitShared(t, b.srv, true)
+	// B worked alone while A redeemed: back on Redis, it dropped what it kept alone.
+	v := mustOK(t, b.do("GET", view, h, ""))
+	if num(v.item()["PointsBalance"]) != num(before.item()["PointsBalance"])-250 {
+		t.Errorf("B after the outage: balance %v, want %v", v.item()["PointsBalance"], num(before.item()["PointsBalance"])-250)
+	}
+	if v.item()["Applied"] == nil {
+		t.Fatal("B after the outage does not see the reward applied on A")
+	}
+	// Sharing again: a reverse on A (the reward leaves the cart, and stays the shopper's) is
+	// seen by B at once.
+	mustOK(t, a.do("POST", "/pub/widget/rewards/checkout/1001/reverse", h, ""))
+	v = mustOK(t, b.do("GET", view, h, ""))
+	if applied, _ := v.item()["Applied"].(map[string]any); applied != nil && applied["Reward"] != nil {
+		t.Errorf("B after a reverse on A, Redis back: still applied: %s", v.Raw)
+	}
+}
