@@ -42,10 +42,10 @@ type sharedState struct {
 	epoch   string       // the Redis this replica last shared through (a restarted one lost every generation)
 	// bumps are the writes whose generation bump did not reach Redis: bumped again as soon
 	// as it answers, so the other replicas learn of them
-	mu      sync.Mutex
-	bumps   map[string]bool
-	stop    chan struct{}
-	done    sync.WaitGroup
+	mu    sync.Mutex
+	bumps map[string]bool
+	stop  chan struct{}
+	done  sync.WaitGroup
 }
 
 // Redis keys, all under one prefix.
