@@ -61,6 +61,9 @@ type config struct {
 	pprof         bool
 	printVersion  bool
 	tenantsReload time.Duration // how often the tenants file is checked for a change
+	// metricsAddr is where the BFF's Prometheus metrics are served, at /metrics; empty: not
+	// served. Its own listener, never the public address.
+	metricsAddr string
 }
 
 // modes are the commands; "all" is the default.
@@ -88,6 +91,7 @@ func parseConfig(args []string) (config, error) {
 	cacheMax := fs.String("cache-max-bytes", envOr("CACHE_MAX_BYTES", "64MiB"), "the BFF cache's bound in bytes (KiB, MiB, GiB allowed); the least recently used goes first (env CACHE_MAX_BYTES)")
 	fs.StringVar(&cfg.trustedProxyHeader, "trusted-proxy-header", os.Getenv("TRUSTED_PROXY_HEADER"), "the header in which the proxy in front of the BFF gives the client's address, e.g. X-Forwarded-For (its last address is used); empty: the connection's address. Only behind a proxy that sets it (env TRUSTED_PROXY_HEADER)")
 	fs.StringVar(&cfg.adminAddr, "admin-addr", os.Getenv("ADMIN_ADDR"), "the operators' listen address (profiling with -pprof); empty: none. Never the public one (env ADMIN_ADDR)")
+	fs.StringVar(&cfg.metricsAddr, "metrics-addr", os.Getenv("METRICS_ADDR"), "the listen address of the BFF's Prometheus metrics, served at /metrics; empty: none. Never the public one (env METRICS_ADDR)")
 	fs.BoolVar(&cfg.pprof, "pprof", os.Getenv("PPROF") == "1", "serve net/http/pprof at /debug/pprof/ on -admin-addr (env PPROF=1)")
 	fs.BoolVar(&cfg.printVersion, "version", false, "print the version, commit and widget version, and exit")
 	fs.DurationVar(&cfg.tenantsReload, "tenants-check", 2*time.Second, "how often the tenants file is checked for a change (SIGHUP reloads it at once); 0: on SIGHUP only")
@@ -119,6 +123,9 @@ func parseConfig(args []string) (config, error) {
 	}
 	if cfg.pprof && cfg.adminAddr == "" {
 		return cfg, errors.New("-pprof needs -admin-addr (ADMIN_ADDR): profiling is never served on the public address")
+	}
+	if cfg.metricsAddr != "" && cfg.mode == "sandbox" {
+		return cfg, errors.New("-metrics-addr (METRICS_ADDR) serves the BFF's metrics: the sandbox alone runs no BFF")
 	}
 	return cfg, nil
 }
@@ -258,6 +265,8 @@ type stack struct {
 	adminLn                  net.Listener // the operators' address, when configured
 	admin                    http.Handler
 	adminURL                 string
+	metricsLn                net.Listener // the BFF's metrics, when configured
+	metricsURL               string
 }
 
 // newStack listens on every address first (so ports may be 0), then builds the servers with
@@ -291,6 +300,11 @@ func newStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 		}
 		st.admin = adminHandler(cfg.pprof)
 	}
+	if cfg.metricsAddr != "" && st.bffLn != nil {
+		if st.metricsLn, st.metricsURL, err = listen(cfg.metricsAddr); err != nil {
+			return fail(fmt.Errorf("metrics: %w", err))
+		}
+	}
 	if st.sandboxLn != nil {
 		if st.sandbox, err = newSandbox(cfg, log); err != nil {
 			return fail(err)
@@ -305,6 +319,9 @@ func newStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 			return fail(err)
 		}
 		fmt.Fprintf(out, "%-8s %s   (widget %s: %d bytes, integrity %s)\n", "bff", st.bffURL, w.Name, len(w.JS), w.Integrity)
+	}
+	if st.metricsLn != nil {
+		fmt.Fprintf(out, "%-8s %s/metrics\n", "metrics", st.metricsURL)
 	}
 	if st.sandboxLn != nil {
 		fmt.Fprintf(out, "%-8s %s\n", "sandbox", st.sandboxURL)
@@ -329,6 +346,9 @@ func (st *stack) serve(ctx context.Context) error {
 		// A CPU profile takes 30 s to write: the admin address allows longer answers.
 		g.Go(func() error { return serveHTTP(ctx, st.adminLn, st.admin, 2*time.Minute) })
 	}
+	if st.metricsLn != nil && st.bff != nil {
+		g.Go(func() error { return serveHTTP(ctx, st.metricsLn, metricsHandler(st.bff), 10*time.Second) })
+	}
 	if st.bff != nil {
 		g.Go(func() error { return st.bff.Serve(st.bffLn) })
 		g.Go(func() error {
@@ -342,7 +362,7 @@ func (st *stack) serve(ctx context.Context) error {
 }
 
 func (st *stack) close() {
-	for _, ln := range []net.Listener{st.sandboxLn, st.bffLn, st.demoLn, st.adminLn} {
+	for _, ln := range []net.Listener{st.sandboxLn, st.bffLn, st.demoLn, st.adminLn, st.metricsLn} {
 		if ln != nil {
 			_ = ln.Close() // a listener that never served: nothing to report
 		}
@@ -432,6 +452,14 @@ func adminHandler(pprofOn bool) http.Handler {
 		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	}
+	return mux
+}
+
+// metricsHandler is what the metrics address serves: the BFF's metrics at /metrics, nothing
+// else.
+func metricsHandler(srv *bff.Server) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", srv.Metrics())
 	return mux
 }
 

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,7 +19,7 @@ const mainTestKey = "k1:X8VpqfbYtCsgcrY1WiOdPAwYbm0Jc4njIHpQiNc75uY="
 
 // cleanEnv clears every variable parseConfig reads, so the machine's settings do not leak in.
 func cleanEnv(t *testing.T) {
-	for _, v := range []string{"ADDR", "SANDBOX_ADDR", "DEMO_ADDR", "PUBLIC_URL", "SANDBOX_SEED", "TENANTS", "BFF_KEYS_FILE", "BFF_KEYS", "CACHE_TTL", "CACHE_MAX_BYTES", "TRUSTED_PROXY_HEADER"} {
+	for _, v := range []string{"ADDR", "SANDBOX_ADDR", "DEMO_ADDR", "PUBLIC_URL", "SANDBOX_SEED", "TENANTS", "BFF_KEYS_FILE", "BFF_KEYS", "CACHE_TTL", "CACHE_MAX_BYTES", "TRUSTED_PROXY_HEADER", "METRICS_ADDR"} {
 		t.Setenv(v, "")
 	}
 }
@@ -250,4 +251,42 @@ func TestCacheFlags(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestMetricsAddrFlag: METRICS_ADDR and -metrics-addr (a flag wins) serve the BFF's metrics at
+// /metrics on their own address, never on the public one; the sandbox alone has none to serve.
+func TestMetricsAddrFlag(t *testing.T) {
+	cleanEnv(t)
+	if cfg, err := parseConfig(nil); err != nil || cfg.metricsAddr != "" {
+		t.Fatalf("default: %q %v", cfg.metricsAddr, err)
+	}
+	t.Setenv("METRICS_ADDR", "127.0.0.1:9100")
+	if cfg, err := parseConfig([]string{"bff"}); err != nil || cfg.metricsAddr != "127.0.0.1:9100" {
+		t.Fatalf("from the environment: %q %v", cfg.metricsAddr, err)
+	}
+	if cfg, err := parseConfig([]string{"bff", "-metrics-addr", ":9200"}); err != nil || cfg.metricsAddr != ":9200" {
+		t.Fatalf("the flag after the mode: %q %v", cfg.metricsAddr, err)
+	}
+	if _, err := parseConfig([]string{"sandbox"}); err == nil || !strings.Contains(err.Error(), "METRICS_ADDR") {
+		t.Fatalf("the sandbox alone with a metrics address: %v", err)
+	}
+	cleanEnv(t)
+
+	st := startStack(t, config{mode: "all", addr: "127.0.0.1:0", sandboxAddr: "127.0.0.1:0", demoAddr: "127.0.0.1:0", keys: testKeys,
+		metricsAddr: "127.0.0.1:0"})
+	res, err := http.Get(st.metricsURL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), `bff_breaker_state{tenant="demo"} 0`) || !strings.Contains(string(body), "go_goroutines") {
+		t.Fatalf("metrics address /metrics: %d\n%s", res.StatusCode, body)
+	}
+	if got := httpStatus(t, st.bffURL+"/metrics"); got != http.StatusNotFound {
+		t.Errorf("the public address answered /metrics with %d", got)
+	}
+	if got := httpStatus(t, st.metricsURL+"/debug/pprof/"); got != http.StatusNotFound {
+		t.Errorf("the metrics address answered /debug/pprof/ with %d", got)
+	}
 }
