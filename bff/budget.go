@@ -10,14 +10,17 @@ import (
 )
 
 // callClass is what a platform call is for, in the order the store's budget serves them:
-// money calls (redeem, use-redeemed, reverse, the applied state) first, then logins, then
-// listings. A listing never spends the part of a window kept for the classes above it.
+// money first (the writes: redeem, use-redeemed, reverse; then the applied state a cart is
+// restored from), then logins, then listings. A class never spends the part of a window kept
+// for the classes above it: listings never starve a login or a redeem, and the applied
+// states the views read never starve a redeem.
 type callClass uint8
 
 const (
-	classMoney callClass = iota
-	classLogin
-	classListing
+	classMoney   callClass = iota // redeem, use-redeemed, reverse: the whole window
+	classRestore                  // the applied state (endpoint 6, the view's part): restoreShare of the window, at least 1 call less
+	classLogin                    // BudgetLoginShare of the window
+	classListing                  // BudgetListingShare of the window
 	numClasses
 )
 
@@ -25,6 +28,8 @@ func (c callClass) String() string {
 	switch c {
 	case classMoney:
 		return "money"
+	case classRestore:
+		return "restore"
 	case classLogin:
 		return "login"
 	case classListing:
@@ -69,12 +74,18 @@ type budgetWindow struct {
 	limits [numClasses]int // how far into the window each class may go
 }
 
+// restoreShare is how far into each window the applied states (reads) may go: the rest is
+// kept for the writes (redeem, use-redeemed, reverse), so the views' reads never starve them
+// (with the platform's budget: 45 writes a minute at least, under any load of views).
+const restoreShare = 0.85
+
 // windowMargin is how much longer than the platform's window the BFF counts one: a tenth of
 // it, at most a second.
 func windowMargin(size time.Duration) time.Duration { return min(size/10, time.Second) }
 
 // windows is the budget as counted: the bounded windows, each with its class limits (money:
-// the whole window; logins: LoginShare of it; listings: ListingShare), divided by share (the
+// the whole window; restore: restoreShare of it; logins: LoginShare of it; listings:
+// ListingShare), none above the class before it, divided by share (the
 // replicas sharing the budget when each must count alone; 1 otherwise).
 func (b Budget) windows(o *Options, share int) []budgetWindow {
 	var ws []budgetWindow
@@ -89,8 +100,12 @@ func (b Budget) windows(o *Options, share int) []budgetWindow {
 		limit := max(1, w.limit/max(1, share))
 		bw := budgetWindow{name: w.name, size: w.size + windowMargin(w.size), limit: limit}
 		bw.limits[classMoney] = limit
+		bw.limits[classRestore] = max(1, min(limit-1, int(math.Floor(float64(limit)*restoreShare))))
 		bw.limits[classLogin] = max(1, int(math.Floor(float64(limit)*o.BudgetLoginShare)))
 		bw.limits[classListing] = max(1, int(math.Floor(float64(limit)*o.BudgetListingShare)))
+		for c := classRestore + 1; c < numClasses; c++ {
+			bw.limits[c] = min(bw.limits[c], bw.limits[c-1])
+		}
 		ws = append(ws, bw)
 	}
 	return ws
@@ -168,13 +183,13 @@ func (b *localBudget) take(class callClass, now time.Time) (time.Duration, bool)
 }
 
 // left is what each window has left for money calls at now.
-func (b *localBudget) left(now time.Time) []windowLeft {
+func (b *localBudget) left(now time.Time) []budgetWindowLeft {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	ns := now.UnixNano()
-	out := make([]windowLeft, 0, len(b.windows))
+	out := make([]budgetWindowLeft, 0, len(b.windows))
 	for _, w := range b.windows {
-		out = append(out, windowLeft{Window: w.name, Limit: w.limit, Left: max(0, w.limit-b.since(ns-int64(w.size)))})
+		out = append(out, budgetWindowLeft{Window: w.name, Limit: w.limit, Left: max(0, w.limit-b.since(ns-int64(w.size)))})
 	}
 	return out
 }
@@ -254,8 +269,14 @@ func clientShare(b Budget, share float64) *keyedLimits {
 	return newKeyedLimits(max(6, int(math.Ceil(mine/5))), time.Duration(float64(time.Minute)/mine))
 }
 
-// windowLeft is what one window of a store's budget has left, for the metrics.
-type windowLeft struct {
-	Window      string
-	Left, Limit int
+// budgetLeft is what each window of a store's budget has left for money calls (the metrics'
+// bff_budget_left): the shared budget's when Redis answers, else this replica's.
+func (s *Server) budgetLeft(t *tenant) []budgetWindowLeft {
+	if s.redis != nil {
+		if left, err := s.redis.budgetLeft(context.Background(), t); err == nil {
+			return left
+		}
+		return t.fallbackBudget(&s.o, s.redis.replicas()).left(time.Now())
+	}
+	return t.budget.left(time.Now())
 }

@@ -64,8 +64,9 @@ type Options struct {
 	// most 1,000,000 in a window. A store may set its own (TenantConfig.Budget).
 	Budget Budget
 	// BudgetLoginShare and BudgetListingShare are how far into each window logins and
-	// listings may go: the rest is kept for the classes above them (money, then logins), so
-	// listings never starve a redeem. Defaults 0.9 and 0.7.
+	// listings may go: the rest is kept for the classes above them (money's writes, the
+	// applied states at 0.85, then logins), so listings never starve a redeem. Defaults 0.8
+	// and 0.6; neither above 0.85.
 	BudgetLoginShare, BudgetListingShare float64
 	// BudgetWait is how long a listing with no stale copy to answer waits for its store's
 	// budget (within its deadline) before it is answered 429 budget_spent with Retry-After.
@@ -358,10 +359,10 @@ func (o *Options) setDefaults() {
 	def(&o.RedisTimeout, 250*time.Millisecond)
 	o.Budget = o.Budget.orDefault(PlatformBudget)
 	if o.BudgetLoginShare == 0 {
-		o.BudgetLoginShare = 0.9
+		o.BudgetLoginShare = 0.8
 	}
 	if o.BudgetListingShare == 0 {
-		o.BudgetListingShare = 0.7
+		o.BudgetListingShare = 0.6
 	}
 	if o.ClientShare == 0 {
 		o.ClientShare = 0.1
@@ -471,9 +472,12 @@ func (o *Options) Validate() error {
 		bad("MaxRedeemedBody %d: must not be below MaxUpstreamBody %d (a redeemed list is no smaller than any other answer)", o.MaxRedeemedBody, o.MaxUpstreamBody)
 	}
 	for name, f := range map[string]float64{"BudgetLoginShare": o.BudgetLoginShare, "BudgetListingShare": o.BudgetListingShare, "ClientShare": o.ClientShare} {
-		if !(f > 0 && f <= 1) {
+		if !(f >= 0 && f <= 1) { // 0: the default
 			bad("%s %v: must be above 0 and at most 1", name, f)
 		}
+	}
+	if o.BudgetLoginShare > restoreShare {
+		bad("BudgetLoginShare %v: must not be above %v (the applied states come before logins)", o.BudgetLoginShare, restoreShare)
 	}
 	if o.BudgetListingShare > o.BudgetLoginShare {
 		bad("BudgetListingShare %v: must not be above BudgetLoginShare %v (listings come after logins)", o.BudgetListingShare, o.BudgetLoginShare)
@@ -532,7 +536,7 @@ func (o *Options) Validate() error {
 		if t.UpstreamConns < 0 {
 			bad("%s: upstreamConns %d must not be negative", where, t.UpstreamConns)
 		}
-		if b := o.tenantBudget(t); max(b.PerSecond, b.PerMinute, b.PerHour) > maxBudget {
+		if b := o.tenantBudget(t).orDefault(PlatformBudget); max(b.PerSecond, b.PerMinute, b.PerHour) > maxBudget {
 			bad("%s: budget %+v: at most %d calls in a window (each call in the longest window is remembered)", where, b, maxBudget)
 		} else if b.PerSecond <= 0 && b.PerMinute <= 0 && b.PerHour <= 0 {
 			bad("%s: budget has no bound in any window: a store's platform has a rate limit (the documented one is %d a second, %d a minute, %d an hour)",

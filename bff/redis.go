@@ -271,14 +271,14 @@ func (r *sharedState) getPart(ctx context.Context, shopper string, gen uint64, k
 	}); err != nil || len(b) < 8 {
 		return nil, 0, false
 	}
-	fetched := time.UnixMilli(int64(binary.BigEndian.Uint64(b)))
+	fetched := time.UnixMilli(int64(binary.BigEndian.Uint64(b))) //nolint:gosec // G115: written by putPart from a time
 	return b[8:], max(0, r.o.Now().Sub(fetched)), true
 }
 
 // putPart keeps a part for the other replicas, for ttl.
 func (r *sharedState) putPart(ctx context.Context, shopper string, gen uint64, key string, body []byte, ttl time.Duration) {
 	v := make([]byte, 8, 8+len(body))
-	binary.BigEndian.PutUint64(v, uint64(r.o.Now().UnixMilli()))
+	binary.BigEndian.PutUint64(v, uint64(r.o.Now().UnixMilli())) //nolint:gosec // G115: a time after 1970
 	v = append(v, body...)
 	_ = r.call(ctx, func(ctx context.Context, c rueidis.Client) error {
 		return c.Do(ctx, c.B().Set().Key(partKey(shopper, gen, key)).Value(rueidis.BinaryString(v)).Px(ttl).Build()).Error()
@@ -339,8 +339,8 @@ func (r *sharedState) takeBudget(ctx context.Context, t *tenant, class callClass
 }
 
 // budgetLeft is what each window of a store's shared budget has left (for the metrics).
-func (r *sharedState) budgetLeft(ctx context.Context, t *tenant) ([]windowLeft, error) {
-	var out []windowLeft
+func (r *sharedState) budgetLeft(ctx context.Context, t *tenant) ([]budgetWindowLeft, error) {
+	var out []budgetWindowLeft
 	err := r.call(ctx, func(ctx context.Context, c rueidis.Client) error {
 		now := time.Now().UnixMilli()
 		key := budgetKeys(t.cfg.Key)[0]
@@ -349,7 +349,7 @@ func (r *sharedState) budgetLeft(ctx context.Context, t *tenant) ([]windowLeft, 
 			if err != nil {
 				return err
 			}
-			out = append(out, windowLeft{Window: w.name, Limit: w.limit, Left: max(0, w.limit-int(n))})
+			out = append(out, budgetWindowLeft{Window: w.name, Limit: w.limit, Left: max(0, w.limit-int(n))})
 		}
 		return nil
 	})

@@ -109,6 +109,7 @@ func New(o Options) (*Server, error) {
 			"brotli", len(s.widget.js.br), "gzip", len(s.widget.js.gz))
 	}
 	s.metrics = newMetrics(s)
+	s.metrics.budgetLeft = s.budgetLeft
 	s.front = s.routes()
 	s.ready.Store(true)
 	return s, nil

@@ -50,7 +50,7 @@ type callSpec struct {
 // status; anything else is an *HTTPError.
 func platformCall[T any](s *Server, ctx context.Context, t *tenant, spec callSpec, do func(context.Context, *platform.Client, platform.Call) (platform.Reply[T], error), token string) (platform.Reply[T], *HTTPError) {
 	var r platform.Reply[T]
-	if spec.class != classMoney {
+	if spec.class == classLogin || spec.class == classListing {
 		if herr := s.shareAllowed(ctx, t, spec.client); herr != nil {
 			return r, herr
 		}

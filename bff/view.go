@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"strconv"
 	"sync"
@@ -213,13 +214,17 @@ func part[T any](s *Server, ctx context.Context, t *tenant, sess session, sh *sh
 	var buf [160]byte
 	key := v.key(buf[:0], false)
 	if val, _ := c.get(sh, key); val != nil {
+		s.metrics.cacheLookup(t.cfg.Key, "hit")
 		return val.(*platform.Reply[T]), 0, nil
 	}
 	k := string(key)
 	val, err, joined := c.shared(ctx, sh, k, func(ctx context.Context) (any, error) {
 		if r, age, ok := sharedPart[T](s, ctx, sh, k); ok {
 			c.putAged(sh, k, r, int64(2*r.Bytes+512), canStale, age)
-			return r, nil
+			if age < c.ttl {
+				return r, nil
+			}
+			// older than the TTL: kept as this replica's stale copy, in case the budget is short
 		}
 		s.metrics.cacheLookup(t.cfg.Key, "miss")
 		if canStale && c.hasStale(sh, k) {
@@ -270,13 +275,13 @@ func staleWillDo(status int, err error) bool {
 }
 
 // sharedPart is the part another replica fetched for the shopper's generation, with its age,
-// when Redis has one still fresh.
+// when Redis has one (fresh, or old enough to be only a stale copy: at most TTL + stale).
 func sharedPart[T any](s *Server, ctx context.Context, sh *shopperCache, key string) (*platform.Reply[T], time.Duration, bool) {
 	if s.redis == nil || sh.rgen < 0 {
 		return nil, 0, false
 	}
-	b, age, ok := s.redis.getPart(ctx, sh.key, uint64(sh.rgen), key)
-	if !ok || age >= s.cache.ttl {
+	b, age, ok := s.redis.getPart(ctx, sh.key, uint64(sh.rgen), key) //nolint:gosec // G115: rgen >= 0 here
+	if !ok || age >= s.cache.ttl+s.cache.stale {
 		return nil, 0, false
 	}
 	r := &platform.Reply[T]{Status: http.StatusOK, Bytes: len(b)}
@@ -295,7 +300,7 @@ func putSharedPart[T any](s *Server, ctx context.Context, sh *shopperCache, key 
 	if err != nil {
 		return
 	}
-	s.redis.putPart(ctx, sh.key, uint64(sh.rgen), key, b, s.cache.ttl)
+	s.redis.putPart(ctx, sh.key, uint64(sh.rgen), key, b, s.cache.ttl+s.cache.stale) //nolint:gosec // G115: rgen >= 0 here
 }
 
 // generation is the shopper's generation in Redis (bumped by a write on any replica), or -1
@@ -305,7 +310,7 @@ func (s *Server) generation(ctx context.Context, shopper string) int64 {
 		return -1
 	}
 	gen, err := s.redis.generation(ctx, shopper)
-	if err != nil {
+	if err != nil || gen > math.MaxInt64 {
 		return -1
 	}
 	return int64(gen)
@@ -335,7 +340,7 @@ func redeemedPart(s *Server, ctx context.Context, t *tenant, sess session, sh *s
 }
 
 func appliedPart(s *Server, ctx context.Context, t *tenant, sess session, sh *shopperCache, cart string) (*platform.Reply[platform.AppliedState], time.Duration, *HTTPError) {
-	return part(s, ctx, t, sess, sh, variant{route: 'A', cart: cart}, classMoney,
+	return part(s, ctx, t, sess, sh, variant{route: 'A', cart: cart}, classRestore,
 		func(ctx context.Context, c *platform.Client, call platform.Call) (platform.Reply[platform.AppliedState], error) {
 			return c.Applied(ctx, call, cart)
 		})
