@@ -64,6 +64,10 @@ type config struct {
 	// metricsAddr is where the BFF's Prometheus metrics are served, at /metrics; empty: not
 	// served. Its own listener, never the public address.
 	metricsAddr string
+	// redisURL is where the replicas share their state (bff.Options.RedisURL); empty: each
+	// alone. replicas is how many share a store's budget while Redis cannot be reached.
+	redisURL string
+	replicas int
 }
 
 // modes are the commands; "all" is the default.
@@ -91,6 +95,8 @@ func parseConfig(args []string) (config, error) {
 	cacheMax := fs.String("cache-max-bytes", envOr("CACHE_MAX_BYTES", "64MiB"), "the BFF cache's bound in bytes (KiB, MiB, GiB allowed); the least recently used goes first (env CACHE_MAX_BYTES)")
 	fs.StringVar(&cfg.trustedProxyHeader, "trusted-proxy-header", os.Getenv("TRUSTED_PROXY_HEADER"), "the header in which the proxy in front of the BFF gives the client's address, e.g. X-Forwarded-For (its last address is used); empty: the connection's address. Only behind a proxy that sets it (env TRUSTED_PROXY_HEADER)")
 	fs.StringVar(&cfg.adminAddr, "admin-addr", os.Getenv("ADMIN_ADDR"), "the operators' listen address (profiling with -pprof); empty: none. Never the public one (env ADMIN_ADDR)")
+	fs.StringVar(&cfg.redisURL, "redis-url", os.Getenv("REDIS_URL"), "Redis the BFF replicas share their cache, the stores' budgets and the client limits through, e.g. redis://redis:6379/0; empty: each replica alone (env REDIS_URL)")
+	replicas := fs.String("replicas", envOr("REPLICAS", "1"), "how many BFF replicas share each store's budget: while Redis cannot be reached, each spends this share of it (env REPLICAS)")
 	fs.StringVar(&cfg.metricsAddr, "metrics-addr", os.Getenv("METRICS_ADDR"), "the listen address of the BFF's Prometheus metrics, served at /metrics; empty: none. Never the public one (env METRICS_ADDR)")
 	fs.BoolVar(&cfg.pprof, "pprof", os.Getenv("PPROF") == "1", "serve net/http/pprof at /debug/pprof/ on -admin-addr (env PPROF=1)")
 	fs.BoolVar(&cfg.printVersion, "version", false, "print the version, commit and widget version, and exit")
@@ -106,6 +112,9 @@ func parseConfig(args []string) (config, error) {
 		}
 	}
 	var err error
+	if cfg.replicas, err = strconv.Atoi(*replicas); err != nil || cfg.replicas < 1 {
+		return cfg, fmt.Errorf("-replicas (REPLICAS) %q: want a whole number, at least 1", *replicas)
+	}
 	if cfg.cacheTTL, err = parseCacheTTL(*cacheTTL); err != nil {
 		return cfg, err
 	}
@@ -381,12 +390,37 @@ func newSandbox(cfg config, log *slog.Logger) (*sandbox.Server, error) {
 	return sandbox.New(opts)
 }
 
+// seedRateLimit is the rate limit the sandbox's seed sets for a store, or nil.
+func seedRateLimit(cfg config, key string) *sandbox.RateLimit {
+	seed := sandbox.DefaultSeed()
+	if cfg.seed != "" {
+		var err error
+		if seed, err = sandbox.LoadSeed(cfg.seed); err != nil {
+			return nil // the sandbox reports it
+		}
+	}
+	for _, t := range seed.Tenants {
+		if t.Key == key {
+			return t.RateLimit
+		}
+	}
+	return nil
+}
+
+// orNone is a sandbox limit (0: none) as a budget's field (negative: none).
+func orNone(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
+}
+
 // newBFF builds the BFF from the tenants and keys, reporting every problem of the
 // configuration in one error: the tenants file's unknown fields, the keys that do not parse,
 // and every invalid value, so one start shows everything to fix.
 func newBFF(cfg config, log *slog.Logger, sandboxURL string, demoOrigins []string, widget *bff.WidgetAssets) (*bff.Server, error) {
 	opts := bff.Options{Logger: log.With("server", "bff"), Widget: widget, CacheTTL: cfg.cacheTTL, CacheMaxBytes: cfg.cacheMaxBytes, Build: buildInfo(),
-		TrustedProxyHeader: cfg.trustedProxyHeader}
+		TrustedProxyHeader: cfg.trustedProxyHeader, RedisURL: cfg.redisURL, Replicas: cfg.replicas}
 	var problems []error
 	switch {
 	case cfg.tenants != "":
@@ -394,7 +428,11 @@ func newBFF(cfg config, log *slog.Logger, sandboxURL string, demoOrigins []strin
 		problems = append(problems, err) // and the tenants read despite it are validated too
 		opts.Tenants = tenants
 	case sandboxURL != "":
-		opts.Tenants = []bff.TenantConfig{bff.DemoTenant(sandboxURL, demoOrigins)}
+		demo := bff.DemoTenant(sandboxURL, demoOrigins)
+		if rl := seedRateLimit(cfg, "demo"); rl != nil { // the BFF keeps within the sandbox's limit, as within the platform's
+			demo.Budget = &bff.Budget{PerSecond: orNone(rl.PerSecond), PerMinute: orNone(rl.PerMinute), PerHour: orNone(rl.PerHour)}
+		}
+		opts.Tenants = []bff.TenantConfig{demo}
 	default:
 		return nil, errors.New("bff alone needs TENANTS (there is no embedded sandbox to point the demo tenant at)")
 	}

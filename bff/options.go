@@ -482,8 +482,8 @@ func (o *Options) Validate() error {
 	if o.BudgetListingShare > o.BudgetLoginShare {
 		bad("BudgetListingShare %v: must not be above BudgetLoginShare %v (listings come after logins)", o.BudgetListingShare, o.BudgetLoginShare)
 	}
-	if o.BudgetWait < 0 || o.RedisTimeout < 0 || o.Replicas < 1 {
-		bad("BudgetWait and RedisTimeout must not be negative, and Replicas must be at least 1")
+	if o.BudgetWait < 0 || o.RedisTimeout < 0 || o.Replicas < 0 {
+		bad("BudgetWait, RedisTimeout and Replicas must not be negative")
 	}
 	if o.RedisURL != "" {
 		if _, err := rueidis.ParseURL(o.RedisURL); err != nil {
@@ -580,11 +580,13 @@ func SoftMemoryLimit(o Options) int64 {
 }
 
 // DemoTenant is the built-in tenant used when no tenants file is given: key "demo", the
-// embedded sandbox as its upstream, the demo store's origins, and a demo theme whose join
-// link leads to the demo store.
+// embedded sandbox as its upstream, the demo store's origins, a demo theme whose join link
+// leads to the demo store, and a budget as wide as the sandbox's (its built-in seed limits no
+// store: a million calls an hour; main narrows it to a seed's rateLimit).
 func DemoTenant(upstream string, origins []string) TenantConfig {
 	t := TenantConfig{Key: "demo", Upstream: upstream, AllowedOrigins: origins, Locale: defaultLocale, Currency: defaultCurrency,
-		Theme: &Theme{Accent: "#5b21b6", AccentText: "#ffffff", Radius: "8px"}}
+		Theme:  &Theme{Accent: "#5b21b6", AccentText: "#ffffff", Radius: "8px"},
+		Budget: &Budget{PerSecond: -1, PerMinute: -1, PerHour: maxBudget}}
 	if len(origins) > 0 {
 		t.Theme.JoinURL = origins[len(origins)-1] + "/#fidelidade"
 	}
