@@ -50,6 +50,9 @@ export interface CheckoutView {
   Currency?: string;
   /** The tenant's look and links; every field optional, the whole may be null or absent. */
   Theme?: Theme | null;
+  /** Seconds since the oldest part was fetched: 0 when fresh; more when the store's budget was
+   *  short and a stale listing answered (the widget shows it as it is: still the shopper's). */
+  Age?: number;
 }
 
 /** A store's theme, from its tenant settings (or the mount option). The mount point's own CSS
