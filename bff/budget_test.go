@@ -2,6 +2,7 @@ package bff
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -246,4 +247,72 @@ func TestClientShareRefusesOnlyThatClient(t *testing.T) {
 	if store.limited.Load() != 0 {
 		t.Error("the platform refused")
 	}
+}
+
+// A store's platform that stops answering, under 300 concurrent calls: a shopper of that
+// store who has a view is still served it, stale, with its age (stale-if-error), at once,
+// while the platform's connections are held by the others.
+func TestStaleWhileTheStoresPlatformHangs(t *testing.T) {
+	c := newClock()
+	sb, _ := startSandbox(t, c)
+	var hanging atomic.Bool
+	release := make(chan struct{})
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hanging.Load() {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		req, _ := http.NewRequestWithContext(r.Context(), r.Method, sb.URL+r.URL.RequestURI(), r.Body)
+		req.Header = r.Header.Clone()
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		defer res.Body.Close()
+		for k, v := range res.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(res.StatusCode)
+		_, _ = io.Copy(w, res.Body)
+	}))
+	t.Cleanup(proxy.Close)
+	t.Cleanup(func() { close(release) }) // first: the hung handlers end, then the server closes
+	b := startBFF(t, c, proxy.URL, func(o *Options) {
+		o.Now = time.Now
+		o.UpstreamConns, o.UpstreamQueue = 8, 32
+		o.UpstreamTimeout = 3 * time.Second
+		o.BreakerFailures = 1000 // the platform's silence, not the breaker, is under test
+		o.CacheTTL = 100 * time.Millisecond
+	})
+	a := auth("demo", b.login("demo", "ana"))
+	view := PathCheckout + "?purchaseValue=100"
+	fresh := mustOK(t, b.do("GET", view, a, ""))
+	time.Sleep(1100 * time.Millisecond) // past the TTL: only a stale copy is left
+	hanging.Store(true)
+	var wg sync.WaitGroup
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 300}}
+	defer client.CloseIdleConnections()
+	for i := range 300 {
+		wg.Go(func() {
+			_, _ = try(client, b.url, "POST", "/pub/widget/vendors/vtex/securelogin", hdr{"X-Bq-Tenant": "demo"},
+				fmt.Sprintf(`{"sessionToken":"s%d","segmentToken":"x"}`, i))
+		})
+	}
+	time.Sleep(200 * time.Millisecond) // the connections and the queue are full
+	start := time.Now()
+	r := mustOK(t, b.do("GET", view, a, ""))
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("the stale view took %v: it waited for the hung platform", took)
+	}
+	if r.Header.Get("Age") == "" || num(r.item()["Age"]) < 1 || len(r.item()["Missing"].([]any)) != 0 {
+		t.Errorf("want the whole view, stale, with its age: Age %q, %s", r.Header.Get("Age"), r.Raw)
+	}
+	if num(r.item()["PointsBalance"]) != num(fresh.item()["PointsBalance"]) {
+		t.Errorf("the stale view's balance %v, the fresh one's %v", r.item()["PointsBalance"], fresh.item()["PointsBalance"])
+	}
+	wg.Wait()
 }
