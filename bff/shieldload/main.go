@@ -72,7 +72,8 @@ var budget = sandbox.RateLimit{PerSecond: 10, PerMinute: 300, PerHour: 10000}
 type report struct {
 	Views       map[string]int // how the views were answered
 	ViewsAsked  int
-	Upstream    int64 // calls that reached the sandbox
+	Upstream    int64         // calls that reached the sandbox
+	Elapsed     time.Duration // from the first view to the last answer (the writers may finish after the views)
 	Platform429 int64
 	MaxAge      int // seconds, the oldest view answered
 	Redeems     int // redeems that took effect (ledger)
@@ -82,6 +83,9 @@ type report struct {
 
 func run(c config, out io.Writer) (*report, error) {
 	quiet := slog.New(slog.DiscardHandler)
+	// The replicas' warnings (Redis unreachable, the breaker) are part of the result; the
+	// refusals the run counts are not repeated line by line.
+	warnings := slog.New(notRequests{slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})})
 	redisURL := os.Getenv("REDIS_URL")
 	if redisURL == "" {
 		stop, url, err := startRedis()
@@ -125,8 +129,10 @@ func run(c config, out io.Writer) (*report, error) {
 	_, _ = crand.Read(secret)
 	var urls []string
 	for range c.replicas {
-		s, err := bff.New(bff.Options{Tenants: []bff.TenantConfig{bff.DemoTenant(sandboxURL, nil)}, Keys: []bff.Key{{ID: "k1", Secret: secret}},
-			RedisURL: redisURL, Replicas: c.replicas, CacheTTL: c.ttl, CacheStale: c.stale, Logger: quiet,
+		store := bff.DemoTenant(sandboxURL, nil)
+		store.Budget = &bff.Budget{PerSecond: budget.PerSecond, PerMinute: budget.PerMinute, PerHour: budget.PerHour} // the platform's limit, as the sandbox keeps it
+		s, err := bff.New(bff.Options{Tenants: []bff.TenantConfig{store}, Keys: []bff.Key{{ID: "k1", Secret: secret}},
+			RedisURL: redisURL, Replicas: c.replicas, CacheTTL: c.ttl, CacheStale: c.stale, Logger: warnings,
 			TrustedProxyHeader: "X-Forwarded-For"}) // each shopper at an address of their own, as a proxy in front would say
 		if err != nil {
 			return nil, err
@@ -161,6 +167,7 @@ func run(c config, out io.Writer) (*report, error) {
 		c.shoppers, c.replicas, c.times*budget.PerSecond, c.duration, c.times, budget.PerSecond)
 
 	rep := &report{Views: map[string]int{}}
+	began := time.Now()
 	var mu sync.Mutex
 	bound := int((c.ttl + c.stale).Seconds())
 	var wg sync.WaitGroup
@@ -221,7 +228,7 @@ func run(c config, out io.Writer) (*report, error) {
 		}
 	}
 	wg.Wait()
-	rep.Upstream, rep.Platform429 = upstream.Load(), limited.Load()
+	rep.Upstream, rep.Platform429, rep.Elapsed = upstream.Load(), limited.Load(), time.Since(began)
 
 	// The sandbox's ledger: one debit and one credit per writer, no more.
 	for w := range min(c.writers, c.shoppers) {
@@ -255,7 +262,7 @@ func print(out io.Writer, c config, rep *report, bound int) {
 	for _, k := range keys {
 		fmt.Fprintf(out, "  %-45s %6d  %5.1f%%\n", k, rep.Views[k], 100*float64(rep.Views[k])/float64(max(1, rep.ViewsAsked)))
 	}
-	fmt.Fprintf(out, "calls that reached the platform: %d (%.1f a second; budget 10 a second, 300 a minute)\n", rep.Upstream, float64(rep.Upstream)/c.duration.Seconds())
+	fmt.Fprintf(out, "calls that reached the platform: %d in %.0f s (%.1f a second; budget 10 a second, 300 a minute)\n", rep.Upstream, rep.Elapsed.Seconds(), float64(rep.Upstream)/rep.Elapsed.Seconds())
 	fmt.Fprintf(out, "429s the platform answered: %d\n", rep.Platform429)
 	fmt.Fprintf(out, "oldest view: %d s (bound: CACHE_TTL + stale = %d s)\n", rep.MaxAge, bound)
 	fmt.Fprintf(out, "redeems in the ledger: %d, reverses: %d (writers: %d)\n", rep.Redeems, rep.Reverses, min(c.writers, c.shoppers))
@@ -408,4 +415,14 @@ func startRedis() (stop func(), url string, err error) {
 	}
 	stop()
 	return nil, "", errors.New("redis-server did not start")
+}
+
+// notRequests drops the replicas' "request failed" lines (the run counts every answer).
+type notRequests struct{ slog.Handler }
+
+func (h notRequests) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "request failed" {
+		return nil
+	}
+	return h.Handler.Handle(ctx, r)
 }
