@@ -11,7 +11,10 @@
 //	token.go     tenant and token (verified once, then cached)
 //	limits.go    per-client limits: logins per address (refused ones remembered), calls per shopper
 //	shield.go    the tenant's circuit breaker and rate-limit hold; gate.go, its connections' gate
-//	cache.go     final bytes per tenant, shopper, variant and locale; shared calls
+//	budget.go    the tenant's budget with the platform, spent before each call, by class
+//	cache.go     final bytes per tenant, shopper, variant and locale; shared calls; stale copies
+//	redis.go     what the replicas share through Redis (REDIS_URL), and the fall-back without it
+//	metrics.go   Prometheus metrics, served on their own address
 //	platform/    the platform's contract and its client
 package bff
 
