@@ -288,6 +288,7 @@ func sendLimited[T any](ctx context.Context, c *Client, call Call, method, path,
 		return r, &Error{Kind: BadAnswer, Status: r.Status, Err: fmt.Errorf("%d bytes without the envelope's HasError", len(raw))}
 	}
 	if r.Status < 300 {
+		presize(&r.Env.Item, raw)
 		if err := Unmarshal(raw, &r.Env); err == nil {
 			if !r.Env.HasError {
 				return r, nil
@@ -307,6 +308,30 @@ func sendLimited[T any](ctx context.Context, c *Client, call Call, method, path,
 		Message: env.Message, Unknown: env.Unknown}
 	return r, nil
 }
+
+// maxPresize bounds the capacity presize gives a list: a body full of "Id" members must not
+// make a large allocation of its own.
+const maxPresize = 256
+
+// presize gives a listing's Item (endpoints 2 and 3) the capacity for the rewards in raw,
+// counted by their "Id" members, so decoding does not grow the slice from 1 to 2, 4, 8...
+// (four allocations, twice the memory, for six rewards). The decoded value is the same: the
+// decoder fills a slice's capacity as it would a grown one, null still makes it nil and []
+// still makes it empty. A miscount only costs a grow or some capacity.
+func presize[T any](item *T, raw []byte) {
+	switch p := any(item).(type) {
+	case *[]Reward:
+		if n := min(bytes.Count(raw, idMember), maxPresize); n > 0 {
+			*p = make([]Reward, 0, n)
+		}
+	case *[]RedeemedReward:
+		if n := min(bytes.Count(raw, idMember), maxPresize); n > 0 {
+			*p = make([]RedeemedReward, 0, n)
+		}
+	}
+}
+
+var idMember = []byte(`"Id"`)
 
 // hasError tells whether a body is an envelope saying HasError (whatever its Item).
 func hasError(raw []byte) bool {
