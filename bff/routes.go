@@ -307,7 +307,8 @@ func (s *Server) logRequests(c *fiber.Ctx) error {
 		}
 	}
 	status := c.Response().StatusCode()
-	tenantKey := c.Get(platform.HeaderTenant)
+	tenant := c.Get(platform.HeaderTenant)
+	tenantKey := tenant
 	if s.tenant(tenantKey) == nil {
 		tenantKey = "" // not one of ours: a client must not make up label values
 	}
@@ -319,12 +320,13 @@ func (s *Server) logRequests(c *fiber.Ctx) error {
 	if status >= 500 {
 		level = slog.LevelWarn
 	}
-	attrs := []slog.Attr{slog.String("request_id", requestID(c))}
+	var buf [7]slog.Attr // on the stack: the line is written before this returns
+	attrs := append(buf[:0], slog.String("request_id", requestID(c)))
 	if cid := clientRequestID(c); cid != "" {
 		attrs = append(attrs, slog.String("client_request_id", cid))
 	}
 	attrs = append(attrs, slog.String("method", c.Method()), slog.String("path", c.Path()),
-		slog.Int("status", status), slog.Duration("duration", time.Since(start)), slog.String("tenant", c.Get(platform.HeaderTenant)))
+		slog.Int("status", status), slog.Duration("duration", time.Since(start)), slog.String("tenant", tenant))
 	s.log.LogAttrs(c.UserContext(), level, "request", attrs...)
 	return nil
 }
