@@ -107,6 +107,23 @@ type messages struct {
 	money        map[string]*moneyFormatter   // locale -> the tenant currency's formatter
 	maxRemaining currency.Amount              // maxPurchase in that currency
 	overrides    map[string]map[string]string // key -> locale -> text
+	// texts are the sentences annotate writes, worked out once per locale (text's answer
+	// for every reason and key): a listing's rewards then cost one lookup for the locale.
+	texts map[string]*reasonTexts
+}
+
+// reasonTexts are a locale's sentences: by UseReason value, and the keys beyond the enum.
+type reasonTexts struct {
+	reason                       []string
+	unknown, disabled, minNoInfo string
+}
+
+// reasonText is the sentence for a reason of the enum or, with known false, for Unknown.
+func (t *reasonTexts) reasonText(reason platform.UseReason, known bool) string {
+	if !known {
+		return t.unknown
+	}
+	return t.reason[reason]
 }
 
 func newMessages(t TenantConfig) *messages {
@@ -114,8 +131,15 @@ func newMessages(t TenantConfig) *messages {
 	m := &messages{currency: code, money: map[string]*moneyFormatter{}, overrides: t.Messages}
 	m.maxRemaining, _ = currency.NewAmount(strconv.FormatFloat(maxPurchase, 'f', -1, 64), code)
 	// Built once here, not per reward: annotating a listing is the hot path.
+	m.texts = map[string]*reasonTexts{}
 	for _, loc := range locales {
 		m.money[loc] = newMoneyFormatter(code, loc)
+		t := &reasonTexts{reason: make([]string, len(reasonNames)), unknown: m.text(msgUnknown, loc),
+			disabled: m.text(msgDisabled, loc), minNoInfo: m.text(msgMinNoInfo, loc)}
+		for i, name := range reasonNames {
+			t.reason[i] = m.text(name, loc)
+		}
+		m.texts[loc] = t
 	}
 	return m
 }
@@ -179,20 +203,30 @@ func (m *messages) annotate(r *platform.Reward, locale string) {
 		name = reason.String()
 	}
 	r.UseReasonName = name
-	msg := m.text(name, locale)
+	t := m.texts[locale]
+	if t == nil { // not one of locales: never from pickLocale, but worked out all the same
+		t = &reasonTexts{unknown: m.text(msgUnknown, locale), disabled: m.text(msgDisabled, locale), minNoInfo: m.text(msgMinNoInfo, locale)}
+		if known {
+			t.reason = make([]string, len(reasonNames))
+			t.reason[reason] = m.text(name, locale)
+		}
+	}
+	if !r.Enabled {
+		// The store's reason, or the sentence for a disabled reward, whatever the UseReason.
+		if r.DisabledReason != nil && strings.TrimSpace(*r.DisabledReason) != "" {
+			r.UseReasonMessage = *r.DisabledReason
+		} else {
+			r.UseReasonMessage = t.disabled
+		}
+		return
+	}
+	msg := t.reasonText(reason, known)
 	if known && reason == platform.MinValueNotReached {
 		// An amount that would show as "R$ 0,00" or as nonsense (a faulty upstream) is left out.
 		if remaining, ok := m.remaining(r.RemainingToUse, locale); ok {
 			msg = strings.ReplaceAll(msg, "{remaining}", remaining)
 		} else {
-			msg = m.text(msgMinNoInfo, locale)
-		}
-	}
-	if !r.Enabled {
-		if r.DisabledReason != nil && strings.TrimSpace(*r.DisabledReason) != "" {
-			msg = *r.DisabledReason
-		} else {
-			msg = m.text(msgDisabled, locale)
+			msg = t.minNoInfo
 		}
 	}
 	r.UseReasonMessage = msg
