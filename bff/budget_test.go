@@ -51,15 +51,15 @@ func TestLocalBudgetSlidingWindows(t *testing.T) {
 	if ok {
 		t.Fatal("an 11th call in a second went out")
 	}
-	// The first call leaves the window (1 s and its 100 ms margin) just after t0+1.1 s: not at
+	// The first call leaves the window (1 s and its 500 ms margin) just after t0+1.5 s: not at
 	// the next whole second, as a fixed window would have it.
-	if want := 1100*time.Millisecond - 50*time.Millisecond; wait < want || wait > want+2*time.Millisecond {
+	if want := 1500*time.Millisecond - 50*time.Millisecond; wait < want || wait > want+2*time.Millisecond {
 		t.Errorf("wait %v, want about %v", wait, want)
 	}
-	if _, ok := b.take(classMoney, t0.Add(1050*time.Millisecond)); ok {
-		t.Fatal("a call went out 1.05 s after the window's first: inside the margin")
+	if _, ok := b.take(classMoney, t0.Add(1450*time.Millisecond)); ok {
+		t.Fatal("a call went out 1.45 s after the window's first: inside the margin")
 	}
-	if _, ok := b.take(classMoney, t0.Add(1101*time.Millisecond)); !ok {
+	if _, ok := b.take(classMoney, t0.Add(1501*time.Millisecond)); !ok {
 		t.Fatal("the window slid, but the call was refused")
 	}
 	// The minute: 30 at most, 18 of them listings; 11 spent so far.
