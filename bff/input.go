@@ -51,15 +51,17 @@ func parseCents(raw string) (int64, *HTTPError) {
 		return 0, badRequest(CodeInvalidPurchase, "purchaseValue has too many digits: at most 15 before the dot and 6 after it.")
 	}
 	whole = strings.TrimLeft(whole, "0")
-	tooLarge := badRequest(CodeInvalidPurchase, "purchaseValue is too large (at most 999999999.99).")
+	tooLarge := func() *HTTPError { // made only when answered: this is every listing's path
+		return badRequest(CodeInvalidPurchase, "purchaseValue is too large (at most 999999999.99).")
+	}
 	if len(whole) > 9 {
-		return 0, tooLarge
+		return 0, tooLarge()
 	}
 	w, _ := strconv.ParseInt("0"+whole, 10, 64)                 // at most 9 digits
 	f, _ := strconv.ParseInt(frac+"000000"[len(frac):], 10, 64) // exactly 6 digits
 	micros := w*1_000_000 + f
 	if micros > maxPurchaseMicros {
-		return 0, tooLarge
+		return 0, tooLarge()
 	}
 	return (micros + 5_000) / 10_000, nil
 }

@@ -52,6 +52,9 @@ func newShield(o *Options, tenantKey string, conns int) *shield {
 // shopper's own cancellation, the rate limit, a call that never left (upstream_busy), and an
 // answer too large or unreadable that is not a 5xx (one shopper's answer).
 func notThePlatformsFault(err error) bool {
+	if err == nil { // every successful call: no errors.As, whose targets escape to the heap
+		return false
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, platform.ErrTooLarge) {
 		return true
 	}
