@@ -123,19 +123,28 @@ type localBudget struct {
 	windows []budgetWindow
 	ring    []int64 // unix nanoseconds, oldest at head
 	head, n int
+	most    int // the ring's largest size: the largest window's limit
 	longest time.Duration
 	share   int // the replicas it is a share for (a fallback budget)
 }
 
 func newLocalBudget(ws []budgetWindow) *localBudget {
-	b := &localBudget{windows: ws}
-	size := 1
+	b := &localBudget{windows: ws, most: 1}
 	for _, w := range ws {
-		size = max(size, w.limit)
+		b.most = max(b.most, w.limit)
 		b.longest = max(b.longest, w.size)
 	}
-	b.ring = make([]int64, size)
+	b.ring = make([]int64, min(b.most, 64)) // grown as calls come: a wide budget costs nothing until spent
 	return b
+}
+
+// grow doubles the ring (up to most), keeping the calls in order.
+func (b *localBudget) grow() {
+	ring := make([]int64, min(2*len(b.ring), b.most))
+	for i := range b.n {
+		ring[i] = b.at(i)
+	}
+	b.ring, b.head = ring, 0
 }
 
 // at is the i-th oldest call kept.
@@ -176,7 +185,10 @@ func (b *localBudget) take(class callClass, now time.Time) (time.Duration, bool)
 	if wait > 0 {
 		return wait, false
 	}
-	if b.n == len(b.ring) { // full: the oldest is outside every window's limit (checked above)
+	if b.n == len(b.ring) && len(b.ring) < b.most {
+		b.grow()
+	}
+	if b.n == len(b.ring) { // full at the largest limit: the oldest is outside every window's limit (checked above)
 		b.head = (b.head + 1) % len(b.ring)
 		b.n--
 	}

@@ -316,3 +316,30 @@ func TestStaleWhileTheStoresPlatformHangs(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// The log grows as calls come (a wide budget costs nothing until spent), and keeps counting
+// exactly across its growth.
+func TestLocalBudgetGrows(t *testing.T) {
+	o := &Options{}
+	o.setDefaults()
+	b := newLocalBudget(Budget{PerSecond: -1, PerMinute: 500, PerHour: -1}.windows(o, 1))
+	if len(b.ring) != 64 {
+		t.Fatalf("a new log holds %d, want 64", len(b.ring))
+	}
+	t0 := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	for i := range 500 {
+		if _, ok := b.take(classMoney, t0.Add(time.Duration(i)*10*time.Millisecond)); !ok {
+			t.Fatalf("call %d refused", i)
+		}
+	}
+	if len(b.ring) != 500 {
+		t.Errorf("the log grew to %d, want 500 (the limit)", len(b.ring))
+	}
+	if _, ok := b.take(classMoney, t0.Add(6*time.Second)); ok {
+		t.Fatal("a 501st call in a minute went out")
+	}
+	// 62 s (the minute and its margin) after the first call, one more fits.
+	if _, ok := b.take(classMoney, t0.Add(62*time.Second+time.Millisecond)); !ok {
+		t.Fatal("the window slid past the first call, but the call was refused")
+	}
+}
