@@ -29,8 +29,9 @@ func bffServer(upstream, ttl, maxBytes string) (func(net.Listener) error, error)
 		// One shopper sends every request of a run, thousands a second: the per-shopper limit
 		// (60, then 4 a second) would answer almost all of them 429. It stays on the path,
 		// sized out of the way; a client's share of the budget (at most a tenth of the
-		// demo's 1,000,000 an hour) is turned off: 1 is the whole budget.
-		ShopperBurst: 1 << 30, ShopperEvery: time.Nanosecond, ClientShare: 1}
+		// demo's 1,000,000 an hour) is turned off: 1 is the whole budget. The memory run signs
+		// 10,000 shoppers in from this one address: the per-address login limit is off.
+		ShopperBurst: 1 << 30, ShopperEvery: time.Nanosecond, ClientShare: 1, ClientLoginBurst: -1}
 	if os.Getenv("LOADCMP_NOLOG") != "" {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
