@@ -176,8 +176,9 @@ func (s *Server) shareAllowed(ctx context.Context, t *tenant, client string) *HT
 }
 
 // shopperAllowed spends one of a signed-in shopper's calls, or refuses it.
-func (s *Server) shopperAllowed(shopper string) *HTTPError {
-	if wait, ok := s.limits.shoppers.take(shopper, s.o.Now()); !ok {
+// Shared by the replicas through Redis: a shopper's calls spread over them count once.
+func (s *Server) shopperAllowed(ctx context.Context, shopper string) *HTTPError {
+	if wait := s.sharedLimit(ctx, "shopper", s.limits.shoppers, shopper, "take"); wait > 0 {
 		return clientLimited(wait, "Too many requests; please try again in a moment.")
 	}
 	return nil

@@ -79,8 +79,8 @@ type Options struct {
 
 	// RedisURL, when set (redis://host:port/db), is where the replicas share their state:
 	// the cache and its invalidation, the stores' budgets and the platform's 429 holds, and
-	// the per-client limits on logins and on each client's share of the budget. Without it
-	// everything stays in this process. When Redis cannot be reached, each replica carries on
+	// the per-client limits (logins, calls per shopper, each client's share of the budget).
+	// Without it everything stays in this process. When Redis cannot be reached, each replica carries on
 	// alone on its in-process state, with its share of each store's budget (see Replicas),
 	// logs it once, and goes back to Redis when it answers again.
 	RedisURL string

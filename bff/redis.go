@@ -23,8 +23,8 @@ import (
 //     generation (a part fetched before a write is never found after it);
 //   - each store's budget: a sliding log of its calls per window, spent atomically by a Lua
 //     script, which also honours the platform's 429 hold (set by the replica that got it);
-//   - the per-client limits on logins (per address, and refused ones) and on each client's
-//     share of its store's budget (GCRA, one Lua script).
+//   - the per-client limits: logins (per address, and refused ones), calls per shopper, and
+//     each client's share of its store's budget (GCRA, one Lua script).
 //
 // Redis unreachable (or slower than RedisTimeout): the call that found out falls back to this
 // replica's own state, the fault is logged once, and Redis is not asked again until a

@@ -203,3 +203,37 @@ func TestRedisOutage(t *testing.T) {
 		t.Errorf("B after a reverse on A, Redis back: still applied: %s", v.Raw)
 	}
 }
+
+// A client's limits hold across the replicas: a shopper whose calls alternate between two
+// replicas is refused after the limit's burst in all, not after twice it; and an address's
+// logins likewise.
+func TestReplicasShareTheClientLimits(t *testing.T) {
+	redis := startRedis(t)
+	store := startLimitedStore(t, sandbox.RateLimit{}, 0)
+	bs := replicas(t, 2, redis, store.url, func(o *Options) {
+		o.ShopperBurst, o.ShopperEvery = 5, time.Minute
+		o.ClientLoginBurst, o.ClientLoginEvery = 3, time.Minute
+	})
+	h := auth("demo", bs[0].login("demo", "ana")) // the address's first login of 3
+	served := 0
+	for i := range 10 {
+		if r := bs[i%2].do("GET", "/bff/v1/checkout?purchaseValue=100", h, ""); r.Status == 200 {
+			served++
+		} else if r.Status != 429 || r.code() != CodeClientRateLimited {
+			t.Fatalf("want 200 or 429 %s, got %d %s", CodeClientRateLimited, r.Status, r.Raw)
+		}
+	}
+	if served != 5 {
+		t.Errorf("the shopper was served %d calls over two replicas, want 5 (the burst, counted once)", served)
+	}
+	logins := 1
+	for i := range 4 {
+		r := bs[(i+1)%2].do("POST", "/pub/widget/vendors/vtex/securelogin", hdr{"X-Bq-Tenant": "demo"}, `{"sessionToken":"bruno","segmentToken":"seg"}`)
+		if r.Status == 200 {
+			logins++
+		}
+	}
+	if logins != 3 {
+		t.Errorf("the address signed in %d times over two replicas, want 3", logins)
+	}
+}
