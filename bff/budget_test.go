@@ -302,7 +302,9 @@ func TestStaleWhileTheStoresPlatformHangs(t *testing.T) {
 				fmt.Sprintf(`{"sessionToken":"s%d","segmentToken":"x"}`, i))
 		})
 	}
-	time.Sleep(200 * time.Millisecond) // the connections and the queue are full
+	gate := b.srv.tenant("demo").shield.gate
+	for deadline := time.Now().Add(10 * time.Second); gate.in.Load() < 8 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	} // every connection to the platform is held by a hung call
 	start := time.Now()
 	r := mustOK(t, b.do("GET", view, a, ""))
 	if took := time.Since(start); took > 2*time.Second {

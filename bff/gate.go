@@ -37,6 +37,16 @@ func (g *gate) enter(ctx context.Context) *HTTPError {
 	return nil
 }
 
+// enterNow takes a connection only if one is free at once (a call that has something else
+// to answer with, a stale copy, does not queue); on success the caller must leave.
+func (g *gate) enterNow() *HTTPError {
+	if g.in.Add(1) > g.limit || !g.sem.TryAcquire(1) {
+		g.in.Add(-1)
+		return upstreamBusy(errors.New("no connection to the store's platform free at once"))
+	}
+	return nil
+}
+
 func (g *gate) leave() {
 	g.sem.Release(1)
 	g.in.Add(-1)

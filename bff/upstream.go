@@ -40,6 +40,9 @@ type callSpec struct {
 	class   callClass
 	client  string
 	maxWait time.Duration
+	// now: the call has something else to answer with (a stale copy): it takes a connection
+	// only if one is free at once, and does not wait for the budget
+	now bool
 }
 
 // platformCall sends one call to a tenant's platform through its shield: the platform's 429
@@ -58,12 +61,19 @@ func platformCall[T any](s *Server, ctx context.Context, t *tenant, spec callSpe
 	herr := s.shielded(ctx, t, func() (int, *HTTPError) {
 		ctx, cancel := withCallDeadline(ctx, s.o.UpstreamTimeout)
 		defer cancel()
-		if herr := t.shield.gate.enter(ctx); herr != nil {
+		enter := t.shield.gate.enter
+		if spec.now {
+			enter = func(context.Context) *HTTPError { return t.shield.gate.enterNow() }
+		}
+		if herr := enter(ctx); herr != nil {
 			return 0, herr
 		}
 		defer t.shield.gate.leave()
 		maxWait := spec.maxWait
-		if spec.class != classListing {
+		switch {
+		case spec.now:
+			maxWait = 0
+		case spec.class != classListing:
 			maxWait = s.o.UpstreamTimeout
 		}
 		if herr := s.spend(ctx, t, spec.class, maxWait); herr != nil {

@@ -228,7 +228,7 @@ func part[T any](s *Server, ctx context.Context, t *tenant, sess session, sh *sh
 		}
 		s.metrics.cacheLookup(t.cfg.Key, "miss")
 		if canStale && c.hasStale(sh, k) {
-			spec.maxWait = 0 // a stale copy answers at once rather than waiting for the budget
+			spec.now = true // a stale copy answers at once rather than waiting for a connection or the budget
 		}
 		r, herr := fetch(ctx)
 		if herr != nil {
