@@ -52,15 +52,9 @@ var PlatformBudget = Budget{PerSecond: 10, PerMinute: 300, PerHour: 10000}
 
 // orDefault fills b's zero fields from def.
 func (b Budget) orDefault(def Budget) Budget {
-	if b.PerSecond == 0 {
-		b.PerSecond = def.PerSecond
-	}
-	if b.PerMinute == 0 {
-		b.PerMinute = def.PerMinute
-	}
-	if b.PerHour == 0 {
-		b.PerHour = def.PerHour
-	}
+	setDefault(&b.PerSecond, def.PerSecond)
+	setDefault(&b.PerMinute, def.PerMinute)
+	setDefault(&b.PerHour, def.PerHour)
 	return b
 }
 

@@ -345,79 +345,50 @@ const (
 	maxBudget       = 1_000_000
 )
 
+// setDefault sets *p to v when it is the zero value: an option left out takes its default.
+func setDefault[T comparable](p *T, v T) {
+	var zero T
+	if *p == zero {
+		*p = v
+	}
+}
+
 func (o *Options) setDefaults() {
-	def := func(d *time.Duration, v time.Duration) {
-		if *d == 0 {
-			*d = v
-		}
-	}
-	def(&o.TokenTTL, 55*time.Minute)
-	def(&o.TokenLeeway, 30*time.Second)
-	def(&o.CacheTTL, 15*time.Second)
-	def(&o.CacheStale, 45*time.Second)
-	def(&o.BudgetWait, time.Second)
-	def(&o.RedisTimeout, 250*time.Millisecond)
+	setDefault(&o.TokenTTL, 55*time.Minute)
+	setDefault(&o.TokenLeeway, 30*time.Second)
+	setDefault(&o.CacheTTL, 15*time.Second)
+	setDefault(&o.CacheStale, 45*time.Second)
+	setDefault(&o.BudgetWait, time.Second)
+	setDefault(&o.RedisTimeout, 250*time.Millisecond)
 	o.Budget = o.Budget.orDefault(PlatformBudget)
-	if o.BudgetLoginShare == 0 {
-		o.BudgetLoginShare = 0.8
-	}
-	if o.BudgetListingShare == 0 {
-		o.BudgetListingShare = 0.6
-	}
-	if o.ClientShare == 0 {
-		o.ClientShare = 0.1
-	}
-	if o.Replicas == 0 {
-		o.Replicas = 1
-	}
-	def(&o.UpstreamIdleTimeout, 90*time.Second)
-	def(&o.BeaconLogEvery, 10*time.Second)
-	def(&o.PreflightMaxAge, 24*time.Hour)
-	def(&o.DialTimeout, 2*time.Second)
-	def(&o.UpstreamTimeout, 8*time.Second)
-	def(&o.ReadTimeout, 10*time.Second)
-	def(&o.WriteTimeout, 15*time.Second)
-	def(&o.IdleTimeout, 60*time.Second)
-	def(&o.BreakerCooldown, 10*time.Second)
-	def(&o.ClientLoginEvery, 2*time.Second)
-	def(&o.ClientRefusedEvery, 30*time.Second)
-	def(&o.ShopperEvery, 250*time.Millisecond)
-	if o.ClientLoginBurst == 0 {
-		o.ClientLoginBurst = 3
-	}
-	if o.ClientRefusedBurst == 0 {
-		o.ClientRefusedBurst = 3
-	}
-	if o.ShopperBurst == 0 {
-		o.ShopperBurst = 60
-	}
-	if o.UpstreamQueue == 0 {
-		o.UpstreamQueue = 256
-	}
-	if o.MaxRedeemedBody == 0 {
-		o.MaxRedeemedBody = 8 << 20
-	}
-	if o.BreakerFailures == 0 {
-		o.BreakerFailures = 5
-	}
-	if o.CacheMaxBytes == 0 {
-		o.CacheMaxBytes = 64 << 20
-	}
-	if o.CompressMinBytes == 0 {
-		o.CompressMinBytes = 1 << 10
-	}
-	if o.UpstreamConns == 0 {
-		o.UpstreamConns = 64
-	}
-	if o.BeaconBodyLimit == 0 {
-		o.BeaconBodyLimit = 1 << 10
-	}
-	if o.MaxUpstreamBody == 0 {
-		o.MaxUpstreamBody = 1 << 20
-	}
-	if o.BodyLimit == 0 {
-		o.BodyLimit = 16 << 10
-	}
+	setDefault(&o.BudgetLoginShare, 0.8)
+	setDefault(&o.BudgetListingShare, 0.6)
+	setDefault(&o.ClientShare, 0.1)
+	setDefault(&o.Replicas, 1)
+	setDefault(&o.UpstreamIdleTimeout, 90*time.Second)
+	setDefault(&o.BeaconLogEvery, 10*time.Second)
+	setDefault(&o.PreflightMaxAge, 24*time.Hour)
+	setDefault(&o.DialTimeout, 2*time.Second)
+	setDefault(&o.UpstreamTimeout, 8*time.Second)
+	setDefault(&o.ReadTimeout, 10*time.Second)
+	setDefault(&o.WriteTimeout, 15*time.Second)
+	setDefault(&o.IdleTimeout, 60*time.Second)
+	setDefault(&o.BreakerCooldown, 10*time.Second)
+	setDefault(&o.ClientLoginEvery, 2*time.Second)
+	setDefault(&o.ClientRefusedEvery, 30*time.Second)
+	setDefault(&o.ShopperEvery, 250*time.Millisecond)
+	setDefault(&o.ClientLoginBurst, 3)
+	setDefault(&o.ClientRefusedBurst, 3)
+	setDefault(&o.ShopperBurst, 60)
+	setDefault(&o.UpstreamQueue, 256)
+	setDefault(&o.MaxRedeemedBody, 8<<20)
+	setDefault(&o.BreakerFailures, 5)
+	setDefault(&o.CacheMaxBytes, 64<<20)
+	setDefault(&o.CompressMinBytes, 1<<10)
+	setDefault(&o.UpstreamConns, 64)
+	setDefault(&o.BeaconBodyLimit, 1<<10)
+	setDefault(&o.MaxUpstreamBody, 1<<20)
+	setDefault(&o.BodyLimit, 16<<10)
 	if o.Now == nil {
 		o.Now = time.Now
 	}

@@ -2,67 +2,48 @@ package bff
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"os/exec"
-	"strconv"
 	"testing"
 	"time"
 
+	"github.com/loyalty-checkout/bff-widget/bff/internal/redisserver"
 	"github.com/loyalty-checkout/bff-widget/sandbox"
 )
 
 // redisServer is a real redis-server (Debian's package) the test started on a free port.
 type redisServer struct {
-	t    testing.TB
-	port int
-	cmd  *exec.Cmd
+	t testing.TB
+	*redisserver.Server
 }
 
 // startRedis starts redis-server on a free port, without persistence; the test is skipped,
 // saying why, only when redis-server is not installed (.ci/run installs it).
 func startRedis(t testing.TB) *redisServer {
 	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("redis-server is not installed (apt-get install redis-server): the Redis tests need a real one")
+	srv, err := redisserver.Start()
+	if errors.Is(err, redisserver.ErrNotInstalled) {
+		t.Skip(err.Error() + ": the Redis tests need a real one")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	r := &redisServer{t: t, port: port}
-	r.start()
-	t.Cleanup(r.stop)
-	return r
+	t.Cleanup(srv.Stop)
+	return &redisServer{t: t, Server: srv}
 }
 
-func (r *redisServer) url() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", r.port) }
+func (r *redisServer) url() string { return r.URL() }
 
+// start starts the server again, empty, on its port.
 func (r *redisServer) start() {
 	r.t.Helper()
-	r.cmd = exec.Command("redis-server", "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-	if err := r.cmd.Start(); err != nil {
+	if err := r.Restart(); err != nil {
 		r.t.Fatal(err)
 	}
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if c, err := net.Dial("tcp", fmt.Sprint("127.0.0.1:", r.port)); err == nil {
-			c.Close()
-			return
-		}
-	}
-	r.t.Fatal("redis-server did not start")
 }
 
-func (r *redisServer) stop() {
-	if r.cmd != nil && r.cmd.Process != nil {
-		_ = r.cmd.Process.Kill()
-		_ = r.cmd.Wait()
-		r.cmd = nil
-	}
-}
+func (r *redisServer) stop() { r.Stop() }
 
 // replicas starts n BFFs on one Redis, in front of one upstream, and waits until each shares.
 func replicas(t *testing.T, n int, redis *redisServer, upstream string, mod func(*Options)) []*bffEnv {

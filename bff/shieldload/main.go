@@ -26,7 +26,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,6 +34,7 @@ import (
 	"time"
 
 	"github.com/loyalty-checkout/bff-widget/bff"
+	"github.com/loyalty-checkout/bff-widget/bff/internal/redisserver"
 	"github.com/loyalty-checkout/bff-widget/sandbox"
 )
 
@@ -88,12 +88,12 @@ func run(c config, out io.Writer) (*report, error) {
 	warnings := slog.New(notRequests{slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})})
 	redisURL := os.Getenv("REDIS_URL")
 	if redisURL == "" {
-		stop, url, err := startRedis()
+		srv, err := redisserver.Start()
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w, and REDIS_URL is not set", err)
 		}
-		defer stop()
-		redisURL = url
+		defer srv.Stop()
+		redisURL = srv.URL()
 	}
 
 	// The sandbox, with the platform's rate limit on for the store, counting what reaches it.
@@ -390,32 +390,6 @@ func serve(h http.Handler) (string, func(), error) {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
-}
-
-// startRedis starts Debian's redis-server on a free port, without persistence.
-func startRedis() (stop func(), url string, err error) {
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		return nil, "", errors.New("redis-server is not installed (apt-get install redis-server), and REDIS_URL is not set")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, "", err
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	_ = ln.Close()
-	cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no") //nolint:gosec // G204: redis-server with a port chosen here
-	if err := cmd.Start(); err != nil {
-		return nil, "", err
-	}
-	stop = func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
-			_ = c.Close()
-			return stop, "redis://127.0.0.1:" + strconv.Itoa(port) + "/0", nil
-		}
-	}
-	stop()
-	return nil, "", errors.New("redis-server did not start")
 }
 
 // notRequests drops the replicas' "request failed" lines (the run counts every answer).

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/loyalty-checkout/bff-widget/bff/internal/redisserver"
 )
 
 // A short run of the load test: three replicas on one Redis, 20× the store's budget for a few
@@ -13,7 +15,7 @@ import (
 // once, a view older than the bound.
 func TestShortLoad(t *testing.T) {
 	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("redis-server is not installed (apt-get install redis-server): the load test needs a real one")
+		t.Skip(redisserver.ErrNotInstalled.Error() + ": the load test needs a real one")
 	}
 	var out strings.Builder
 	rep, err := run(config{duration: 4 * time.Second, times: 20, replicas: 3, shoppers: 20, writers: 4,
