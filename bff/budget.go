@@ -220,12 +220,14 @@ func (s *Server) spend(ctx context.Context, t *tenant, class callClass, maxWait 
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-	for {
+	for refused := false; ; refused = true {
 		wait, ok := s.takeBudget(ctx, t, class)
 		if ok {
 			return nil
 		}
-		s.metrics.budgetRefused(t.cfg.Key, class)
+		if !refused { // once per call, however long it waits
+			s.metrics.budgetRefused(t.cfg.Key, class)
+		}
 		if time.Now().Add(wait).After(deadline) {
 			return budgetSpent(wait)
 		}

@@ -33,8 +33,9 @@ import (
 type sharedState struct {
 	o       *Options
 	log     *slog.Logger
-	id      string // this replica's, in the heartbeats and the budget's log
-	seq     atomic.Uint64
+	id      string                         // this replica's, in the heartbeats and the budget's log
+	seq     atomic.Uint64                  // numbers this replica's entries in the budgets' logs
+	warned  atomic.Bool                    // the outage under way is logged
 	client  atomic.Pointer[rueidis.Client] // nil until connected
 	healthy atomic.Bool
 	count   atomic.Int64 // live replicas, from the heartbeats
@@ -135,6 +136,7 @@ func (r *sharedState) beat(c rueidis.Client) {
 	restarted := r.epoch != "" && epoch != r.epoch
 	r.epoch = epoch
 	back := !r.healthy.Swap(true)
+	r.warned.Store(false)
 	if back {
 		r.log.Info("redis: sharing state with the other replicas", "replicas", r.count.Load())
 	}
@@ -155,8 +157,8 @@ func (r *sharedState) beat(c rueidis.Client) {
 // down marks Redis unreachable (logged once per outage): until a heartbeat gets through, the
 // replica works alone.
 func (r *sharedState) down(err error) {
-	if r.healthy.Swap(false) || r.seq.Load() == 0 {
-		r.seq.Add(1)
+	r.healthy.Store(false)
+	if !r.warned.Swap(true) {
 		r.log.Warn("redis: unreachable; this replica carries on alone, with its share of each store's budget", "err", err)
 	}
 }

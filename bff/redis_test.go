@@ -163,6 +163,10 @@ func TestRedisOutage(t *testing.T) {
 		mustOK(t, r.do("GET", fmt.Sprintf("/bff/v1/checkout?purchaseValue=%d&checkoutCode=cart-o", 100+i), h, ""))
 	}
 	waitShared(t, a.srv, false)
+	// Alone, a replica spends its share of the store's budget: half, with two replicas.
+	if left := a.srv.budgetLeft(a.srv.tenant("demo")); len(left) != 1 || left[0].Limit != maxBudget/2 {
+		t.Errorf("alone, the replica's budget is %+v, want half of the hour's %d", left, maxBudget)
+	}
 	mustOK(t, a.do("POST", "/pub/widget/rewards/redeem/302", h, `{"OriginalId":"cart-o"}`))
 	mustOK(t, a.do("POST", "/pub/widget/vendors/vtex/securelogin", hdr{"X-Bq-Tenant": "demo"}, `{"sessionToken":"bruno","segmentToken":"seg"}`))
 

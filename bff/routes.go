@@ -129,6 +129,9 @@ type exchange struct {
 	c    *fiber.Ctx
 	t    *tenant
 	sess session
+	// the shopper's generation in Redis, read once per request (generationOf)
+	gen     int64
+	genRead bool
 }
 
 func (x *exchange) header(name string) string { return x.c.Get(name) }

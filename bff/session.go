@@ -50,7 +50,7 @@ func (s *Server) newSession(x *exchange) error {
 	}
 	cart = cloneString(cart)
 	locale := s.locale(x)
-	view, herr := s.answerFor(x.ctx(), sess.shopper, variant{route: 'V', cents: pv, cart: cart, locale: locale},
+	view, herr := s.answerFor(x.ctx(), sess.shopper, s.generation(x.ctx(), sess.shopper), variant{route: 'V', cents: pv, cart: cart, locale: locale},
 		s.viewBuilder(x.t, sess, pv, cart, locale))
 	b := make([]byte, 0, len(loginJSON)+4096)
 	b = append(b, `{"HasError":false,"Message":null,"Item":{"Session":`...)

@@ -108,7 +108,7 @@ func (v variant) key(buf []byte, answer bool) []byte {
 // kept when build says so. build runs detached from x (x is gone when x's handler returns):
 // it must not touch x.
 func (s *Server) respond(x *exchange, v variant, build func(context.Context, *shopperCache) (*answer, *HTTPError)) error {
-	a, herr := s.answerFor(x.ctx(), x.sess.shopper, v, build)
+	a, herr := s.answerFor(x.ctx(), x.sess.shopper, s.generationOf(x), v, build)
 	if herr != nil {
 		return herr
 	}
@@ -125,7 +125,7 @@ func (s *Server) sendCached(x *exchange, v variant) bool {
 	if c == nil {
 		return false
 	}
-	sh := c.lookupAt(x.sess.shopper, s.generation(x.ctx(), x.sess.shopper))
+	sh := c.lookupAt(x.sess.shopper, s.generationOf(x))
 	if sh == nil {
 		return false
 	}
@@ -140,13 +140,14 @@ func (s *Server) sendCached(x *exchange, v variant) bool {
 	return true
 }
 
-// answerFor returns the answer for a shopper's variant, from the cache or from build.
-func (s *Server) answerFor(ctx context.Context, shopper string, v variant, build func(context.Context, *shopperCache) (*answer, *HTTPError)) (*answer, *HTTPError) {
+// answerFor returns the answer for a shopper's variant, from the cache or from build; gen is
+// the shopper's generation in Redis (-1: not known).
+func (s *Server) answerFor(ctx context.Context, shopper string, gen int64, v variant, build func(context.Context, *shopperCache) (*answer, *HTTPError)) (*answer, *HTTPError) {
 	c := s.cache
 	if c == nil {
 		return build(ctx, nil)
 	}
-	sh := c.shopper(shopper, s.generation(ctx, shopper))
+	sh := c.shopper(shopper, gen)
 	var buf [160]byte
 	key := v.key(buf[:0], true)
 	if val, _ := c.get(sh, key); val != nil {
@@ -314,6 +315,15 @@ func (s *Server) generation(ctx context.Context, shopper string) int64 {
 		return -1
 	}
 	return int64(gen)
+}
+
+// generationOf is the generation of x's shopper, read from Redis once per request (a hit
+// and the miss that follows it share the read).
+func (s *Server) generationOf(x *exchange) int64 {
+	if !x.genRead {
+		x.gen, x.genRead = s.generation(x.ctx(), x.sess.shopper), true
+	}
+	return x.gen
 }
 
 // dropShopper forgets what every replica kept for a shopper, after a write: this replica's
