@@ -61,6 +61,13 @@ func replicas(t *testing.T, n int, redis *redisServer, upstream string, mod func
 	for _, b := range bs {
 		waitShared(t, b.srv, true)
 	}
+	for _, b := range bs { // and each has counted the others (a heartbeat every 2 s)
+		for deadline := time.Now().Add(10 * time.Second); b.srv.redis.replicas() < n; time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("a replica counts %d replicas, want %d", b.srv.redis.replicas(), n)
+			}
+		}
+	}
 	return bs
 }
 
