@@ -142,13 +142,43 @@ func TestFastPathFirstVisitExchanges(t *testing.T) {
 	if len(res) != 2 {
 		t.Fatalf("resources fetched from the BFF: %v, want the script and the session", res)
 	}
+
+	// The next page of the same tab: the token and the words kept from the session, so the
+	// view alone, and the widget speaks as before (its bundle has no words of its own).
+	before := len(counter.seen())
+	if err := chromedp.Do(ctx, chromedp.Navigate(st.demoURL+"/?shopper=ana")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](shown, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		t.Fatalf("the widget did not show the rewards again: %v", err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	var again []string
+	for _, r := range counter.seen()[before:] {
+		if !strings.HasPrefix(r, "GET /widget") && !strings.HasPrefix(r, "OPTIONS ") {
+			again = append(again, r)
+		}
+	}
+	if len(again) != 1 || again[0] != "GET /bff/v1/checkout" {
+		t.Fatalf("next page: exchanges %v, want GET /bff/v1/checkout alone", again)
+	}
+	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#loyalty-widget").shadowRoot.textContent`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"5.000 pontos", "4 para usar agora", "Escolha uma recompensa para esta compra", "Usar"} {
+		if !strings.Contains(text, w) {
+			t.Errorf("next page: the widget lacks %q: %q", w, text)
+		}
+	}
 }
 
 // widgetWireBudget is the most /widget.js may weigh on the wire, brotli. Issue #8 asks for
 // 7,500 bytes; the bundle grew past that with issue #10 (10,464 bytes), was made smaller again
-// without dropping any of its behaviour (about 9,490 bytes), and is held there, with a little
-// room. The README says what more would be needed for 7,500.
-const widgetWireBudget = 9_800
+// without dropping any of its behaviour (9,522 bytes), then lost its words to the BFF's
+// catalog (8,714), and is held there, with a little room. The README says what more would be
+// needed for 7,500.
+const widgetWireBudget = 9_000
 
 // TestFastPathWidgetBytesOnTheWire: /widget.js goes out brotli-compressed to a browser that
 // accepts "gzip, br" (precompressed once at start, with Vary), and decompresses to the bundle,

@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -17,6 +18,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/evanw/esbuild/pkg/api"
+
+	"github.com/loyalty-checkout/bff-widget/bff"
 )
 
 // bundleUnitTests bundles every widget/test/*.test.ts with the harness into one script that
@@ -42,7 +45,7 @@ func bundleUnitTests(t *testing.T) string {
 		Platform: api.PlatformBrowser,
 		Charset:  api.CharsetUTF8,
 		Loader:   map[string]api.Loader{".css": api.LoaderText},
-		Define:   map[string]string{"VERSION": strconv.Quote(widgetVersion)},
+		Define:   map[string]string{"VERSION": strconv.Quote(widgetVersion), "WORDS": bffWords(t)},
 		LogLevel: api.LogLevelSilent,
 		Write:    false,
 	})
@@ -54,6 +57,20 @@ func bundleUnitTests(t *testing.T) string {
 		t.Fatalf("bundling the widget's unit tests:\n%s", strings.Join(msgs, "\n"))
 	}
 	return string(res.OutputFiles[0].Contents)
+}
+
+// bffWords is the BFF's words for the widget in each language, as a JavaScript object: the
+// unit tests render with the sentences a session answer brings.
+func bffWords(t *testing.T) string {
+	w := map[string][]string{}
+	for _, loc := range []string{"pt-BR", "en", "es"} {
+		w[loc] = bff.DefaultWords(loc)
+	}
+	b, err := json.Marshal(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 func TestWidgetUnit(t *testing.T) {

@@ -1,6 +1,7 @@
 package bff
 
 import (
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,7 +40,47 @@ var (
 func supportedLocale(s string) bool { return slices.Contains(locales, s) }
 
 func knownMessageKey(k string) bool {
-	return k == msgUnknown || k == msgDisabled || k == msgMinNoInfo || slices.Contains(reasonNames, k)
+	return k == msgUnknown || k == msgDisabled || k == msgMinNoInfo || slices.Contains(reasonNames, k) || slices.Contains(widgetWords, k)
+}
+
+// widgetWords name the widget's own sentences (its labels, and what it says after an action),
+// in the order the widget reads them: the session answer's Words is this list in the shopper's
+// language. The widget indexes it by position (widget/src/i18n.ts W, checked by a test), so
+// the list is append-only: a bundle pinned by its hash keeps the order it was built with. A
+// sentence has at most one placeholder, {n}, {code} or {msg}, that the widget fills.
+var widgetWords = []string{
+	"Title", "Points", "Point", "UsableCount", "NoneUsable", "Choose", "Discount", "Cashback", "NoPointCost",
+	"AlreadyYours", "Use", "Short", "NotJoined", "Join", "Terms", "Applied", "Coupon", "Remove", "OnePerPurchase",
+	"Removed", "Unavailable", "NoLongerFits", "CouponLeft", "ApplyAgain", "Wait", "Refused", "RefusedKept",
+	"RemovedLater", "PointsBack", "OwnCoupon",
+}
+
+// placeholders are the {name}s in a sentence.
+var placeholders = regexp.MustCompile(`\{\w+\}`)
+
+// overrideProblem says what is wrong with a tenant's text for a message key ("" when nothing):
+// it may leave out a placeholder of the default sentence, but not bring one the BFF or the
+// widget would not fill.
+func overrideProblem(key, text string) string {
+	if strings.TrimSpace(text) == "" {
+		return "is empty"
+	}
+	for _, p := range placeholders.FindAllString(text, -1) {
+		if !strings.Contains(defaultMessages[locales[0]][key], p) {
+			return p + " is not filled in this sentence"
+		}
+	}
+	return ""
+}
+
+// DefaultWords are the widget's sentences in a locale (pt-BR, en or es), without any tenant's
+// overrides: what the session answer's Words holds for a store that sets none.
+func DefaultWords(locale string) []string {
+	out := make([]string, len(widgetWords))
+	for i, k := range widgetWords {
+		out[i] = defaultMessages[locale][k]
+	}
+	return out
 }
 
 // defaultMessages: locale -> key -> sentence for the shopper. "{remaining}" is the amount
@@ -62,6 +103,37 @@ var defaultMessages = map[string]map[string]string{
 		"ProductRewardInvalidConfiguration": "Esta recompensa está indisponível no momento. A loja já foi avisada.",
 		msgUnknown:                          "Esta recompensa não está disponível agora.",
 		msgDisabled:                         "Esta recompensa não está disponível agora.",
+		// The widget's own sentences (widgetWords).
+		"Title":          "Suas recompensas",
+		"Points":         "pontos",
+		"Point":          "ponto",
+		"UsableCount":    "{n} para usar agora",
+		"NoneUsable":     "Nenhuma para usar agora",
+		"Choose":         "Escolha uma recompensa para esta compra",
+		"Discount":       "de desconto",
+		"Cashback":       "de cashback",
+		"NoPointCost":    "Sem custo em pontos",
+		"AlreadyYours":   "Já é sua: sem custo",
+		"Use":            "Usar",
+		"Short":          "Faltam {n}",
+		"NotJoined":      "Você ainda não participa do programa.",
+		"Join":           "Participar",
+		"Terms":          "Regulamento",
+		"Applied":        "Recompensa aplicada",
+		"Coupon":         "Cupom",
+		"Remove":         "Remover recompensa",
+		"OnePerPurchase": "Uma recompensa por compra: remova a aplicada para trocar.",
+		"Removed":        "Recompensa removida. Seus pontos voltaram.",
+		"Unavailable":    "As recompensas estão indisponíveis agora. Você pode finalizar a compra normalmente.",
+		"NoLongerFits":   "Não vale mais para este carrinho:",
+		"CouponLeft":     "O cupom saiu do carrinho.",
+		"ApplyAgain":     "Aplicar de novo",
+		"Wait":           "Aguarde…",
+		"Refused":        "A loja não aceitou o cupom{msg} e seus pontos foram devolvidos.",
+		"RefusedKept":    "A loja não aceitou o cupom{msg}. Seus pontos não se perderam: a recompensa continua sua.",
+		"RemovedLater":   "Cupom removido. Seus pontos não se perderam: voltam assim que a conexão voltar.",
+		"PointsBack":     "Os pontos da recompensa removida voltaram.",
+		"OwnCoupon":      "O carrinho já tem o cupom {code}: remova-o para usar uma recompensa.",
 	},
 	"en": {
 		"CanUse":                            "Available for this purchase.",
@@ -80,6 +152,37 @@ var defaultMessages = map[string]map[string]string{
 		"ProductRewardInvalidConfiguration": "This reward is unavailable right now. The store has been notified.",
 		msgUnknown:                          "This reward isn't available right now.",
 		msgDisabled:                         "This reward isn't available right now.",
+		// The widget's own sentences (widgetWords).
+		"Title":          "Your rewards",
+		"Points":         "points",
+		"Point":          "point",
+		"UsableCount":    "{n} to use now",
+		"NoneUsable":     "None to use now",
+		"Choose":         "Choose a reward for this purchase",
+		"Discount":       "off",
+		"Cashback":       "cashback",
+		"NoPointCost":    "No points needed",
+		"AlreadyYours":   "Already yours: no cost",
+		"Use":            "Use",
+		"Short":          "{n} short",
+		"NotJoined":      "You have not joined the programme yet.",
+		"Join":           "Join",
+		"Terms":          "Terms",
+		"Applied":        "Reward applied",
+		"Coupon":         "Coupon",
+		"Remove":         "Remove reward",
+		"OnePerPurchase": "One reward per purchase: remove the applied one to switch.",
+		"Removed":        "Reward removed. Your points are back.",
+		"Unavailable":    "Rewards are unavailable right now. You can complete your purchase as usual.",
+		"NoLongerFits":   "No longer fits this cart:",
+		"CouponLeft":     "The coupon left the cart.",
+		"ApplyAgain":     "Apply again",
+		"Wait":           "Please wait…",
+		"Refused":        "The store did not accept the coupon{msg} and your points were returned.",
+		"RefusedKept":    "The store did not accept the coupon{msg}. Your points are not lost: the reward stays yours.",
+		"RemovedLater":   "Coupon removed. Your points are not lost: they come back once the connection does.",
+		"PointsBack":     "The points of the removed reward are back.",
+		"OwnCoupon":      "Your cart already has the coupon {code}: remove it to use a reward.",
 	},
 	"es": {
 		"CanUse":                            "Disponible para esta compra.",
@@ -98,6 +201,37 @@ var defaultMessages = map[string]map[string]string{
 		"ProductRewardInvalidConfiguration": "Esta recompensa no está disponible por ahora. La tienda ya fue avisada.",
 		msgUnknown:                          "Esta recompensa no está disponible ahora.",
 		msgDisabled:                         "Esta recompensa no está disponible ahora.",
+		// The widget's own sentences (widgetWords).
+		"Title":          "Tus recompensas",
+		"Points":         "puntos",
+		"Point":          "punto",
+		"UsableCount":    "{n} para usar ahora",
+		"NoneUsable":     "Ninguna para usar ahora",
+		"Choose":         "Elige una recompensa para esta compra",
+		"Discount":       "de descuento",
+		"Cashback":       "de cashback",
+		"NoPointCost":    "Sin costo en puntos",
+		"AlreadyYours":   "Ya es tuya: sin costo",
+		"Use":            "Usar",
+		"Short":          "Te faltan {n}",
+		"NotJoined":      "Todavía no participas del programa.",
+		"Join":           "Participar",
+		"Terms":          "Términos",
+		"Applied":        "Recompensa aplicada",
+		"Coupon":         "Cupón",
+		"Remove":         "Quitar recompensa",
+		"OnePerPurchase": "Una recompensa por compra: quita la aplicada para cambiar.",
+		"Removed":        "Recompensa quitada. Tus puntos volvieron.",
+		"Unavailable":    "Las recompensas no están disponibles ahora. Puedes finalizar la compra normalmente.",
+		"NoLongerFits":   "Ya no vale para este carrito:",
+		"CouponLeft":     "El cupón salió del carrito.",
+		"ApplyAgain":     "Aplicar de nuevo",
+		"Wait":           "Espera…",
+		"Refused":        "La tienda no aceptó el cupón{msg} y tus puntos fueron devueltos.",
+		"RefusedKept":    "La tienda no aceptó el cupón{msg}. Tus puntos no se perdieron: la recompensa sigue siendo tuya.",
+		"RemovedLater":   "Cupón quitado. Tus puntos no se perdieron: vuelven en cuanto vuelva la conexión.",
+		"PointsBack":     "Los puntos de la recompensa quitada volvieron.",
+		"OwnCoupon":      "El carrito ya tiene el cupón {code}: quítalo para usar una recompensa.",
 	},
 }
 
@@ -107,6 +241,9 @@ type messages struct {
 	money        map[string]*moneyFormatter   // locale -> the tenant currency's formatter
 	maxRemaining currency.Amount              // maxPurchase in that currency
 	overrides    map[string]map[string]string // key -> locale -> text
+	// words are the widget's sentences per locale, as the JSON array the session answer
+	// carries (widgetWords, the tenant's overrides applied).
+	words map[string][]byte
 	// texts are the sentences annotate writes, worked out once per locale (text's answer
 	// for every reason and key): a listing's rewards then cost one lookup for the locale.
 	texts map[string]*reasonTexts
@@ -132,7 +269,13 @@ func newMessages(t TenantConfig) *messages {
 	m.maxRemaining, _ = currency.NewAmount(strconv.FormatFloat(maxPurchase, 'f', -1, 64), code)
 	// Built once here, not per reward: annotating a listing is the hot path.
 	m.texts = map[string]*reasonTexts{}
+	m.words = map[string][]byte{}
 	for _, loc := range locales {
+		words := make([]string, len(widgetWords))
+		for i, k := range widgetWords {
+			words[i] = m.text(k, loc)
+		}
+		m.words[loc], _ = platform.Marshal(words) // strings: cannot fail
 		m.money[loc] = newMoneyFormatter(code, loc)
 		t := &reasonTexts{reason: make([]string, len(reasonNames)), unknown: m.text(msgUnknown, loc),
 			disabled: m.text(msgDisabled, loc), minNoInfo: m.text(msgMinNoInfo, loc)}

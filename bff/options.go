@@ -212,8 +212,10 @@ type TenantConfig struct {
 	Locale string `json:"locale"`
 	// Currency is the ISO 4217 code amounts are shown in. Default BRL.
 	Currency string `json:"currency"`
-	// Messages overrides shopper messages: UseReason name -> locale -> text. "{remaining}"
-	// in a MinValueNotReached text becomes the missing amount.
+	// Messages overrides what shoppers read: key -> locale -> text. A key is a UseReason name
+	// ("{remaining}" in a MinValueNotReached text becomes the missing amount) or one of the
+	// widget's sentences (widgetWords, e.g. "Title", "Use", "Join"), whose placeholder ({n},
+	// {code}, {msg}) the widget fills. A text may leave its placeholder out, not add one.
 	Messages map[string]map[string]string `json:"messages,omitempty"`
 	// AllowRedeemWithoutOriginalId lets old clients redeem (endpoints 4 and 5) without an
 	// OriginalId. Default false: such a redeem is refused (400 missing_original_id), because
@@ -516,13 +518,16 @@ func (o *Options) Validate() error {
 		for _, p := range t.Theme.problems() {
 			bad("%s: theme.%s", where, p)
 		}
-		for reason, byLocale := range t.Messages {
-			if !knownMessageKey(reason) {
-				bad("%s: messages: %q is not a UseReason name", where, reason)
+		for key, byLocale := range t.Messages {
+			if !knownMessageKey(key) {
+				bad("%s: messages: %q is not a UseReason name nor one of the widget's sentences (%s)", where, key, strings.Join(widgetWords, ", "))
+				continue
 			}
-			for loc := range byLocale {
+			for loc, text := range byLocale {
 				if !supportedLocale(loc) {
-					bad("%s: messages.%s: locale %q is not one of %s", where, reason, loc, strings.Join(locales, ", "))
+					bad("%s: messages.%s: locale %q is not one of %s", where, key, loc, strings.Join(locales, ", "))
+				} else if p := overrideProblem(key, text); p != "" {
+					bad("%s: messages.%s.%s %q: %s", where, key, loc, text, p)
 				}
 			}
 		}

@@ -17,7 +17,9 @@ import (
 //	{"HasError": false, "Message": null, "Item": {
 //	  "Session": <the login's Item, the BFF's token in SecureToken, with ExpiresAt>,
 //	  "View": <the Item of GET /bff/v1/checkout for the same query>, or null,
-//	  "ViewError": null, or {"Status", "ErrorCode", "Message"} when the view could not be had}}
+//	  "ViewError": null, or {"Status", "ErrorCode", "Message"} when the view could not be had,
+//	  "Words": the widget's sentences in the answer's language (widgetWords), which the widget
+//	  keeps with the token for this tab: its bundle carries no words but one}}
 //
 // The view goes through the cache like any other: the session itself is never cached. A
 // refused login is passed on as the platform's securelogin refuses it.
@@ -52,7 +54,8 @@ func (s *Server) newSession(x *exchange) error {
 	locale := s.locale(x)
 	view, herr := s.answerFor(x.ctx(), sess.shopper, s.generation(x.ctx(), sess.shopper), variant{route: 'V', cents: pv, cart: cart, locale: locale},
 		s.viewBuilder(x.t, sess, pv, cart, locale))
-	b := make([]byte, 0, len(loginJSON)+4096)
+	words := x.t.msgs.words[locale] // locale is always one of locales
+	b := make([]byte, 0, len(loginJSON)+len(words)+4096)
 	b = append(b, `{"HasError":false,"Message":null,"Item":{"Session":`...)
 	b = append(b, loginJSON...)
 	b = append(b, `,"View":`...)
@@ -74,6 +77,8 @@ func (s *Server) newSession(x *exchange) error {
 	} else {
 		b = append(b, `,"ViewError":null`...)
 	}
+	b = append(b, `,"Words":`...)
+	b = append(b, words...)
 	b = append(b, "}}"...)
 	return x.send(200, newPayload(b, s.o.CompressMinBytes))
 }

@@ -1,9 +1,10 @@
 // The BFF client: every call has a timeout, every failure is an ApiError, a 401 signs in
 // again once. A first visit is one exchange: without a token for this tab, the first view
-// signs in and brings the view together (POST /bff/v1/session).
+// signs in and brings the view and the widget's words together (POST /bff/v1/session).
 //
 // Names ending in "_" are the widget's own: the build shortens them (build.go, MangleProps).
 // Everything that crosses the wire or the page keeps its name.
+import { full, words, type Lang, type Words } from "./i18n";
 import { store, stored } from "./pending";
 import type { Cart, CheckoutView, Problem, RedeemResult, Session } from "./types";
 
@@ -32,6 +33,8 @@ interface Stored {
   s: string; // the storefront session it belongs to
   e: number; // expiry, ms since epoch
   u: string; // the shopper's UserId
+  l: string; // the language of w
+  w: Words; // the widget's words, from the BFF
 }
 
 /** retryable: a failure that says nothing final (no answer, the BFF or platform down or
@@ -44,6 +47,9 @@ export interface Api {
   readonly tenant_: string;
   /** The signed-in shopper's UserId ("" before login). */
   user_: string;
+  /** The widget's words: W.unavailable alone until the BFF's arrive with the session (or
+   *  with the token kept for this tab); the same array throughout, filled in place. */
+  readonly words_: Words;
   /** Signs in: reuses this tab's token while it is valid for the same storefront session;
    *  otherwise the next checkout_() signs in and brings the view in the same exchange. */
   login_(session: Session): void;
@@ -57,8 +63,9 @@ export interface Api {
   reverse_(redeemedId: number): Promise<unknown>;
 }
 
-export function api(base: string, tenant: string, platform: string, lang: string): Api {
+export function api(base: string, tenant: string, platform: string, lang: Lang): Api {
   let token = "";
+  const w = words(lang);
   let session: Session | null = null;
   const key = "loyalty-widget:" + tenant;
   const creds = (s: Session) => ({ sessionToken: s.sessionToken, segmentToken: s.segmentToken });
@@ -96,7 +103,8 @@ export function api(base: string, tenant: string, platform: string, lang: string
   const adopt = (item: SignedIn): void => {
     token = item.SecureToken;
     a.user_ = item.UserId || "";
-    if (session) save({ t: token, s: session.sessionToken, e: Date.parse(item.ExpiresAt || "") || Date.now() + 18e5, u: a.user_ });
+    // Kept only with the whole set of words: a tab that has them not asks for the session again.
+    if (session && full(w)) save({ t: token, s: session.sessionToken, e: Date.parse(item.ExpiresAt || "") || Date.now() + 18e5, u: a.user_, l: lang, w });
   };
 
   const authed = async <T>(path: string, body: object): Promise<T> => {
@@ -113,12 +121,14 @@ export function api(base: string, tenant: string, platform: string, lang: string
   const a: Api = {
     tenant_: tenant,
     user_: "",
+    words_: w,
     login_(s) {
       session = s;
       const st: Stored | null = stored(false, key);
-      const ok = st && typeof st.t === "string" && st.s === s.sessionToken && st.u && st.e - Date.now() > 6e4;
+      const ok = st && typeof st.t === "string" && st.s === s.sessionToken && st.u && st.e - Date.now() > 6e4 && st.l === lang && full(st.w);
       token = ok ? st!.t : "";
       a.user_ = ok ? st!.u : "";
+      if (ok) Object.assign(w, st!.w);
     },
     async checkout_(cart) {
       // lang is one of pt-BR, en and es: nothing to escape.
@@ -131,7 +141,8 @@ export function api(base: string, tenant: string, platform: string, lang: string
           save(null);
         }
       }
-      const item = await send<{ Session: SignedIn; View: CheckoutView | null; ViewError: Problem | null }>("/bff/v1/session" + q, { platform, ...creds(session!) });
+      const item = await send<{ Session: SignedIn; View: CheckoutView | null; ViewError: Problem | null; Words?: Words }>("/bff/v1/session" + q, { platform, ...creds(session!) });
+      if (full(item.Words)) Object.assign(w, item.Words);
       adopt(item.Session);
       const p = item.ViewError;
       if (!item.View) throw new ApiError(p ? p.Status : 502, p ? p.Message : "");

@@ -1,139 +1,47 @@
-// The widget's own words, in the BFF's three languages. Reward reasons come localised from the
-// BFF; these are the labels around them. A sentence has at most one placeholder, {n}, {code}
-// or {msg}, filled by fill().
+// The widget's words come from the BFF, in the shopper's language and with the store's own
+// wording where it set some (TENANTS messages): the session answer's Words, kept with the
+// token for the tab (api.ts). One catalog, the BFF's, holds every sentence a shopper reads.
+// The bundle carries one sentence of its own, in each language: the one it shows when the BFF
+// cannot be reached.
 //
-// Each language is one sentence a line, in the order of W (esbuild inlines W's members as
-// numbers, so the bundle carries no key names, and one language's sentences sit together,
-// which compresses best). lang.test.ts checks that every language has every sentence, with
-// the same placeholders.
+// W names the sentences by their position in Words, in the BFF's order (bff/messages.go
+// widgetWords, append-only; a test checks that the two agree). esbuild inlines W's members as
+// numbers. A sentence has at most one placeholder, {n}, {code} or {msg}, filled by fill().
 
 export const enum W {
   title,
   points,
   point,
-  now,
-  none,
+  usableCount,
+  noneUsable,
   choose,
-  off,
+  discount,
   cashback,
-  free,
-  yours,
+  noPointCost,
+  alreadyYours,
   use,
   short,
+  notJoined,
   join,
-  joinLink,
   terms,
   applied,
   coupon,
   remove,
   onePerPurchase,
-  removedNow,
+  removed,
   unavailable,
   noLongerFits,
   couponLeft,
   applyAgain,
-  busy,
+  wait,
   refused,
   refusedKept,
-  removeLater,
+  removedLater,
   pointsBack,
   ownCoupon,
-  /** how many sentences a language has */
+  /** how many sentences there are */
   count,
 }
-
-const pt = `Suas recompensas
-pontos
-ponto
-{n} para usar agora
-Nenhuma para usar agora
-Escolha uma recompensa para esta compra
-de desconto
-de cashback
-Sem custo em pontos
-Já é sua: sem custo
-Usar
-Faltam {n}
-Você ainda não participa do programa.
-Participar
-Regulamento
-Recompensa aplicada
-Cupom
-Remover recompensa
-Uma recompensa por compra: remova a aplicada para trocar.
-Recompensa removida. Seus pontos voltaram.
-As recompensas estão indisponíveis agora. Você pode finalizar a compra normalmente.
-Não vale mais para este carrinho:
-O cupom saiu do carrinho.
-Aplicar de novo
-Aguarde…
-A loja não aceitou o cupom{msg} e seus pontos foram devolvidos.
-A loja não aceitou o cupom{msg}. Seus pontos não se perderam: a recompensa continua sua.
-Cupom removido. Seus pontos não se perderam: voltam assim que a conexão voltar.
-Os pontos da recompensa removida voltaram.
-O carrinho já tem o cupom {code}: remova-o para usar uma recompensa.`;
-
-const en = `Your rewards
-points
-point
-{n} to use now
-None to use now
-Choose a reward for this purchase
-off
-cashback
-No points needed
-Already yours: no cost
-Use
-{n} short
-You have not joined the programme yet.
-Join
-Terms
-Reward applied
-Coupon
-Remove reward
-One reward per purchase: remove the applied one to switch.
-Reward removed. Your points are back.
-Rewards are unavailable right now. You can complete your purchase as usual.
-No longer fits this cart:
-The coupon left the cart.
-Apply again
-Please wait…
-The store did not accept the coupon{msg} and your points were returned.
-The store did not accept the coupon{msg}. Your points are not lost: the reward stays yours.
-Coupon removed. Your points are not lost: they come back once the connection does.
-The points of the removed reward are back.
-Your cart already has the coupon {code}: remove it to use a reward.`;
-
-const es = `Tus recompensas
-puntos
-punto
-{n} para usar ahora
-Ninguna para usar ahora
-Elige una recompensa para esta compra
-de descuento
-de cashback
-Sin costo en puntos
-Ya es tuya: sin costo
-Usar
-Te faltan {n}
-Todavía no participas del programa.
-Participar
-Términos
-Recompensa aplicada
-Cupón
-Quitar recompensa
-Una recompensa por compra: quita la aplicada para cambiar.
-Recompensa quitada. Tus puntos volvieron.
-Las recompensas no están disponibles ahora. Puedes finalizar la compra normalmente.
-Ya no vale para este carrito:
-El cupón salió del carrito.
-Aplicar de nuevo
-Espera…
-La tienda no aceptó el cupón{msg} y tus puntos fueron devueltos.
-La tienda no aceptó el cupón{msg}. Tus puntos no se perdieron: la recompensa sigue siendo tuya.
-Cupón quitado. Tus puntos no se perdieron: vuelven en cuanto vuelva la conexión.
-Los puntos de la recompensa quitada volvieron.
-El carrito ya tiene el cupón {code}: quítalo para usar una recompensa.`;
 
 /** The sentences of one language, indexed by W. */
 export type Words = string[];
@@ -150,5 +58,19 @@ export function pickLang(tag: string | undefined | null): Lang {
 export const fill = (text: string, v = ""): string =>
   text.replace(/\{(\w+)\}/, (_, k) => (k !== "msg" ? v : (v = v.trim().replace(/[.!]+$/, "")) && " (" + v + ")"));
 
-/** words are the sentences of one language. */
-export const words = (lang: string): Words => (lang === "en" ? en : lang === "es" ? es : pt).split("\n");
+/** The sentence for a BFF that cannot be reached, in each language. */
+const unreachable: Record<Lang, string> = {
+  "pt-BR": "As recompensas estão indisponíveis agora. Você pode finalizar a compra normalmente.",
+  en: "Rewards are unavailable right now. You can complete your purchase as usual.",
+  es: "Las recompensas no están disponibles ahora. Puedes finalizar la compra normalmente.",
+};
+
+/** words are a language's sentences until the BFF's arrive: W.unavailable only. */
+export function words(lang: Lang): Words {
+  const w: Words = [];
+  w[W.unavailable] = unreachable[lang];
+  return w;
+}
+
+/** full says whether x is a whole set of sentences (from the BFF, or kept from it). */
+export const full = (x: unknown): x is Words => Array.isArray(x) && x.length >= W.count && x.every((t) => typeof t === "string");

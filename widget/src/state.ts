@@ -83,7 +83,7 @@ export function foreign(s: State): string {
 /** lockReason is why no reward can be chosen now, said once for all ("" when one can). */
 export function lockReason(s: State, w: Words): string {
   const f = foreign(s);
-  return appliedOf(s) ? w[W.onePerPurchase] : f ? fill(w[W.ownCoupon], f) : s.busy_ ? w[W.busy] : "";
+  return appliedOf(s) ? w[W.onePerPurchase] : f ? fill(w[W.ownCoupon], f) : s.busy_ ? w[W.wait] : "";
 }
 
 /** NOT_ENROLLED (7) and NO_CUSTOMER (4) hold for every reward: the view says them once. */
@@ -120,13 +120,13 @@ export const points = (f: Fmt, n: number): string => f.num_(n) + " " + f.w_[n ==
 export function gives(r: Reward & { RedeemedValue?: number }, f: Fmt): string {
   const t = (r.Title || "").trim();
   const v = r.RedeemedValue || r.Value;
-  return r.Type === 3 ? (v ? f.money_(v) + " " + f.w_[W.cashback] : t) : [0, 1].includes(r.Type) && /^\D{0,4}[\d.,\s]+%?$/.test(t) ? t + " " + f.w_[W.off] : t;
+  return r.Type === 3 ? (v ? f.money_(v) + " " + f.w_[W.cashback] : t) : [0, 1].includes(r.Type) && /^\D{0,4}[\d.,\s]+%?$/.test(t) ? t + " " + f.w_[W.discount] : t;
 }
 
 /** cost says what a reward costs: "100 pontos", "Sem custo em pontos", or, already redeemed,
  *  "Já é sua: sem custo". */
 export const cost = (r: Reward, f: Fmt, redeemed: boolean): string =>
-  redeemed ? f.w_[W.yours] : r.NoPointCost || !r.Points ? f.w_[W.free] : points(f, r.Points);
+  redeemed ? f.w_[W.alreadyYours] : r.NoPointCost || !r.Points ? f.w_[W.noPointCost] : points(f, r.Points);
 
 /** missing says why a reward cannot be used, quantified when it can be: the points missing
  *  (from the balance), the amount missing (RemainingToUse, in the BFF's words when it gave
@@ -188,9 +188,9 @@ export function summary(s: State, f: Fmt): string {
   const a = appliedOf(s);
   const w = f.w_;
   if (a) return w[W.applied] + ": " + gives(a.Reward, f);
-  if (notEnrolled(s.view_)) return w[W.join];
+  if (notEnrolled(s.view_)) return w[W.notJoined];
   const n = rows(s, f).filter((r) => r.can_).length;
-  return foreign(s) || !n ? w[W.none] : fill(w[W.now], f.num_(n));
+  return foreign(s) || !n ? w[W.noneUsable] : fill(w[W.usableCount], f.num_(n));
 }
 
 /** safeURL keeps http(s) links only (a tenant's JoinURL/TermsURL): never javascript:. */

@@ -78,7 +78,7 @@ export function view(s: State, c: Ctx): HTMLElement {
       noteAt(""),
     );
     // Not enrolled: one sentence (in the summary line when compact) and the join link.
-    if (out && (join || !compact)) body.push(h("p.j", { id: id + "j" }, !compact && w[W.join] + " ", join && link(join, w[W.joinLink])));
+    if (out && (join || !compact)) body.push(h("p.j", { id: id + "j" }, !compact && w[W.notJoined] + " ", join && link(join, w[W.join])));
     if (a) body.push(appliedBox(s, c, a.CouponCode, noteAt("ap")));
     if (list.length) {
       if (lock && !s.busy_) body.push(h("p.x", { id: id + "l" }, lock));

@@ -13,7 +13,7 @@
 import css from "./style.css";
 import { ApiError, retryable, type Api } from "./api";
 import { sameCoupon } from "./adapters";
-import { fill, W, words, type Lang } from "./i18n";
+import { fill, W, type Lang } from "./i18n";
 import { loadPending, owe } from "./pending";
 import { applied, appliedOf, failed, finished, fmt, foreign, initial, loaded, noted, started, toggled, unapplied, type State } from "./state";
 import { h, view, type Act } from "./view";
@@ -41,7 +41,7 @@ let uid = 0;
 /** widget runs one mounted widget: o's currency (data-currency) wins over the BFF's, which wins
  *  over the storefront's own (platformCurrency, VTEX's segment); o's theme over the BFF's. */
 export function widget(adapter: Adapter, api: Api, o: MountOptions, lang: Lang, platformCurrency: string | undefined, report: Report): Widget {
-  const w = words(lang);
+  const w = api.words_;
   const id = "lw" + ++uid;
   const mq = matchMedia("(max-width: 600px)");
   const compact = () => mq.matches;
@@ -253,12 +253,12 @@ export function widget(adapter: Adapter, api: Api, o: MountOptions, lang: Lang, 
       try {
         await api.reverse_(redeemedId);
         s = { ...s, focus_: "a" + detail.rewardId };
-        say(w[W.removedNow]);
+        say(w[W.removed]);
       } catch (e) {
         if (!retryable(e)) throw e;
         owe(api.tenant_, redeemedId, { u: api.user_, r: redeemedId, c: code });
         s = unapplied(s, redeemedId);
-        tell(w[W.removeLater], "u" + redeemedId);
+        tell(w[W.removedLater], "u" + redeemedId);
       }
       emit(false, detail);
     });

@@ -1,8 +1,14 @@
 // Checkout views as the BFF answers them for the demo's shoppers (sandbox seed), for the
 // unit tests of the state and the view.
 import { fmt, initial, loaded, type State } from "../src/state";
-import { words } from "../src/i18n";
 import type { Cart, CheckoutView, RedeemedReward, Reward } from "../src/types";
+
+/** The BFF's words for the widget, by language (its defaults, bff.DefaultWords), set by the
+ *  Go test that bundles the unit tests (widget_unit_test.go). */
+declare const WORDS: Record<string, string[]>;
+
+/** words are the BFF's sentences in a language, as a session answer brings them. */
+export const words = (lang: string): string[] => WORDS[lang];
 
 export const f = fmt(words("pt-BR"), "pt-BR", "BRL");
 

@@ -1,5 +1,6 @@
 // Language choice and the widget's words.
-import { fill, pickLang, W, words } from "../src/i18n";
+import { fill, full, pickLang, W, words as ownWords } from "../src/i18n";
+import { words } from "./fixtures";
 import { eq, ok, test } from "./t";
 
 test("pickLang maps any tag to pt-BR, en or es", () => {
@@ -10,29 +11,31 @@ test("pickLang maps any tag to pt-BR, en or es", () => {
   for (const [tag, want] of cases) eq(pickLang(tag), want, String(tag));
 });
 
-test("every sentence exists in every language, with the same placeholders", () => {
-  const pt = words("pt-BR"), en = words("en"), es = words("es");
-  const holes = (s: string) => (s.match(/\{\w+\}/g) || []).sort().join();
-  eq(pt.length, W.count, "pt-BR: one sentence a line, as many as W names");
-  for (let k = 0; k < W.count; k++) {
-    for (const [lang, w] of [["en", en], ["es", es]] as const) {
-      eq(w.length, W.count, `${lang}: as many sentences as W names`);
-      ok(typeof w[k] === "string" && w[k].trim() !== "" && w[k] === w[k].trim(), `${lang} lacks sentence ${k}, or it has spaces around it`);
-      eq(holes(w[k]), holes(pt[k]), `${lang} sentence ${k} placeholders`);
-    }
-    ok(pt[k].trim() !== "" && pt[k] === pt[k].trim(), `pt-BR lacks sentence ${k}, or it has spaces around it`);
-    ok(holes(pt[k]).split(",").length === 1, `pt-BR sentence ${k}: fill() fills one placeholder at most`);
+test("the BFF's words: one per W name, in W's order", () => {
+  // The whole catalog (every language, every sentence, the same placeholders) is the BFF's to
+  // check (bff/messages_test.go); here, that the widget's names find their sentences.
+  for (const lang of ["pt-BR", "en", "es"]) {
+    eq(words(lang).length, W.count, lang);
+    ok(full(words(lang)), lang + ": a whole set");
   }
-});
-
-test("the three languages differ where they should", () => {
   eq([words("pt-BR")[W.use], words("en")[W.use], words("es")[W.use]], ["Usar", "Use", "Usar"]);
-  eq(words("xx")[W.title], "Suas recompensas", "unknown language");
-  eq([words("pt-BR")[W.ownCoupon], words("en")[W.terms], words("es")[W.unavailable]], [
+  eq([words("pt-BR")[W.ownCoupon], words("en")[W.terms], words("es")[W.unavailable], words("pt-BR")[W.title]], [
     "O carrinho já tem o cupom {code}: remova-o para usar uma recompensa.",
     "Terms",
     "Las recompensas no están disponibles ahora. Puedes finalizar la compra normalmente.",
+    "Suas recompensas",
   ], "each name finds its sentence");
+});
+
+test("before the BFF's words, the bundle's own: the BFF cannot be reached, in the page's language", () => {
+  for (const lang of ["pt-BR", "en", "es"] as const) {
+    const w = ownWords(lang);
+    eq(w[W.unavailable], words(lang)[W.unavailable], lang + ": the BFF's sentence, word for word");
+    eq(w.filter(Boolean).length, 1, lang + ": that one only");
+    ok(!full(w), lang + ": not a whole set, so not kept with a token");
+  }
+  ok(!full(words("en").slice(1)), "one short");
+  ok(!full(null) && !full({}) && !full(words("en").map((t, i) => (i ? t : 1))), "not an array of strings");
 });
 
 test("fill puts values in, and a store's message in parentheses without its full stop", () => {

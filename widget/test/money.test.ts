@@ -1,7 +1,7 @@
 // Money: reading a theme's amounts (the dom adapter) and printing them (the view).
 import { parseMoney, sameCoupon } from "../src/adapters";
 import { fmt } from "../src/state";
-import { words } from "../src/i18n";
+import { words } from "./fixtures";
 import { eq, ok, test } from "./t";
 
 test("parseMoney reads the amounts themes print", () => {

@@ -1,7 +1,7 @@
 // State transitions and what the view derives from a state.
 import { applied as appliedT, appliedOf, cost, failed, finished, foreign, gives, initial, isOpen, loaded, lockReason, missing, noted, notEnrolled, rows, safeURL, started, summary, themeVars, toggled, unapplied } from "../src/state";
-import { W, words } from "../src/i18n";
-import { applied, cart, f, out, poor, redeemed, reward, rich, view } from "./fixtures";
+import { W } from "../src/i18n";
+import { applied, cart, f, out, poor, redeemed, reward, rich, view, words } from "./fixtures";
 import { eq, ok, test } from "./t";
 
 const w = words("pt-BR");
@@ -55,7 +55,7 @@ test("lockReason says once why nothing can be chosen", () => {
   eq(lockReason(rich(), w), "");
   eq(lockReason(applied(), w), w[W.onePerPurchase]);
   eq(lockReason({ ...rich(), cart_: cart({ coupon: "X9" }) }, w), "O carrinho já tem o cupom X9: remova-o para usar uma recompensa.");
-  eq(lockReason(started(rich()), w), w[W.busy]);
+  eq(lockReason(started(rich()), w), w[W.wait]);
 });
 
 test("gives says what a reward gives", () => {
@@ -98,7 +98,7 @@ test("not enrolled is said once, not under every reward", () => {
   ok(notEnrolled(out().view_), "Carla is out");
   ok(!notEnrolled(poor().view_) && !notEnrolled(view({ Rewards: [] })), "others are in");
   for (const r of rows(out(), f)) eq(r.why_, r.key_ === "a306" ? "Pausada pela loja." : "", r.key_);
-  eq(summary(out(), f), w[W.join]);
+  eq(summary(out(), f), w[W.notJoined]);
 });
 
 test("summary: how many can be used now, or the applied reward", () => {

@@ -1,8 +1,7 @@
 // The view renders any state alone: no network, no storefront.
 import { failed, fmt, initial, noted, started, toggled, type State } from "../src/state";
-import { words } from "../src/i18n";
 import { view, type Act, type Ctx } from "../src/view";
-import { applied, cart, f, out, poor, rich } from "./fixtures";
+import { applied, cart, f, out, poor, rich, words } from "./fixtures";
 import { eq, ok, test } from "./t";
 
 function render(s: State, c: Partial<Ctx> = {}): { box: HTMLElement; acts: Act[]; text: string; $: (sel: string) => HTMLElement | null; $$: (sel: string) => HTMLElement[] } {
