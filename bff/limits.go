@@ -176,9 +176,23 @@ func (s *Server) shareAllowed(ctx context.Context, t *tenant, client string) *HT
 }
 
 // shopperAllowed spends one of a signed-in shopper's calls, or refuses it.
-// Shared by the replicas through Redis: a shopper's calls spread over them count once.
-func (s *Server) shopperAllowed(ctx context.Context, shopper string) *HTTPError {
-	if wait := s.sharedLimit(ctx, "shopper", s.limits.shoppers, shopper, "take"); wait > 0 {
+// Shared by the replicas through Redis: a shopper's calls spread over them count once. With
+// Redis, the same round trip reads the shopper's generation for the request (generationOf).
+func (s *Server) shopperAllowed(x *exchange) *HTTPError {
+	shopper, l := x.sess.shopper, s.limits.shoppers
+	wait := time.Duration(-1)
+	if s.redis != nil && l != nil {
+		if w, gen, err := s.redis.shopperLimit(x.ctx(), shopper, l.every, l.burst); err == nil {
+			wait = w
+			if gen <= math.MaxInt64 {
+				x.gen, x.genRead = int64(gen), true
+			}
+		}
+	}
+	if wait < 0 {
+		wait = s.sharedLimit(x.ctx(), "shopper", l, shopper, "take")
+	}
+	if wait > 0 {
 		return clientLimited(wait, "Too many requests; please try again in a moment.")
 	}
 	return nil

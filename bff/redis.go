@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -367,9 +368,15 @@ func (r *sharedState) hold(ctx context.Context, tenantKey string, d time.Duratio
 
 // limitScript is a GCRA token bucket per key (a burst, then one more each interval): mode
 // "take" spends one or says how long until one is there; "peek" only says how long;
-// "spend" spends one even when there is none (the bucket goes into debt). KEYS: the bucket.
-// ARGV: the interval (ms), the burst, the mode. The answer: the wait in ms (0: allowed).
+// "spend" spends one even when there is none (the bucket goes into debt). KEYS: the bucket,
+// and optionally a shopper's generation key. ARGV: the interval (ms), the burst, the mode.
+// The answer: the wait in ms (0: allowed); with the second key, {the wait, the generation}
+// ("0" before any write), so that a request reads both in one round trip.
 var limitScript = rueidis.NewLuaScript(`
+local function answer(wait)
+  if #KEYS > 1 then return {wait, redis.call('GET', KEYS[2]) or '0'} end
+  return wait
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local every, burst, mode = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
@@ -377,20 +384,47 @@ local tat = now
 local v = redis.call('GET', KEYS[1])
 if v then tat = math.max(now, tonumber(v)) end
 local allowAt = tat + every - burst * every
-if mode == 'peek' then return math.max(0, allowAt - now) end
-if mode == 'take' and now < allowAt then return allowAt - now end
+if mode == 'peek' then return answer(math.max(0, allowAt - now)) end
+if mode == 'take' and now < allowAt then return answer(allowAt - now) end
 redis.call('SET', KEYS[1], tat + every, 'PX', math.max(1, tat + every - now))
-return 0
+return answer(0)
 `)
+
+// limitArgs are the limit script's arguments.
+func limitArgs(every time.Duration, burst int, mode string) []string {
+	return []string{strconv.FormatInt(max(1, every.Milliseconds()), 10), strconv.Itoa(burst), mode}
+}
 
 // limit runs the GCRA script for a key of a limit.
 func (r *sharedState) limit(ctx context.Context, name, key string, every time.Duration, burst int, mode string) (time.Duration, error) {
 	var wait int64
 	err := r.call(ctx, func(ctx context.Context, c rueidis.Client) error {
 		var err error
-		wait, err = limitScript.Exec(ctx, c, []string{redisPrefix + "l:" + name + ":" + key},
-			[]string{strconv.FormatInt(max(1, every.Milliseconds()), 10), strconv.Itoa(burst), mode}).AsInt64()
+		wait, err = limitScript.Exec(ctx, c, []string{redisPrefix + "l:" + name + ":" + key}, limitArgs(every, burst, mode)).AsInt64()
 		return err
 	})
 	return time.Duration(wait) * time.Millisecond, err
+}
+
+// shopperLimit takes one of a shopper's calls and reads the shopper's generation, in one
+// round trip (a request needs both: its limit first, then the generation its cache lookup
+// is made at).
+func (r *sharedState) shopperLimit(ctx context.Context, shopper string, every time.Duration, burst int) (time.Duration, uint64, error) {
+	var wait int64
+	var gen uint64
+	err := r.call(ctx, func(ctx context.Context, c rueidis.Client) error {
+		a, err := limitScript.Exec(ctx, c, []string{redisPrefix + "l:shopper:" + shopper, genKey(shopper)}, limitArgs(every, burst, "take")).ToArray()
+		if err != nil {
+			return err
+		}
+		if len(a) != 2 {
+			return fmt.Errorf("limit script: %d values, want 2", len(a))
+		}
+		if wait, err = a[0].AsInt64(); err != nil {
+			return err
+		}
+		gen, err = a[1].AsUint64()
+		return err
+	})
+	return time.Duration(wait) * time.Millisecond, gen, err
 }

@@ -1,12 +1,17 @@
 package bff
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/rueidis"
 
 	"github.com/loyalty-checkout/bff-widget/bff/internal/redisserver"
 	"github.com/loyalty-checkout/bff-widget/sandbox"
@@ -228,5 +233,73 @@ func TestReplicasShareTheClientLimits(t *testing.T) {
 	}
 	if logins != 3 {
 		t.Errorf("the address signed in %d times over two replicas, want 3", logins)
+	}
+}
+
+// redisReads counts the read events of a Redis server (INFO's total_reads_processed): a
+// client's round trip is one read, however many commands it ran (a script's own calls count
+// as commands, not reads).
+func redisReads(t *testing.T, redis *redisServer) func() int64 {
+	t.Helper()
+	opt, err := rueidis.ParseURL(redis.url())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.DisableCache = true
+	c, err := rueidis.NewClient(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return func() int64 {
+		info, err := c.Do(context.Background(), c.B().Info().Section("stats").Build()).ToString()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(info, "\r\n") {
+			if v, ok := strings.CutPrefix(line, "total_reads_processed:"); ok {
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+		}
+		t.Fatalf("no total_reads_processed in INFO stats:\n%s", info)
+		return 0
+	}
+}
+
+// TestACachedViewCostsOneRedisRoundTrip: with Redis, a request with a token spends its
+// shopper's limit and reads the shopper's generation in one round trip, and a cached view
+// needs nothing more. It took two before: the limit, then the generation.
+func TestACachedViewCostsOneRedisRoundTrip(t *testing.T) {
+	redis := startRedis(t)
+	store := startLimitedStore(t, sandbox.RateLimit{}, 0)
+	b := replicas(t, 1, redis, store.url, func(o *Options) { o.ShopperBurst, o.ShopperEvery = 1000, time.Millisecond })[0]
+	h := auth("demo", b.login("demo", "ana"))
+	const view = "/bff/v1/checkout?purchaseValue=100&checkoutCode=cart-1"
+	first := mustOK(t, b.do("GET", view, h, "")) // the miss, and the script loaded
+	reads := redisReads(t, redis)
+	const n = 40
+	for attempt := 0; ; attempt++ { // a heartbeat (every 2 s) may fall in a run: then again
+		before := reads()
+		for range n {
+			if r := mustOK(t, b.do("GET", view, h, "")); !bytes.Equal(r.Raw, first.Raw) {
+				t.Fatalf("a cached view differs from the first:\n%s\n%s", r.Raw, first.Raw)
+			}
+		}
+		got := reads() - before - 1 // not the INFO itself
+		if got == n {
+			break
+		}
+		if attempt == 2 {
+			t.Fatalf("%d cached views cost Redis %d round trips, want %d (one each)", n, got, n)
+		}
+	}
+	// The generation read with the limit is the one the cache goes by: a redeem is seen at once.
+	mustOK(t, b.do("POST", "/pub/widget/rewards/redeem/302", h, `{"OriginalId":"cart-1"}`))
+	if v := mustOK(t, b.do("GET", view, h, "")); v.item()["Applied"] == nil || bytes.Equal(v.Raw, first.Raw) {
+		t.Fatalf("the view after a redeem is the one before it: %s", v.Raw)
 	}
 }

@@ -188,7 +188,7 @@ func (s *Server) handle(auth bool, h func(*exchange) error) fiber.Handler {
 				return unauthorized("Sign in again: the session token is invalid or expired.", err)
 			}
 			x.sess = sess
-			if herr := s.shopperAllowed(x.ctx(), sess.shopper); herr != nil {
+			if herr := s.shopperAllowed(x); herr != nil {
 				return herr
 			}
 		}
