@@ -41,6 +41,8 @@ func TestWidgetTypesAgreeWithOpenAPI(t *testing.T) {
 		{"RedeemedReward", "RedeemedReward", false},
 		{"Applied", "AppliedState", false},
 		{"RedeemResult", "RedeemResult", false},
+		{"SessionAnswer", "Session", true},
+		{"SignedIn", "LoginItem", false},
 	} {
 		t.Run(tc.ts, func(t *testing.T) {
 			fields := tsFields(t, string(src), tc.ts)

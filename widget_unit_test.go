@@ -9,6 +9,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -80,7 +82,13 @@ func TestWidgetUnit(t *testing.T) {
 	defer cancelTab()
 	ctx, cancel := context.WithTimeout(tab, 60*time.Second)
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+	// A page of its own origin (about:blank has none: no storage), empty.
+	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte("<!doctype html><title>widget unit tests</title>"))
+	}))
+	defer page.Close()
+	if err := chromedp.Do(ctx, chromedp.Navigate(page.URL)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](bundle+";true")); err != nil {

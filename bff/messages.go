@@ -60,14 +60,18 @@ var placeholders = regexp.MustCompile(`\{\w+\}`)
 
 // overrideProblem says what is wrong with a tenant's text for a message key ("" when nothing):
 // it may leave out a placeholder of the default sentence, but not bring one the BFF or the
-// widget would not fill.
+// widget would not fill, nor repeat one (the widget fills a sentence's placeholder once).
 func overrideProblem(key, text string) string {
 	if strings.TrimSpace(text) == "" {
 		return "is empty"
 	}
+	def := defaultMessages[locales[0]][key]
 	for _, p := range placeholders.FindAllString(text, -1) {
-		if !strings.Contains(defaultMessages[locales[0]][key], p) {
+		switch n := strings.Count(def, p); {
+		case n == 0:
 			return p + " is not filled in this sentence"
+		case strings.Count(text, p) > n:
+			return p + " is filled once only"
 		}
 	}
 	return ""

@@ -6,7 +6,7 @@
 // Everything that crosses the wire or the page keeps its name.
 import { full, words, type Lang, type Words } from "./i18n";
 import { store, stored } from "./pending";
-import type { Cart, CheckoutView, Problem, RedeemResult, Session } from "./types";
+import type { Cart, CheckoutView, RedeemResult, Session, SessionAnswer, SignedIn } from "./types";
 
 /** TIMEOUT bounds every call to the BFF and to the storefront's own cart. */
 export const TIMEOUT = 5000;
@@ -18,13 +18,6 @@ export class ApiError extends Error {
     super(message);
     this.status_ = status;
   }
-}
-
-/** The sign-in's Item: the BFF's token and who it is for. */
-interface SignedIn {
-  SecureToken: string;
-  ExpiresAt?: string;
-  UserId?: string;
 }
 
 /** What this tab keeps in sessionStorage (these short names are stored: never renamed). */
@@ -141,8 +134,11 @@ export function api(base: string, tenant: string, platform: string, lang: Lang):
           save(null);
         }
       }
-      const item = await send<{ Session: SignedIn; View: CheckoutView | null; ViewError: Problem | null; Words?: Words }>("/bff/v1/session" + q, { platform, ...creds(session!) });
-      if (full(item.Words)) Object.assign(w, item.Words);
+      const item = await send<SessionAnswer>("/bff/v1/session" + q, { platform, ...creds(session!) });
+      // Without its words the widget cannot speak: such an answer (a BFF of another version,
+      // mid-deploy) is a failure, and the shopper reads the bundle's one sentence.
+      if (!full(item.Words)) throw new ApiError(502, "");
+      Object.assign(w, item.Words);
       adopt(item.Session);
       const p = item.ViewError;
       if (!item.View) throw new ApiError(p ? p.Status : 502, p ? p.Message : "");

@@ -89,6 +89,22 @@ export interface Session {
   segmentToken: string;
 }
 
+/** The sign-in's Item: the BFF's token and who it is for. */
+export interface SignedIn {
+  SecureToken: string;
+  ExpiresAt?: string;
+  UserId?: string;
+}
+
+/** POST /bff/v1/session's Item: the sign-in, the view (or why not) and the widget's words. */
+export interface SessionAnswer {
+  Session: SignedIn;
+  View: CheckoutView | null;
+  ViewError: Problem | null;
+  /** The widget's sentences, by position (i18n.ts W). */
+  Words: string[];
+}
+
 /** What the store did with a coupon the widget applied: true, the cart holds it now (the store
  *  confirmed it, not just answered); else the store's own explanation of its refusal (VTEX's
  *  messages[]), "" when it gave none. */

@@ -13,7 +13,7 @@ test("pickLang maps any tag to pt-BR, en or es", () => {
 
 test("the BFF's words: one per W name, in W's order", () => {
   // The whole catalog (every language, every sentence, the same placeholders) is the BFF's to
-  // check (bff/messages_test.go); here, that the widget's names find their sentences.
+  // check (bff/words_test.go); here, that the widget's names find their sentences.
   for (const lang of ["pt-BR", "en", "es"]) {
     eq(words(lang).length, W.count, lang);
     ok(full(words(lang)), lang + ": a whole set");
