@@ -30,7 +30,7 @@ import (
 //	bff_budget_refusals_total{tenant,class}            calls that found the store's budget short
 //	bff_rate_limited_sent_total{tenant,code}           429s the BFF answered, by ErrorCode
 //	bff_rate_limited_received_total{tenant}            429s the platform answered
-//	bff_requests_total{tenant,route,status}            requests answered, by Fiber route pattern ("/" for the 404) and status
+//	bff_requests_total{tenant,route,status}            requests answered, by Fiber route pattern ("preflight", "unmatched" for the 404) and status
 //	bff_request_seconds{tenant,route}                  how long the BFF took to answer them
 //
 // Gauges, read when scraped (stateCollector):
@@ -163,7 +163,7 @@ func newMetrics(s *Server) *metrics {
 	m.budgetRefusals = counter("bff_budget_refusals_total", "Platform calls that found the store's budget short (answered stale, waited, or refused), by class.", "tenant", "class")
 	m.rateLimitedSentV = counter("bff_rate_limited_sent_total", "429s the BFF answered, by ErrorCode (rate_limited: the platform's hold; client_rate_limited: one client's limit).", "tenant", "code")
 	m.rateLimitedReceivedV = counter("bff_rate_limited_received_total", "429s a store's platform answered.", "tenant")
-	m.requests = counter("bff_requests_total", `Requests the BFF answered, by route pattern ("/" for the 404) and status; tenant "" when the request named none of ours.`, "tenant", "route", "status")
+	m.requests = counter("bff_requests_total", `Requests the BFF answered, by route pattern ("preflight" for a CORS preflight, "unmatched" for a path that has none) and status; tenant "" when the request named none of ours.`, "tenant", "route", "status")
 	m.requestSeconds = histogram("bff_request_seconds", "How long the BFF took to answer a request, by route pattern.", requestBuckets, "tenant", "route")
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), &stateCollector{m: m})
 	m.byTenant.Store(&map[string]*tenantMetrics{})
@@ -435,8 +435,8 @@ func (m *metrics) rateLimitedReceived(tenant string) {
 	}
 }
 
-// answered: the BFF answered a request on a route (the route's pattern, not the path; "/" for
-// the 404), for a tenant ("" when the request named none of ours), with a
+// answered: the BFF answered a request on a route (the route's pattern, not the path;
+// "preflight", "unmatched": see routeLabel), for a tenant ("" when the request named none of ours), with a
 // status, after d.
 func (m *metrics) answered(tenant, route string, status int, d time.Duration) {
 	if m == nil {

@@ -294,6 +294,9 @@ func TestMetrics(t *testing.T) {
 	if r := b.do("GET", "/no/such/path", nil, ""); r.Status != 404 {
 		t.Fatalf("404: %d", r.Status)
 	}
+	if r := b.do("OPTIONS", PathSession, hdr{"Origin": shopOrigin, "Access-Control-Request-Method": "POST"}, ""); r.Status != 204 {
+		t.Fatalf("preflight: %d", r.Status)
+	}
 
 	m = scrape()
 	// Upstream calls: exactly what the sandbox answered, by store, class and status.
@@ -331,7 +334,8 @@ func TestMetrics(t *testing.T) {
 	m.want("bff_requests_total", 1, "tenant", "other", "route", loginRoute, "status", "200")
 	m.want("bff_request_seconds", 4, "tenant", "demo", "route", loginRoute)
 	m.want("bff_requests_total", 1, "tenant", "", "route", "/healthz", "status", "200")
-	m.want("bff_requests_total", 1, "tenant", "", "route", "/", "status", "404")
+	m.want("bff_requests_total", 1, "tenant", "", "route", "unmatched", "status", "404")
+	m.want("bff_requests_total", 1, "tenant", "", "route", "preflight", "status", "204")
 	for _, name := range []string{"bff_cache_lookups_total", "bff_upstream_call_seconds", "bff_budget_refusals_total", "bff_coalesced_requests_total"} {
 		if n := len(m.series(name, "tenant", "")); n != 0 {
 			t.Errorf("%s has %d series for tenant \"\": only a store's", name, n)
@@ -482,7 +486,7 @@ func TestMetricsAllocateNothing(t *testing.T) {
 	m := s.metrics
 	calls := func() {
 		m.answered("demo", rewardsPath, 200, time.Millisecond)
-		m.answered("", "/", 404, time.Millisecond)
+		m.answered("", "unmatched", 404, time.Millisecond)
 		m.cacheLookup("demo", "hit")
 		m.cacheLookup("demo", "miss")
 		m.coalesced("demo")

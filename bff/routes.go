@@ -300,6 +300,18 @@ func (s *Server) withRequestID(c *fiber.Ctx) error {
 	return c.Next()
 }
 
+// routeLabel names a request's route for the metrics: its pattern, "preflight" for a CORS
+// preflight (answered before any route) and "unmatched" for a path that has none (the 404).
+func routeLabel(c *fiber.Ctx, status int) string {
+	if c.Method() == fiber.MethodOptions && c.Get(fiber.HeaderAccessControlRequestMethod) != "" {
+		return "preflight"
+	}
+	if r := c.Route().Path; r != "/" || status != http.StatusNotFound {
+		return r
+	}
+	return "unmatched"
+}
+
 // logRequests logs one line per request, after the error handler has set the status. Tokens
 // are never logged: only the method, the path (no query), the status and the tenant.
 func (s *Server) logRequests(c *fiber.Ctx) error {
@@ -315,7 +327,7 @@ func (s *Server) logRequests(c *fiber.Ctx) error {
 	if s.tenant(tenantKey) == nil {
 		tenantKey = "" // not one of ours: a client must not make up label values
 	}
-	s.metrics.answered(tenantKey, c.Route().Path, status, time.Since(start))
+	s.metrics.answered(tenantKey, routeLabel(c, status), status, time.Since(start))
 	if quiet, _ := c.Locals(ctxQuiet).(bool); quiet {
 		return nil
 	}
