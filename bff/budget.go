@@ -179,16 +179,46 @@ func (b *localBudget) take(class callClass, now time.Time) (time.Duration, bool)
 	if wait > 0 {
 		return wait, false
 	}
+	b.add(ns)
+	return 0, true
+}
+
+// add keeps a call made at ns (b.mu held).
+func (b *localBudget) add(ns int64) {
 	if b.n == len(b.ring) && len(b.ring) < b.most {
 		b.grow()
 	}
-	if b.n == len(b.ring) { // full at the largest limit: the oldest is outside every window's limit (checked above)
+	if b.n == len(b.ring) { // full at the largest limit: the oldest is outside every window's limit
 		b.head = (b.head + 1) % len(b.ring)
 		b.n--
 	}
 	b.ring[(b.head+b.n)%len(b.ring)] = ns
 	b.n++
-	return 0, true
+}
+
+// record keeps a call made at now that the shared budget allowed, whatever this log's
+// limits: a replica's fallback budget knows the calls it made through Redis, so that falling
+// back does not start its share afresh.
+func (b *localBudget) record(now time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.add(now.UnixNano())
+}
+
+// adopt takes the calls from's log holds (a fallback budget replaced for a new number of
+// replicas keeps the replica's calls).
+func (b *localBudget) adopt(from *localBudget) {
+	from.mu.Lock()
+	calls := make([]int64, from.n)
+	for i := range calls {
+		calls[i] = from.at(i)
+	}
+	from.mu.Unlock()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, ns := range calls {
+		b.add(ns)
+	}
 }
 
 // left is what each window has left for money calls at now.
@@ -246,6 +276,9 @@ func (s *Server) spend(ctx context.Context, t *tenant, class callClass, maxWait 
 func (s *Server) takeBudget(ctx context.Context, t *tenant, class callClass) (time.Duration, bool) {
 	if s.redis != nil {
 		if wait, ok, err := s.redis.takeBudget(ctx, t, class); err == nil {
+			if ok {
+				t.fallbackBudget(&s.o, s.redis.replicas()).record(time.Now())
+			}
 			return wait, ok
 		}
 	}

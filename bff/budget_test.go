@@ -345,3 +345,27 @@ func TestLocalBudgetGrows(t *testing.T) {
 		t.Fatal("the window slid past the first call, but the call was refused")
 	}
 }
+
+// TestFallbackBudgetKeepsItsCallsForANewShare: a fallback budget replaced when the number of
+// replicas changes keeps the calls recorded in it, and recorded calls count against a share
+// whatever its limits.
+func TestFallbackBudgetKeepsItsCallsForANewShare(t *testing.T) {
+	o := &Options{}
+	o.setDefaults()
+	ten := &tenant{cfg: TenantConfig{Key: "s", Budget: &Budget{PerSecond: -1, PerMinute: 40, PerHour: -1}}}
+	now := time.Now()
+	two := ten.fallbackBudget(o, 2) // 20 a minute each
+	for range 25 { // through Redis: more than this replica's share, as Redis allowed
+		two.record(now)
+	}
+	if left := two.left(now); left[0].Limit != 20 || left[0].Left != 0 {
+		t.Fatalf("two replicas: %+v, want 0 of 20 left", left)
+	}
+	if ten.fallbackBudget(o, 2) != two {
+		t.Fatal("the same share made anew")
+	}
+	one := ten.fallbackBudget(o, 1) // the other replica went: 40 a minute
+	if left := one.left(now); left[0].Limit != 40 || left[0].Left != 15 {
+		t.Fatalf("one replica: %+v, want 15 of 40 left (25 calls kept)", left)
+	}
+}

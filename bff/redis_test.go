@@ -303,3 +303,36 @@ func TestACachedViewCostsOneRedisRoundTrip(t *testing.T) {
 		t.Fatalf("the view after a redeem is the one before it: %s", v.Raw)
 	}
 }
+
+// TestFallbackKnowsTheCallsMadeThroughRedis: a replica that loses Redis goes on with its
+// share of the store's budget, counting the calls it made through Redis in the same windows:
+// falling back does not start its share afresh (before, the store could spend up to twice
+// its budget in the first window after Redis went).
+func TestFallbackKnowsTheCallsMadeThroughRedis(t *testing.T) {
+	redis := startRedis(t)
+	store := startLimitedStore(t, sandbox.RateLimit{}, 0)
+	b := replicas(t, 1, redis, store.url, func(o *Options) {
+		o.Tenants[0].Budget = &Budget{PerSecond: -1, PerMinute: 10, PerHour: -1}
+	})[0]
+	s, ten := b.srv, b.srv.tenant("demo")
+	ctx := context.Background()
+	for i := range 10 {
+		if _, ok := s.takeBudget(ctx, ten, classMoney); !ok {
+			t.Fatalf("call %d of 10 refused by the shared budget", i+1)
+		}
+	}
+	if _, ok := s.takeBudget(ctx, ten, classMoney); ok {
+		t.Fatal("an 11th call in the minute was allowed through Redis")
+	}
+	redis.stop()
+	wait, ok := s.takeBudget(ctx, ten, classMoney) // finds Redis gone, falls back
+	if ok {
+		t.Fatal("alone, the replica spent an 11th call in the minute: its share started afresh")
+	}
+	if wait <= 0 || wait > 2*time.Minute {
+		t.Fatalf("wait %v, want until the minute (and its margin) has passed", wait)
+	}
+	if s.redis.use() != nil {
+		t.Fatal("the replica still counts on Redis")
+	}
+}

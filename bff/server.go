@@ -65,6 +65,7 @@ type tenant struct {
 	windows  []budgetWindow
 	budget   *localBudget
 	fallback atomic.Pointer[localBudget]
+	swapping sync.Mutex // one replacement of fallback at a time: none loses the calls of another
 	share    *keyedLimits
 }
 
@@ -74,9 +75,19 @@ func (t *tenant) fallbackBudget(o *Options, replicas int) *localBudget {
 	if b := t.fallback.Load(); b != nil && b.share == replicas {
 		return b
 	}
+	t.swapping.Lock()
+	defer t.swapping.Unlock()
+	if b := t.fallback.Load(); b != nil && b.share == replicas {
+		return b
+	}
 	b := newLocalBudget(o.tenantBudget(t.cfg).windows(o, replicas))
 	b.share = replicas
-	t.fallback.Store(b)
+	// It keeps as many calls as the whole budget allows, not only its share: calls made
+	// through Redis beyond the share still count, and so does all of them once alone.
+	b.most = max(b.most, newLocalBudget(o.tenantBudget(t.cfg).windows(o, 1)).most)
+	if old := t.fallback.Swap(b); old != nil {
+		b.adopt(old) // the calls this replica made are still in the windows
+	}
 	return b
 }
 
