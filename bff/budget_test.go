@@ -355,7 +355,8 @@ func TestFallbackBudgetKeepsItsCallsForANewShare(t *testing.T) {
 	ten := &tenant{cfg: TenantConfig{Key: "s", Budget: &Budget{PerSecond: -1, PerMinute: 40, PerHour: -1}}}
 	now := time.Now()
 	two := ten.fallbackBudget(o, 2) // 20 a minute each
-	for range 25 {                  // through Redis: more than this replica's share, as Redis allowed
+	// Through Redis: more than this replica's share, as Redis allowed.
+	for range 25 {
 		two.record(now)
 	}
 	if left := two.left(now); left[0].Limit != 20 || left[0].Left != 0 {
