@@ -96,7 +96,7 @@ export function api(base: string, tenant: string, platform: string, lang: Lang):
   const adopt = (item: SignedIn): void => {
     token = item.SecureToken;
     a.user_ = item.UserId || "";
-    // Kept only with the whole set of words: a tab that has them not asks for the session again.
+    // Kept only with the whole set of words: with them, the next page of the tab needs no session.
     if (session && full(w)) save({ t: token, s: session.sessionToken, e: Date.parse(item.ExpiresAt || "") || Date.now() + 18e5, u: a.user_, l: lang, w });
   };
 
