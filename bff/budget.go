@@ -163,10 +163,7 @@ func (b *localBudget) take(class callClass, now time.Time) (time.Duration, bool)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	ns := now.UnixNano()
-	for b.n > 0 && b.at(0) <= ns-int64(b.longest) { // forget what no window holds any more
-		b.head = (b.head + 1) % len(b.ring)
-		b.n--
-	}
+	b.forget(ns)
 	var wait time.Duration
 	for _, w := range b.windows {
 		limit := w.limits[class]
@@ -183,8 +180,21 @@ func (b *localBudget) take(class callClass, now time.Time) (time.Duration, bool)
 	return 0, true
 }
 
-// add keeps a call made at ns (b.mu held).
+// forget drops the calls no window holds any more at ns (b.mu held).
+func (b *localBudget) forget(ns int64) {
+	for b.n > 0 && b.at(0) <= ns-int64(b.longest) {
+		b.head = (b.head + 1) % len(b.ring)
+		b.n--
+	}
+}
+
+// add keeps a call made at ns (b.mu held), in time order: a call whose clock was read just
+// before another's, and locked just after it, counts as made with it.
 func (b *localBudget) add(ns int64) {
+	if b.n > 0 {
+		ns = max(ns, b.at(b.n-1))
+	}
+	b.forget(ns)
 	if b.n == len(b.ring) && len(b.ring) < b.most {
 		b.grow()
 	}
@@ -205,19 +215,12 @@ func (b *localBudget) record(now time.Time) {
 	b.add(now.UnixNano())
 }
 
-// adopt takes the calls from's log holds (a fallback budget replaced for a new number of
-// replicas keeps the replica's calls).
+// adopt takes the calls from's log holds, before b is in use (a fallback budget replaced for
+// a new number of replicas keeps the replica's calls, in order). from.mu is held by the
+// caller.
 func (b *localBudget) adopt(from *localBudget) {
-	from.mu.Lock()
-	calls := make([]int64, from.n)
-	for i := range calls {
-		calls[i] = from.at(i)
-	}
-	from.mu.Unlock()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, ns := range calls {
-		b.add(ns)
+	for i := range from.n {
+		b.add(from.at(i))
 	}
 }
 

@@ -370,3 +370,49 @@ func TestFallbackBudgetKeepsItsCallsForANewShare(t *testing.T) {
 		t.Fatalf("one replica: %+v, want 15 of 40 left (25 calls kept)", left)
 	}
 }
+
+// TestFallbackLogStaysSmallAndInOrder: the fallback log forgets the calls no window holds any
+// more as it records (it records every call Redis allows, for hours), and stays in time
+// order while it is replaced for a new number of replicas under concurrent calls (its counts
+// search it by time).
+func TestFallbackLogStaysSmallAndInOrder(t *testing.T) {
+	o := &Options{}
+	o.setDefaults()
+	ten := &tenant{cfg: TenantConfig{Key: "s", Budget: &Budget{PerSecond: -1, PerMinute: -1, PerHour: 1_000_000}}}
+	b := ten.fallbackBudget(o, 1)
+	t0 := time.Now()
+	for i := range 6000 { // three hours of calls, one each 1.8 s: the hour holds 2,000
+		b.record(t0.Add(time.Duration(i) * 1800 * time.Millisecond))
+	}
+	if b.n > 2002 || len(b.ring) > 4096 {
+		t.Errorf("after three hours of calls the log keeps %d in a ring of %d: the hour holds 2,000", b.n, len(b.ring))
+	}
+
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					ten.fallbackBudget(o, 1+int(time.Now().UnixNano()%3)).record(time.Now())
+				}
+			}
+		})
+	}
+	for i := range 200 {
+		ten.fallbackBudget(o, 1+i%3)
+	}
+	close(stop)
+	wg.Wait()
+	cur := ten.fallback.Load()
+	cur.mu.Lock()
+	defer cur.mu.Unlock()
+	for i := 1; i < cur.n; i++ {
+		if cur.at(i) < cur.at(i-1) {
+			t.Fatalf("the log is out of time order at %d of %d", i, cur.n)
+		}
+	}
+}

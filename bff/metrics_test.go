@@ -297,6 +297,9 @@ func TestMetrics(t *testing.T) {
 	if r := b.do("OPTIONS", PathSession, hdr{"Origin": shopOrigin, "Access-Control-Request-Method": "POST"}, ""); r.Status != 204 {
 		t.Fatalf("preflight: %d", r.Status)
 	}
+	if r := b.do("OPTIONS", PathSession, hdr{"Access-Control-Request-Method": "POST"}, ""); r.Status != 404 { // no Origin: not a preflight
+		t.Fatalf("OPTIONS without an Origin: %d", r.Status)
+	}
 
 	m = scrape()
 	// Upstream calls: exactly what the sandbox answered, by store, class and status.
@@ -334,7 +337,7 @@ func TestMetrics(t *testing.T) {
 	m.want("bff_requests_total", 1, "tenant", "other", "route", loginRoute, "status", "200")
 	m.want("bff_request_seconds", 4, "tenant", "demo", "route", loginRoute)
 	m.want("bff_requests_total", 1, "tenant", "", "route", "/healthz", "status", "200")
-	m.want("bff_requests_total", 1, "tenant", "", "route", "unmatched", "status", "404")
+	m.want("bff_requests_total", 2, "tenant", "", "route", "unmatched", "status", "404")
 	m.want("bff_requests_total", 1, "tenant", "", "route", "preflight", "status", "204")
 	for _, name := range []string{"bff_cache_lookups_total", "bff_upstream_call_seconds", "bff_budget_refusals_total", "bff_coalesced_requests_total"} {
 		if n := len(m.series(name, "tenant", "")); n != 0 {

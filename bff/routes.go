@@ -303,7 +303,7 @@ func (s *Server) withRequestID(c *fiber.Ctx) error {
 // routeLabel names a request's route for the metrics: its pattern, "preflight" for a CORS
 // preflight (answered before any route) and "unmatched" for a path that has none (the 404).
 func routeLabel(c *fiber.Ctx, status int) string {
-	if c.Method() == fiber.MethodOptions && c.Get(fiber.HeaderAccessControlRequestMethod) != "" {
+	if c.Method() == fiber.MethodOptions && c.Get(fiber.HeaderOrigin) != "" && c.Get(fiber.HeaderAccessControlRequestMethod) != "" {
 		return "preflight"
 	}
 	if r := c.Route().Path; r != "/" || status != http.StatusNotFound {

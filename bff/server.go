@@ -85,9 +85,17 @@ func (t *tenant) fallbackBudget(o *Options, replicas int) *localBudget {
 	// It keeps as many calls as the whole budget allows, not only its share: calls made
 	// through Redis beyond the share still count, and so does all of them once alone.
 	b.most = max(b.most, newLocalBudget(o.tenantBudget(t.cfg).windows(o, 1)).most)
-	if old := t.fallback.Swap(b); old != nil {
-		b.adopt(old) // the calls this replica made are still in the windows
+	old := t.fallback.Load()
+	if old == nil {
+		t.fallback.Store(b)
+		return b
 	}
+	// The calls this replica made are still in the windows: copied before b is published,
+	// with old held, so that none is recorded in between (b's log stays in time order).
+	old.mu.Lock()
+	b.adopt(old)
+	t.fallback.Store(b)
+	old.mu.Unlock()
 	return b
 }
 
