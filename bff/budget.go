@@ -123,13 +123,21 @@ type localBudget struct {
 }
 
 func newLocalBudget(ws []budgetWindow) *localBudget {
-	b := &localBudget{windows: ws, most: 1}
+	b := &localBudget{windows: ws, most: mostCalls(ws)}
 	for _, w := range ws {
-		b.most = max(b.most, w.limit)
 		b.longest = max(b.longest, w.size)
 	}
 	b.ring = make([]int64, min(b.most, 64)) // grown as calls come: a wide budget costs nothing until spent
 	return b
+}
+
+// mostCalls is the most calls windows allow (their largest limit, at least 1).
+func mostCalls(ws []budgetWindow) int {
+	most := 1
+	for _, w := range ws {
+		most = max(most, w.limit)
+	}
+	return most
 }
 
 // grow doubles the ring (up to most), keeping the calls in order.

@@ -84,7 +84,7 @@ func (t *tenant) fallbackBudget(o *Options, replicas int) *localBudget {
 	b.share = replicas
 	// It keeps as many calls as the whole budget allows, not only its share: calls made
 	// through Redis beyond the share still count, and so does all of them once alone.
-	b.most = max(b.most, newLocalBudget(o.tenantBudget(t.cfg).windows(o, 1)).most)
+	b.most = max(b.most, mostCalls(o.tenantBudget(t.cfg).windows(o, 1)))
 	old := t.fallback.Load()
 	if old == nil {
 		t.fallback.Store(b)
