@@ -682,7 +682,7 @@ func TestOptionsValidationReportsEveryProblem(t *testing.T) {
 		Tenants: []TenantConfig{
 			{Key: "", Upstream: "ftp://x"},
 			{Key: "a", Upstream: "http://up", AllowedOrigins: []string{"*", "http://shop.test/", "https://*.shop.test", "http://ok.test"}, Locale: "fr", Currency: "XXXX",
-				Messages: map[string]map[string]string{"NotAReason": {"pt-BR": "x"}, "CanUse": {"de": "x"}, "Short": {"en": "{remaining} short", "es": "{n} y {n}"}, "Title": {"es": " "}}},
+				Messages: map[string]map[string]string{"NotAReason": {"pt-BR": "x", "fr": "y"}, "CanUse": {"de": "x"}, "Short": {"en": "{remaining} short", "es": "{n} y {n}"}, "Title": {"es": " "}}},
 			{Key: "a", Upstream: "http://up"},
 		},
 		Keys:               []Key{{ID: "short", Secret: []byte("123")}, {ID: "zeros", Secret: make([]byte, 32)}},
@@ -699,7 +699,7 @@ func TestOptionsValidationReportsEveryProblem(t *testing.T) {
 		t.Fatal("invalid options accepted")
 	}
 	for _, want := range []string{"key is empty", `upstream "ftp://x"`, `allowed origin "*"`, `allowed origin "http://shop.test/"`, `"https://*.shop.test"`,
-		`locale "fr"`, `currency "XXXX"`, `"NotAReason" is not a UseReason name nor one of the widget's sentences`, `locale "de"`,
+		`locale "fr"`, `currency "XXXX"`, `"NotAReason" is not a UseReason name nor one of the widget's sentences`, `locale "de"`, `messages.NotAReason: locale "fr"`,
 		`messages.Short.en "{remaining} short": {remaining} is not filled in this sentence`, `messages.Title.es " ": is empty`, `messages.Short.es "{n} y {n}": {n} is filled once only`, "key appears twice", "needs at least 32", "TokenTTL",
 		"keys[1] (zeros): secret has only 1 distinct", "TokenLeeway -1s", "MaxRedeemedBody 1048576: must not be below MaxUpstreamBody",
 		"UpstreamQueue", "ClientLoginEvery -1s", `TrustedProxyHeader "X-Forwarded-For:"`} {

@@ -79,10 +79,13 @@ func overrideProblem(key, text string) string {
 
 // DefaultWords are the widget's sentences in a locale (pt-BR, en or es), without any tenant's
 // overrides: what the session answer's Words holds for a store that sets none.
-func DefaultWords(locale string) []string {
+func DefaultWords(locale string) []string { return (&messages{}).wordList(locale) }
+
+// wordList is the widget's sentences in a locale, with m's overrides.
+func (m *messages) wordList(locale string) []string {
 	out := make([]string, len(widgetWords))
 	for i, k := range widgetWords {
-		out[i] = defaultMessages[locale][k]
+		out[i] = m.text(k, locale)
 	}
 	return out
 }
@@ -275,11 +278,7 @@ func newMessages(t TenantConfig) *messages {
 	m.texts = map[string]*reasonTexts{}
 	m.words = map[string][]byte{}
 	for _, loc := range locales {
-		words := make([]string, len(widgetWords))
-		for i, k := range widgetWords {
-			words[i] = m.text(k, loc)
-		}
-		m.words[loc], _ = platform.Marshal(words) // strings: cannot fail
+		m.words[loc], _ = platform.Marshal(m.wordList(loc)) // strings: cannot fail
 		m.money[loc] = newMoneyFormatter(code, loc)
 		t := &reasonTexts{reason: make([]string, len(reasonNames)), unknown: m.text(msgUnknown, loc),
 			disabled: m.text(msgDisabled, loc), minNoInfo: m.text(msgMinNoInfo, loc)}

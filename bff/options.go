@@ -215,7 +215,7 @@ type TenantConfig struct {
 	// Messages overrides what shoppers read: key -> locale -> text. A key is a UseReason name
 	// ("{remaining}" in a MinValueNotReached text becomes the missing amount) or one of the
 	// widget's sentences (widgetWords, e.g. "Title", "Use", "Join"), whose placeholder ({n},
-	// {code}, {msg}) the widget fills. A text may leave its placeholder out, not add one.
+	// {code}, {msg}) the widget fills. A text may leave its placeholder out, not add or repeat one.
 	Messages map[string]map[string]string `json:"messages,omitempty"`
 	// AllowRedeemWithoutOriginalId lets old clients redeem (endpoints 4 and 5) without an
 	// OriginalId. Default false: such a redeem is refused (400 missing_original_id), because
@@ -519,15 +519,17 @@ func (o *Options) Validate() error {
 			bad("%s: theme.%s", where, p)
 		}
 		for key, byLocale := range t.Messages {
-			if !knownMessageKey(key) {
+			known := knownMessageKey(key)
+			if !known {
 				bad("%s: messages: %q is not a UseReason name nor one of the widget's sentences (%s)", where, key, strings.Join(widgetWords, ", "))
-				continue
 			}
 			for loc, text := range byLocale {
 				if !supportedLocale(loc) {
 					bad("%s: messages.%s: locale %q is not one of %s", where, key, loc, strings.Join(locales, ", "))
-				} else if p := overrideProblem(key, text); p != "" {
-					bad("%s: messages.%s.%s %q: %s", where, key, loc, text, p)
+				} else if known {
+					if p := overrideProblem(key, text); p != "" {
+						bad("%s: messages.%s.%s %q: %s", where, key, loc, text, p)
+					}
 				}
 			}
 		}

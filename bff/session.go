@@ -54,10 +54,7 @@ func (s *Server) newSession(x *exchange) error {
 	locale := s.locale(x)
 	view, herr := s.answerFor(x.ctx(), sess.shopper, s.generation(x.ctx(), sess.shopper), variant{route: 'V', cents: pv, cart: cart, locale: locale},
 		s.viewBuilder(x.t, sess, pv, cart, locale))
-	words := x.t.msgs.words[locale]
-	if words == nil { // locale is always one of locales; the answer must be JSON all the same
-		words = x.t.msgs.words[locales[0]]
-	}
+	words := x.t.msgs.words[locale] // locale is one of locales: the tenant's is validated
 	b := make([]byte, 0, len(loginJSON)+len(words)+4096)
 	b = append(b, `{"HasError":false,"Message":null,"Item":{"Session":`...)
 	b = append(b, loginJSON...)
