@@ -293,11 +293,21 @@ func inspectCoupon(r *http.Request, t *tenant) (any, *apiError) {
 	return nil, errorf(http.StatusNotFound, "Cupom %q não encontrado.", r.PathValue("code"))
 }
 
+// finishOrder is a placed order as a store reports it: optionally {"CouponCode": code}, the
+// coupon the order used (a store's order integration reports the coupon; the cart it was
+// redeemed for may be another, e.g. a theme that keeps its own cart ids).
 func finishOrder(r *http.Request, t *tenant) (any, *apiError) {
-	if id, ok := t.finish(r.PathValue("cart")); ok {
-		return map[string]int64{"RedeemedId": id}, nil
+	var body struct {
+		CouponCode string `json:"CouponCode"`
 	}
-	return nil, errorf(http.StatusNotFound, "Nenhuma recompensa aplicada ao carrinho %q.", r.PathValue("cart"))
+	if err := decodeBody(nil, r, &body); err != nil {
+		return nil, err
+	}
+	id, err := t.finish(r.PathValue("cart"), strings.TrimSpace(body.CouponCode))
+	if err != nil {
+		return nil, err
+	}
+	return map[string]int64{"RedeemedId": id}, nil
 }
 
 // purchaseValue parses the purchaseValue query parameter into cents. When it is optional and

@@ -515,6 +515,69 @@ func TestFinishedOrderConsumesRedemption(t *testing.T) {
 	}
 }
 
+// A store reports the coupon its order used, whatever cart the widget redeemed it for (a theme
+// with cart ids of its own): that redemption is used, no longer listed, applied, reversible,
+// nor handed out again under its key.
+func TestOrderReportedByItsCouponConsumesTheRedemption(t *testing.T) {
+	e := newEnv(t, nil)
+	tok := e.login("ana")
+	var res RedeemResult
+	e.redeem(tok, 301, "widget-cart").ok(t).item(t, &res)
+	e.do("POST", "/_sandbox/tenants/demo/orders/store-cart/finish", "", "", `{"CouponCode":"`+res.CouponCode+`"}`).ok(t)
+	var list []RedeemedRewardJSON
+	e.do("GET", "/pub/widget/rewards/checkout/redeemed?purchaseValue=80", "demo", tok, "").ok(t).item(t, &list)
+	if len(list) != 0 {
+		t.Fatalf("a used redemption is still listed: %+v", list)
+	}
+	var applied AppliedState
+	e.do("POST", "/pub/widget/rewards/checkout", "demo", tok, `{"CheckoutCode":"widget-cart"}`).ok(t).item(t, &applied)
+	if applied.Success {
+		t.Fatalf("a used redemption is still applied to its cart: %+v", applied)
+	}
+	r := e.do("POST", fmt.Sprintf("/pub/widget/rewards/checkout/%d/reverse", res.Reward.RedeemedID), "demo", tok, "")
+	if r.Status != 409 || r.Message == nil || !strings.Contains(*r.Message, "pedido finalizado") {
+		t.Fatalf("reversing a used redemption: %d %v", r.Status, r.Message)
+	}
+	if r := e.redeem(tok, 301, "widget-cart"); r.Status != 409 {
+		t.Fatalf("the key of a finished order's redemption redeemed again: %d", r.Status)
+	}
+	if p := e.shopper("ana@example.com").Points; p != 4900 {
+		t.Fatalf("points %d after the order, want 4900 (one debit, no credit)", p)
+	}
+	// A reversed redemption's coupon did not go into the order; an unknown coupon is no order's.
+	var res2 RedeemResult
+	e.redeem(tok, 302, "c2").ok(t).item(t, &res2)
+	e.do("POST", fmt.Sprintf("/pub/widget/rewards/checkout/%d/reverse", res2.Reward.RedeemedID), "demo", tok, "").ok(t)
+	if r := e.do("POST", "/_sandbox/tenants/demo/orders/c2/finish", "", "", `{"CouponCode":"`+res2.CouponCode+`"}`); r.Status != 409 {
+		t.Fatalf("an order with a reversed coupon: %d", r.Status)
+	}
+	if r := e.do("POST", "/_sandbox/tenants/demo/orders/c3/finish", "", "", `{"CouponCode":"NOPE"}`); r.Status != 404 {
+		t.Fatalf("an order with an unknown coupon: %d", r.Status)
+	}
+}
+
+// Using a redeemed reward in another cart moves it there: the first cart no longer has it
+// applied, and the second does; one redemption, one cart.
+func TestUsingARedemptionInAnotherCartMovesIt(t *testing.T) {
+	e := newEnv(t, nil)
+	tok := e.login("bruno")
+	var res RedeemResult
+	e.redeem(tok, 301, "cart-a").ok(t).item(t, &res)
+	e.do("POST", fmt.Sprintf("/pub/widget/rewardredeemed/checkout/redeem/%d?purchaseValue=99.80", res.Reward.RedeemedID), "demo", tok, `{"OriginalId":"cart-b"}`).ok(t)
+	for cart, want := range map[string]bool{"cart-a": false, "cart-b": true} {
+		var applied AppliedState
+		e.do("POST", "/pub/widget/rewards/checkout", "demo", tok, `{"CheckoutCode":"`+cart+`"}`).ok(t).item(t, &applied)
+		if applied.Success != want {
+			t.Fatalf("%s: applied %v, want %v", cart, applied.Success, want)
+		}
+	}
+	var v RedemptionView
+	e.do("GET", "/_sandbox/tenants/demo/coupons/"+res.CouponCode, "", "", "").ok(t).item(t, &v)
+	if v.Cart != "cart-b" || v.MinValueToUse != 50 {
+		t.Fatalf("coupon %+v: want cart-b and the reward's minimum 50", v)
+	}
+}
+
 func TestCouponLookup(t *testing.T) {
 	e := newEnv(t, nil)
 	tok := e.login("ana")

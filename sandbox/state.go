@@ -254,6 +254,12 @@ func (t *tenant) redeem(userID string, rewardID int64, cart string, purchase int
 	key := idemKey{userID: userID, reward: rewardID, cart: cart}
 	if cart != "" {
 		if id, ok := t.idem[key]; ok && !t.redemptions[id].reversed {
+			if t.redemptions[id].used {
+				// The key's redemption went into a finished order: that cart is done, and a
+				// replay must not hand out its coupon again as if it were new.
+				return platform.RedeemResult{}, errorf(http.StatusConflict,
+					"O pedido do carrinho %q já foi finalizado com esta recompensa: um carrinho novo faz um resgate novo.", cart)
+			}
 			return t.redeemResult(sh, t.redemptions[id], purchase), nil
 		}
 		if err := t.cartFree(cart, 0); err != nil {
@@ -346,7 +352,7 @@ func (t *tenant) ownActive(userID string, id int64) (*redemption, *apiError) {
 	case rd.userID != userID:
 		return nil, errorf(http.StatusForbidden, "A recompensa resgatada %d pertence a outro cliente.", id)
 	case rd.used:
-		return nil, errorf(http.StatusConflict, "A recompensa resgatada %d já foi usada em um pedido finalizado.", id)
+		return nil, errorf(http.StatusConflict, "Esta recompensa já foi usada em um pedido finalizado: ela não pode mais ser estornada nem usada de novo (resgate %d).", id)
 	case rd.reversed:
 		return nil, errorf(http.StatusConflict, "A recompensa resgatada %d foi estornada.", id)
 	}
@@ -410,16 +416,32 @@ func (t *tenant) reverse(userID string, id int64, now time.Time) (int64, platfor
 	return sh.points, t.appliedState(sh, rd), nil
 }
 
-// finish marks the redemption applied to a cart as used by a finished order.
-func (t *tenant) finish(cart string) (int64, bool) {
+// finish records a placed order as a store's order integration reports it to the platform:
+// the redemption whose coupon the order used (or, without a coupon, the one applied to the
+// order's cart) is used from then on: no longer listed, applied or reversible. The platform's
+// documents: a redemption can be cancelled only while its order is not finished. Reporting the
+// same order again answers the same redemption.
+func (t *tenant) finish(cart, coupon string) (int64, *apiError) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	id, ok := t.carts[cart]
-	if !ok || t.redemptions[id].reversed {
-		return 0, false
+	var rd *redemption
+	if coupon != "" {
+		id, ok := t.coupons[coupon]
+		if !ok {
+			return 0, errorf(http.StatusNotFound, "Cupom %q não encontrado.", coupon)
+		}
+		rd = t.redemptions[id]
+	} else if id, ok := t.carts[cart]; ok {
+		rd = t.redemptions[id]
 	}
-	t.redemptions[id].used = true
-	return id, true
+	switch {
+	case rd == nil:
+		return 0, errorf(http.StatusNotFound, "Nenhuma recompensa aplicada ao carrinho %q.", cart)
+	case rd.reversed:
+		return 0, errorf(http.StatusConflict, "A recompensa do cupom %s foi estornada antes do pedido: o pedido não a usou.", rd.coupon)
+	}
+	rd.used = true
+	return rd.id, nil
 }
 
 // inspect returns a snapshot of a shopper for the inspection endpoint.
@@ -454,7 +476,7 @@ func (rd *redemption) view() RedemptionView {
 	}
 	return RedemptionView{
 		RedeemedID: rd.id, RewardID: rd.reward.ID, RewardType: rd.reward.Type, Title: rd.reward.Title,
-		Points: rd.points, Value: rewardValue(rd), CouponCode: rd.coupon, Cart: rd.cart, State: state,
+		Points: rd.points, Value: rewardValue(rd), MinValueToUse: amount(rd.reward.minValue), CouponCode: rd.coupon, Cart: rd.cart, State: state,
 		At: rd.at,
 	}
 }

@@ -19,16 +19,19 @@ type LedgerEntry struct {
 
 // RedemptionView is a redemption as the inspection endpoints show it.
 type RedemptionView struct {
-	RedeemedID int64     `json:"RedeemedId"`
-	RewardID   int64     `json:"RewardId"`
-	RewardType int       `json:"RewardType"`
-	Title      string    `json:"Title"`
-	Points     int64     `json:"Points"`
-	Value      float64   `json:"Value"` // percent (type 0), amount (1), cashback used (3)
-	CouponCode string    `json:"CouponCode"`
-	Cart       string    `json:"Cart"`
-	State      string    `json:"State"` // "active", "reversed" or "used"
-	At         time.Time `json:"At"`
+	RedeemedID int64   `json:"RedeemedId"`
+	RewardID   int64   `json:"RewardId"`
+	RewardType int     `json:"RewardType"`
+	Title      string  `json:"Title"`
+	Points     int64   `json:"Points"`
+	Value      float64 `json:"Value"` // percent (type 0), amount (1), cashback used (3)
+	// MinValueToUse is the reward's minimum purchase (0: none): the store's promotion for the
+	// coupon gives no discount below it.
+	MinValueToUse float64   `json:"MinValueToUse"`
+	CouponCode    string    `json:"CouponCode"`
+	Cart          string    `json:"Cart"`
+	State         string    `json:"State"` // "active", "reversed" or "used"
+	At            time.Time `json:"At"`
 }
 
 // ShopperView is the inspection endpoint's answer.
