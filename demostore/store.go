@@ -6,6 +6,7 @@
 package demostore
 
 import (
+	"bytes"
 	"crypto/rand"
 	"embed"
 	"encoding/base64"
@@ -82,7 +83,22 @@ type cart struct {
 	coupon   string
 	kind     int     // the coupon's reward type: 0 percent, 1 fixed, 3 cashback
 	value    float64 // percent, or amount in currency
+	minimum  int64   // the coupon's promotion gives nothing below this items total (cents)
+	loyalty  bool    // the coupon is the loyalty programme's (single use), not the store's own
 	finished bool
+}
+
+// Order is a placed order, as GET /_demo/orders lists them (demo only: what the tests check
+// the loyalty books against).
+type Order struct {
+	OrderID  string  `json:"orderId"`
+	CartID   string  `json:"cartId"`
+	Coupon   string  `json:"coupon"`   // the coupon that gave the discount, "" when none did
+	Discount float64 `json:"discount"` // in currency units
+	Total    float64 `json:"total"`
+	// Dropped is a coupon the cart held that the store did not honour at the order (used by
+	// another order, reversed meanwhile, or below its minimum), with why.
+	Dropped string `json:"dropped,omitempty"`
 }
 
 // Store is the demo store; it is an http.Handler.
@@ -95,6 +111,10 @@ type Store struct {
 	// refusal, when set, is the message every loyalty coupon is refused with, as VTEX refuses a
 	// coupon whose promotion is not active: 200, the coupon absent, the reason in messages[].
 	refusal string
+	// used are the loyalty coupons placed orders used, by coupon: each is single-use, as the
+	// promotion the platform creates in the store for a redemption.
+	used   map[string]string // coupon -> order id
+	orders []Order
 }
 
 // New builds the store.
@@ -109,7 +129,7 @@ func New(o Options) *Store {
 		o.Logger = slog.Default()
 	}
 	o.BFFURL = strings.TrimRight(o.BFFURL, "/")
-	s := &Store{o: o, carts: map[string]*cart{}}
+	s := &Store{o: o, carts: map[string]*cart{}, used: map[string]string{}}
 	m := http.NewServeMux()
 	m.HandleFunc("GET /{$}", s.page("vtex"))
 	m.HandleFunc("GET /checkout/{$}", s.page("checkout6"))
@@ -135,6 +155,7 @@ func New(o Options) *Store {
 	m.HandleFunc("POST "+of+"/{id}/finish", s.finish)
 	m.HandleFunc("PUT /_demo/coupon-refusal", s.setRefusal)
 	m.HandleFunc("DELETE /_demo/coupon-refusal", s.setRefusal)
+	m.HandleFunc("GET /_demo/orders", s.listOrders)
 	s.mux = m
 	return s
 }
@@ -284,7 +305,7 @@ func (s *Store) fetchShoppers() []seededShopper {
 			Shoppers []seededShopper `json:"Shoppers"`
 		} `json:"Item"`
 	}
-	if err := s.sandboxJSON("GET", "/_sandbox/tenants", &env); err != nil {
+	if err := s.sandboxJSON("GET", "/_sandbox/tenants", nil, &env); err != nil {
 		s.o.Logger.Warn("demo store: no shopper list", "err", err)
 		return nil
 	}
@@ -296,8 +317,12 @@ func (s *Store) fetchShoppers() []seededShopper {
 	return nil
 }
 
-func (s *Store) sandboxJSON(method, path string, v any) error {
-	req, err := http.NewRequest(method, strings.TrimRight(s.o.SandboxURL, "/")+path, nil)
+func (s *Store) sandboxJSON(method, path string, body []byte, v any) error {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, strings.TrimRight(s.o.SandboxURL, "/")+path, rd)
 	if err != nil {
 		return err
 	}
@@ -396,12 +421,15 @@ type message struct {
 // view renders a cart as an orderForm; the caller holds s.mu.
 func (ct *cart) view(msgs ...message) orderForm {
 	of := orderForm{OrderFormID: ct.id, Items: []item{}, Messages: append([]message{}, msgs...)}
-	var subtotal int64
+	subtotal := ct.subtotal()
 	for i, p := range catalogue {
 		of.Items = append(of.Items, item{ID: p.ID, Name: p.Name, Price: p.Price, ListPrice: p.Price, Quantity: ct.qty[i]})
-		subtotal += p.Price * int64(ct.qty[i])
 	}
 	discount := ct.discount(subtotal)
+	if ct.coupon != "" && subtotal < ct.minimum {
+		// As VTEX: the coupon stays in the cart, its promotion no longer applies.
+		of.Messages = append(of.Messages, message{Code: "couponNotApplicable", Status: "warning", Text: belowMinimum(ct.coupon, ct.minimum)})
+	}
 	of.Totalizers = []totalizer{{ID: "Items", Name: "Total dos Itens", Value: subtotal}}
 	if discount > 0 {
 		of.Totalizers = append(of.Totalizers, totalizer{ID: "Discounts", Name: "Total dos Descontos", Value: -discount})
@@ -410,6 +438,8 @@ func (ct *cart) view(msgs ...message) orderForm {
 	of.RatesAndBenefitsData = ratesAndBenefitsData{RateAndBenefitsIdentifiers: []map[string]string{}, Teaser: []any{}}
 	if ct.coupon != "" {
 		of.MarketingData = &marketingData{Coupon: ct.coupon}
+	}
+	if ct.coupon != "" && discount > 0 {
 		of.RatesAndBenefitsData.RateAndBenefitsIdentifiers = append(of.RatesAndBenefitsData.RateAndBenefitsIdentifiers,
 			map[string]string{"id": "coupon-" + strings.ToLower(ct.coupon), "name": "Cupom " + ct.coupon})
 	}
@@ -420,9 +450,24 @@ func (ct *cart) view(msgs ...message) orderForm {
 	return of
 }
 
-// discount is what the coupon takes off the items total, in cents.
+// subtotal is the items total, in cents.
+func (ct *cart) subtotal() int64 {
+	var sum int64
+	for i, p := range catalogue {
+		sum += p.Price * int64(ct.qty[i])
+	}
+	return sum
+}
+
+// belowMinimum is the store's message for a coupon whose promotion needs a larger purchase.
+func belowMinimum(coupon string, minimum int64) string {
+	return fmt.Sprintf("O cupom %s vale para compras a partir de R$ %d,%02d em produtos.", coupon, minimum/100, minimum%100)
+}
+
+// discount is what the coupon takes off the items total, in cents: nothing below its
+// promotion's minimum purchase, as a VTEX promotion with a minimum order value.
 func (ct *cart) discount(subtotal int64) int64 {
-	if ct.coupon == "" {
+	if ct.coupon == "" || subtotal < ct.minimum {
 		return 0
 	}
 	var d int64
@@ -552,7 +597,7 @@ func (s *Store) setCoupon(w http.ResponseWriter, r *http.Request) {
 	code := strings.TrimSpace(body.Text)
 	if own, ok := StoreCoupons[strings.ToUpper(code)]; ok {
 		s.mu.Lock()
-		ct.coupon, ct.kind, ct.value = strings.ToUpper(code), own.kind, own.value
+		ct.coupon, ct.kind, ct.value, ct.minimum, ct.loyalty = strings.ToUpper(code), own.kind, own.value, 0, false
 		of := ct.view()
 		s.mu.Unlock()
 		writeJSON(w, http.StatusOK, of)
@@ -560,37 +605,66 @@ func (s *Store) setCoupon(w http.ResponseWriter, r *http.Request) {
 	}
 	if code == "" {
 		s.mu.Lock()
-		ct.coupon, ct.kind, ct.value = "", 0, 0
+		ct.coupon, ct.kind, ct.value, ct.minimum, ct.loyalty = "", 0, 0, 0, false
 		of := ct.view()
 		s.mu.Unlock()
 		writeJSON(w, http.StatusOK, of)
 		return
 	}
-	var env struct {
-		Item struct {
-			RewardType int     `json:"RewardType"`
-			Value      float64 `json:"Value"`
-			State      string  `json:"State"`
-		} `json:"Item"`
-	}
-	err := s.sandboxJSON("GET", "/_sandbox/tenants/"+url.PathEscape(s.o.Tenant)+"/coupons/"+url.PathEscape(code), &env)
+	item, err := s.loyaltyCoupon(code)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err != nil || env.Item.State != "active" || (env.Item.RewardType != 0 && env.Item.RewardType != 1 && env.Item.RewardType != 3) {
-		writeJSON(w, http.StatusOK, ct.view(message{Code: "couponNotFound", Text: "O cupom " + code + " é inválido.", Status: "error"}))
+	if err != nil || item.State != "active" || (item.RewardType != 0 && item.RewardType != 1 && item.RewardType != 3) {
+		msg := "O cupom " + code + " é inválido."
+		if order := s.used[code]; order != "" {
+			msg = "O cupom " + code + " já foi usado no pedido " + order + "."
+		}
+		writeJSON(w, http.StatusOK, ct.view(message{Code: "couponNotFound", Text: msg, Status: "error"}))
+		return
+	}
+	if order := s.used[code]; order != "" {
+		writeJSON(w, http.StatusOK, ct.view(message{Code: "couponUsed", Text: "O cupom " + code + " já foi usado no pedido " + order + ".", Status: "error"}))
 		return
 	}
 	if s.refusal != "" {
 		writeJSON(w, http.StatusOK, ct.view(message{Code: "couponNotApplicable", Text: s.refusal, Status: "error"}))
 		return
 	}
-	ct.coupon, ct.kind, ct.value = code, env.Item.RewardType, env.Item.Value
+	minimum := int64(math.Round(item.MinValueToUse * 100))
+	if ct.subtotal() < minimum {
+		// Refused while the cart is below the promotion's minimum: the coupon stays out.
+		writeJSON(w, http.StatusOK, ct.view(message{Code: "couponNotApplicable", Text: belowMinimum(code, minimum), Status: "error"}))
+		return
+	}
+	ct.coupon, ct.kind, ct.value, ct.minimum, ct.loyalty = code, item.RewardType, item.Value, minimum, true
 	writeJSON(w, http.StatusOK, ct.view())
 }
 
-// finish places the order (a demo-only call): the sandbox is told the cart's reward was used,
-// and the browser gets a new, empty-coupon cart. The order goes through even when the
-// loyalty side is down.
+// loyaltyItem is what the store knows of a loyalty coupon: the promotion the platform created
+// for a redemption (seed 003: the coupon is generated in the store's own platform).
+type loyaltyItem struct {
+	RewardType    int     `json:"RewardType"`
+	Value         float64 `json:"Value"`
+	MinValueToUse float64 `json:"MinValueToUse"`
+	State         string  `json:"State"`
+}
+
+// loyaltyCoupon looks a coupon up in the sandbox, as a store's promotion engine knows the
+// promotions the platform made in it.
+func (s *Store) loyaltyCoupon(code string) (loyaltyItem, error) {
+	var env struct {
+		Item loyaltyItem `json:"Item"`
+	}
+	err := s.sandboxJSON("GET", "/_sandbox/tenants/"+url.PathEscape(s.o.Tenant)+"/coupons/"+url.PathEscape(code), nil, &env)
+	return env.Item, err
+}
+
+// finish places the order (a demo-only call). The store checks the cart's loyalty coupon as
+// its promotion engine would at the order: single use (another order may have used it since),
+// still live (a reversed redemption's promotion is gone), and its minimum purchase (then it
+// gives nothing). A coupon that gives a discount is reported to the loyalty platform with the
+// order, as a store's order integration does, and the platform then counts its redemption as
+// used. The browser gets a new cart. The order goes through even when the loyalty side is down.
 func (s *Store) finish(w http.ResponseWriter, r *http.Request) {
 	ct := s.cartByPath(w, r)
 	if ct == nil {
@@ -598,20 +672,57 @@ func (s *Store) finish(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	ct.finished = true
-	total := ct.view().Value
-	coupon := ct.coupon
+	coupon, loyalty := ct.coupon, ct.loyalty
 	s.mu.Unlock()
-	if coupon != "" {
+	dropped := ""
+	if loyalty {
+		if item, err := s.loyaltyCoupon(coupon); err == nil && item.State != "active" {
+			dropped = "O cupom " + coupon + " não está mais ativo."
+		}
+	}
+	s.mu.Lock()
+	orderID := ct.id[:8]
+	if order := s.used[coupon]; loyalty && order != "" {
+		dropped = "O cupom " + coupon + " já foi usado no pedido " + order + "."
+	}
+	if dropped != "" {
+		ct.coupon, ct.kind, ct.value, ct.minimum, ct.loyalty = "", 0, 0, 0, false
+	}
+	of := ct.view()
+	discount := ct.discount(ct.subtotal())
+	if dropped == "" && ct.coupon != "" && discount == 0 {
+		dropped = belowMinimum(ct.coupon, ct.minimum)
+	}
+	report := loyalty && dropped == "" && discount > 0
+	order := Order{OrderID: orderID, CartID: ct.id, Discount: float64(discount) / 100, Total: float64(of.Value) / 100, Dropped: dropped}
+	if discount > 0 {
+		order.Coupon = ct.coupon
+	}
+	if report {
+		s.used[coupon] = orderID
+	}
+	s.orders = append(s.orders, order)
+	s.mu.Unlock()
+	if report {
+		body, _ := json.Marshal(map[string]string{"CouponCode": coupon})
 		var ignored any
-		if err := s.sandboxJSON("POST", "/_sandbox/tenants/"+url.PathEscape(s.o.Tenant)+"/orders/"+url.PathEscape(ct.id)+"/finish", &ignored); err != nil {
+		if err := s.sandboxJSON("POST", "/_sandbox/tenants/"+url.PathEscape(s.o.Tenant)+"/orders/"+url.PathEscape(ct.id)+"/finish", body, &ignored); err != nil {
 			s.o.Logger.Warn("demo store: order placed, loyalty not told", "err", err)
 		}
 	}
 	s.mu.Lock()
 	next := s.newCartLocked(w)
-	of := next.view()
+	nextOF := next.view()
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"orderId": ct.id[:8], "total": total, "orderForm": of})
+	writeJSON(w, http.StatusOK, map[string]any{"orderId": orderID, "total": of.Value, "discount": discount, "dropped": dropped, "orderForm": nextOF})
+}
+
+// listOrders (demo only) lists the placed orders, oldest first.
+func (s *Store) listOrders(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	out := append([]Order{}, s.orders...)
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
 }
 
 // setRefusal (demo only) makes the store refuse every loyalty coupon from now on, with the

@@ -366,3 +366,110 @@ func TestCheckout6CustomJS(t *testing.T) {
 		t.Error("/checkout/ has the widget's mount point or tag itself: checkout6-custom.js must make them")
 	}
 }
+
+// finishCart places the order of the browser's cart and returns the store's answer.
+func (e *env) finishCart(id string) (orderID string, total int64, dropped string) {
+	e.t.Helper()
+	req, _ := http.NewRequest("POST", e.store.URL+"/api/checkout/pub/orderForm/"+id+"/finish", nil)
+	res, err := e.client.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var done struct {
+		OrderID string `json:"orderId"`
+		Total   int64  `json:"total"`
+		Dropped string `json:"dropped"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&done); err != nil {
+		e.t.Fatal(err)
+	}
+	return done.OrderID, done.Total, done.Dropped
+}
+
+// A loyalty coupon's promotion has the reward's minimum purchase, as a VTEX promotion with a
+// minimum order value: refused below it, no discount once the cart falls below it (the coupon
+// stays, with a message), the discount back when the cart reaches it again, and an order
+// placed below it gets no discount and is not reported as using the redemption.
+func TestLoyaltyCouponKeepsItsMinimumPurchase(t *testing.T) {
+	e := newEnv(t)
+	_, of := e.call("GET", "/api/checkout/pub/orderForm", "")
+	items := "/api/checkout/pub/orderForm/" + of.OrderFormID + "/items/update"
+	coupons := "/api/checkout/pub/orderForm/" + of.OrderFormID + "/coupons"
+	code, _ := e.coupon("301") // R$ 10,00 from R$ 50,00
+	_, of = e.call("POST", items, `{"orderItems":[{"index":0,"quantity":0}]}`) // the mug alone: R$ 39,90
+	_, of = e.call("POST", coupons, `{"text":"`+code+`"}`)
+	if of.MarketingData != nil || of.Value != 3990 || len(of.Messages) != 1 || !strings.Contains(of.Messages[0].Text, "R$ 50,00") {
+		t.Fatalf("below the minimum the coupon got in: %+v", of)
+	}
+	_, of = e.call("POST", items, `{"orderItems":[{"index":0,"quantity":1}]}`) // R$ 99,80
+	_, of = e.call("POST", coupons, `{"text":"`+code+`"}`)
+	if of.Value != 8980 || len(of.RatesAndBenefitsData.RateAndBenefitsIdentifiers) != 1 {
+		t.Fatalf("at R$ 99,80: %+v", of)
+	}
+	_, of = e.call("POST", items, `{"orderItems":[{"index":0,"quantity":0}]}`)
+	if of.Value != 3990 || of.MarketingData == nil || of.MarketingData.Coupon != code ||
+		len(of.RatesAndBenefitsData.RateAndBenefitsIdentifiers) != 0 || len(of.Messages) != 1 || of.Messages[0].Status != "warning" {
+		t.Fatalf("fallen below the minimum the discount stayed: %+v", of)
+	}
+	_, of = e.call("POST", items, `{"orderItems":[{"index":0,"quantity":1}]}`)
+	if of.Value != 8980 {
+		t.Fatalf("back over the minimum: %d", of.Value)
+	}
+	_, of = e.call("POST", items, `{"orderItems":[{"index":0,"quantity":0}]}`)
+	if _, total, dropped := e.finishCart(of.OrderFormID); total != 3990 || !strings.Contains(dropped, "R$ 50,00") {
+		t.Fatalf("an order below the minimum: total %d, dropped %q", total, dropped)
+	}
+	var v struct {
+		Item struct{ Redemptions []struct{ State string } }
+	}
+	e.sandboxCall("GET", "/_sandbox/tenants/demo/shoppers/ana@example.com", "", "", &v)
+	if len(v.Item.Redemptions) != 1 || v.Item.Redemptions[0].State != "active" {
+		t.Fatalf("an order that got no discount used the redemption: %+v", v)
+	}
+}
+
+// A loyalty coupon is single use: the second cart's order gets no discount from it, and no
+// cart takes it once an order used it; the order is reported with its coupon.
+func TestLoyaltyCouponIsSingleUse(t *testing.T) {
+	a, b := newEnv(t), (*env)(nil)
+	jar, _ := cookiejar.New(nil)
+	b = &env{t: t, store: a.store, sandbox: a.sandbox, client: &http.Client{Jar: jar}, token: a.token}
+	code, _ := a.coupon("302")
+	_, ofA := a.call("GET", "/api/checkout/pub/orderForm", "")
+	_, ofB := b.call("GET", "/api/checkout/pub/orderForm", "")
+	a.call("POST", "/api/checkout/pub/orderForm/"+ofA.OrderFormID+"/coupons", `{"text":"`+code+`"}`)
+	_, ofB = b.call("POST", "/api/checkout/pub/orderForm/"+ofB.OrderFormID+"/coupons", `{"text":"`+code+`"}`)
+	if ofB.Value != 8982 {
+		t.Fatalf("cart B: %+v", ofB)
+	}
+	orderA, totalA, _ := a.finishCart(ofA.OrderFormID)
+	if totalA != 8982 {
+		t.Fatalf("order A: %d", totalA)
+	}
+	if _, totalB, dropped := b.finishCart(ofB.OrderFormID); totalB != 9980 || !strings.Contains(dropped, orderA) {
+		t.Fatalf("order B with a used coupon: total %d, dropped %q", totalB, dropped)
+	}
+	_, ofC := b.call("GET", "/api/checkout/pub/orderForm", "")
+	_, ofC = b.call("POST", "/api/checkout/pub/orderForm/"+ofC.OrderFormID+"/coupons", `{"text":"`+code+`"}`)
+	if ofC.MarketingData != nil || len(ofC.Messages) != 1 || !strings.Contains(ofC.Messages[0].Text, "já foi usado") {
+		t.Fatalf("a used coupon got into a new cart: %+v", ofC)
+	}
+	res, err := http.Get(a.store.URL + "/_demo/orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var orders []Order
+	_ = json.NewDecoder(res.Body).Decode(&orders)
+	if len(orders) != 2 || orders[0].Coupon != code || orders[0].Discount != 9.98 || orders[1].Coupon != "" || orders[1].Discount != 0 {
+		t.Fatalf("orders %+v", orders)
+	}
+	var v struct {
+		Item struct{ Redemptions []struct{ State string } }
+	}
+	a.sandboxCall("GET", "/_sandbox/tenants/demo/shoppers/ana@example.com", "", "", &v)
+	if len(v.Item.Redemptions) != 1 || v.Item.Redemptions[0].State != "used" {
+		t.Fatalf("the order's coupon was not reported: %+v", v)
+	}
+}
