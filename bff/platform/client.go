@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"strconv"
@@ -26,7 +27,7 @@ type ClientOptions struct {
 	// Timeout bounds one whole call, answer read, when the context has no earlier deadline.
 	// Default 8 seconds.
 	Timeout time.Duration
-	// IdleTimeout closes a keep-alive connection idle that long. Default 90 seconds.
+	// IdleTimeout closes a keep-alive connection idle that long. Default DefaultIdleTimeout.
 	IdleTimeout time.Duration
 	// MaxBody bounds an answer's body. Default 1 MiB.
 	MaxBody int
@@ -35,6 +36,19 @@ type ClientOptions struct {
 	// below MaxBody).
 	MaxRedeemedBody int
 }
+
+// DefaultIdleTimeout is how long a connection to the platform may sit idle in the pool (the
+// default of ClientOptions.IdleTimeout and of the BFF's UpstreamIdleTimeout). The platform's
+// own idle timeout is unknown; a server that closes a connection first makes the next call on
+// it fail (a stale connection, retryStale), so the pool drops it before any common server
+// default would: Node's http server and Apache's httpd close idle connections after 5 s
+// (uvicorn too), an AWS load balancer after 60 s, nginx after 75 s, IIS after 120 s, Go's
+// net/http after its ReadTimeout or never. 4 s leaves a second below the shortest for the
+// answer's way back (the pool counts from when it has read the answer, the server from when it
+// wrote it). A server quicker still (gunicorn's 2 s) costs a call one resend on a new
+// connection, not the call. The price of a short idle time is one new connection (and TLS
+// handshake, resumed: dial) after each quiet spell of 4 s; under steady traffic none.
+const DefaultIdleTimeout = 4 * time.Second
 
 func (o *ClientOptions) setDefaults() {
 	if o.Conns <= 0 {
@@ -47,7 +61,7 @@ func (o *ClientOptions) setDefaults() {
 		o.Timeout = 8 * time.Second
 	}
 	if o.IdleTimeout <= 0 {
-		o.IdleTimeout = 90 * time.Second
+		o.IdleTimeout = DefaultIdleTimeout
 	}
 	if o.MaxBody <= 0 {
 		o.MaxBody = 1 << 20
@@ -61,11 +75,14 @@ func (o *ClientOptions) setDefaults() {
 // Client calls one platform (one base URL) for any of its stores, over a pool of keep-alive
 // connections of its own, with one method per endpoint. A call is never cancelled half-way
 // (the platform's answer to a redeem must be read to be known): it ends at its deadline, the
-// context's if earlier than Timeout. Requests and answers are pooled buffers; what a call
-// returns is decoded into the wire types, once, and owns its memory.
+// context's if earlier than Timeout. A call that is safe to repeat is sent again, once, when
+// the platform had closed its kept-alive connection (retryStale). Requests and answers are
+// pooled buffers; what a call returns is decoded into the wire types, once, and owns its
+// memory.
 type Client struct {
 	hc     *fasthttp.HostClient
 	o      ClientOptions
+	tls    *tls.Config // nil for http
 	scheme string
 	host   string
 	prefix string // the base URL's path, without a trailing slash
@@ -82,25 +99,142 @@ func NewClient(base string, o ClientOptions) (*Client, error) {
 	if u.Port() == "" {
 		addr = net.JoinHostPort(u.Hostname(), map[string]string{"http": "80", "https": "443"}[u.Scheme])
 	}
-	dial := o.DialTimeout
 	c := &Client{o: o, scheme: u.Scheme, host: u.Host, prefix: strings.TrimRight(u.EscapedPath(), "/")}
+	if u.Scheme == "https" {
+		// Sessions are resumed: with a short idle time, connections are made again often.
+		c.tls = &tls.Config{ServerName: u.Hostname(), MinVersion: tls.VersionTLS12, ClientSessionCache: tls.NewLRUClientSessionCache(0)}
+	}
 	c.hc = &fasthttp.HostClient{
-		Addr:                      addr,
-		IsTLS:                     u.Scheme == "https",
-		TLSConfig:                 &tls.Config{ServerName: u.Hostname(), MinVersion: tls.VersionTLS12},
-		NoDefaultUserAgentHeader:  true,
-		MaxConns:                  o.Conns,
-		MaxConnWaitTimeout:        o.Timeout,
-		MaxIdleConnDuration:       o.IdleTimeout,
-		MaxResponseBodySize:       o.MaxRedeemedBody, // the largest bound; each call holds its answer to its own (send)
-		MaxIdemponentCallAttempts: 2,                 // a GET is sent again once, when a kept-alive connection turns out closed
-		DialTimeout: func(addr string, timeout time.Duration) (net.Conn, error) {
-			return fasthttp.DialTimeout(addr, min(timeout, dial))
-		},
-		DisablePathNormalizing: true,
+		Addr:                     addr,
+		IsTLS:                    c.tls != nil, // the handshake is dial's
+		NoDefaultUserAgentHeader: true,
+		MaxConns:                 o.Conns,
+		MaxConnWaitTimeout:       o.Timeout,
+		MaxIdleConnDuration:      o.IdleTimeout,
+		// The most recently used connection first: the others idle out of the pool, and when
+		// the one given out turns out stale, every other idle one has been idle longer.
+		ConnPoolStrategy:    fasthttp.LIFO,
+		MaxResponseBodySize: o.MaxRedeemedBody, // the largest bound; each call holds its answer to its own (send)
+		// At most one resend, and only of a call retryStale allows (GETs included: fasthttp's
+		// own rule, any GET after any error, no longer applies).
+		MaxIdemponentCallAttempts: 2,
+		RetryIfErr:                c.retryStale,
+		DialTimeout:               c.dial,
+		DisablePathNormalizing:    true,
 	}
 	return c, nil
 }
+
+// dial makes a connection to the platform, the TLS handshake included, within DialTimeout (or
+// the call's time left, if shorter). The handshake is done here, not by fasthttp, so that the
+// connection counts the answers' bytes above TLS: a handshake's bytes are no answer (conn).
+func (c *Client) dial(addr string, timeout time.Duration) (net.Conn, error) {
+	if timeout <= 0 || timeout > c.o.DialTimeout { // 0: fasthttp dialing for a queued call
+		timeout = c.o.DialTimeout
+	}
+	deadline := time.Now().Add(timeout)
+	raw, err := fasthttp.DialTimeout(addr, timeout)
+	if err != nil {
+		return nil, err
+	}
+	cn := &conn{Conn: raw}
+	cn.local = connAddr{Addr: raw.LocalAddr(), conn: cn}
+	if c.tls == nil {
+		return cn, nil
+	}
+	tc := tls.Client(raw, c.tls)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	if err := tc.HandshakeContext(ctx); err != nil {
+		_ = raw.Close() // the handshake's error is the one to report
+		return nil, err
+	}
+	cn.Conn = tc
+	return tlsConn{cn}, nil
+}
+
+// conn is a connection to the platform that knows whether an answer has come on it: a call
+// whose connection had carried one is on a reused connection, which the platform may have
+// closed while it sat idle in the pool (retryStale). One call at a time uses a connection (and
+// RetryIfErr runs in that call), so the field needs no lock.
+type conn struct {
+	net.Conn
+	local    connAddr
+	answered bool // a byte of an answer was read
+}
+
+func (c *conn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.answered = true
+	}
+	return n, err
+}
+
+// LocalAddr is the way back from a call to its connection: fasthttp keeps the connection's
+// LocalAddr in the call's Response (Response.ParseNetConn), and retryStale reads it there.
+func (c *conn) LocalAddr() net.Addr { return &c.local }
+
+// connAddr is a conn's local address, and the conn.
+type connAddr struct {
+	net.Addr
+	conn *conn
+}
+
+// tlsConn is a conn over TLS, its handshake done: fasthttp takes a connection with a Handshake
+// method for one that is TLS already, and does not wrap it again.
+type tlsConn struct{ *conn }
+
+func (c tlsConn) Handshake() error { return c.Conn.(*tls.Conn).Handshake() } // done: a no-op
+
+// retryKey is the Request's user value (the call's Response) that marks a call as safe to send
+// again (sendLimited's repeat).
+type retryKey struct{}
+
+// retryStale is the client's RetryIfErr: a call whose first attempt failed is sent again, once,
+// on a new connection, only when all of these hold:
+//   - the call is safe to repeat (repeatable: each method says why);
+//   - its connection had carried an answer before (conn.answered): the platform, or a proxy
+//     before it, closed a connection that sat idle in the pool (its idle timeout shorter than
+//     ours). A new connection that fails is a server in trouble: a resend would only add to
+//     its load, and the circuit breaker must see the fault;
+//   - nothing of the answer came: the connection was closed before the first byte (fasthttp
+//     reports any error on the first byte as io.EOF), or the request could not even be written
+//     (the server had reset the connection). A timeout is never retried (the request may be
+//     under way at the platform, and the call's time is spent), nor an answer cut short.
+//
+// The resend is on a new connection: the pool's idle ones are closed first. The pool gives out
+// its most recently used connection (LIFO), so every other idle one has been idle at least as
+// long as the one the server closed. The resend keeps the call's deadline.
+func (c *Client) retryStale(req *fasthttp.Request, attempts int, err error) (resetTimeout, retry bool) {
+	res, _ := req.UserValue(retryKey{}).(*fasthttp.Response)
+	if res == nil || attempts != 1 || !nothingReceived(err) {
+		return false, false
+	}
+	if a, ok := res.LocalAddr().(*connAddr); !ok || !a.conn.answered {
+		return false, false
+	}
+	c.hc.CloseIdleConnections()
+	return false, true
+}
+
+// nothingReceived tells whether a transport error came before any byte of the answer.
+func nothingReceived(err error) bool {
+	// io.EOF itself, not wrapped: fasthttp's first-byte failure. An answer cut short after its
+	// first byte is another error (io.ErrUnexpectedEOF, or wrapped in "error when reading").
+	if err == io.EOF || errors.Is(err, fasthttp.ErrConnectionClosed) {
+		return true
+	}
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "write" && !op.Timeout()
+}
+
+// Whether a call may be sent again (retryStale): the platform does what it asks once, however
+// many copies arrive, or it asks for nothing to be done.
+const (
+	repeatable = true
+	onlyOnce   = false
+)
 
 // Close closes the idle connections.
 func (c *Client) Close() { c.hc.CloseIdleConnections() }
@@ -169,38 +303,47 @@ type Call struct {
 // Login is endpoint 1.
 func (c *Client) Login(ctx context.Context, call Call, platform string, body LoginRequest) (Reply[LoginItem], error) {
 	b, _ := Marshal(body)
-	return send[LoginItem](ctx, c, call, "POST", Expand(PathLogin, platform), "", b)
+	// Repeatable: a second login only makes another SecureToken, and the first is never seen.
+	return send[LoginItem](ctx, c, call, "POST", Expand(PathLogin, platform), "", b, repeatable)
 }
 
 // Rewards is endpoint 2: every reward for a cart of purchaseValue (a decimal with a dot, e.g.
 // "149.90"), with the cart id as order_form_id when given.
 func (c *Client) Rewards(ctx context.Context, call Call, purchaseValue, cart string) (Reply[[]Reward], error) {
-	return send[[]Reward](ctx, c, call, "GET", PathRewards, listingQuery(purchaseValue, cart), nil)
+	return send[[]Reward](ctx, c, call, "GET", PathRewards, listingQuery(purchaseValue, cart), nil, repeatable) // a read
 }
 
 // Redeemed is endpoint 3: the shopper's redeemed, unused rewards.
 func (c *Client) Redeemed(ctx context.Context, call Call, purchaseValue, cart string) (Reply[[]RedeemedReward], error) {
-	return sendLimited[[]RedeemedReward](ctx, c, call, "GET", PathRedeemed, listingQuery(purchaseValue, cart), nil, c.o.MaxRedeemedBody)
+	return sendLimited[[]RedeemedReward](ctx, c, call, "GET", PathRedeemed, listingQuery(purchaseValue, cart), nil, c.o.MaxRedeemedBody, repeatable) // a read
 }
 
 // Redeem is endpoint 4: purchaseValue "" leaves it out; cart "" sends {}.
 func (c *Client) Redeem(ctx context.Context, call Call, rewardID, purchaseValue, cart string) (Reply[RedeemResult], error) {
-	return send[RedeemResult](ctx, c, call, "POST", Expand(PathRedeem, rewardID), optionalPurchase(purchaseValue), cartBody("OriginalId", cart))
+	return send[RedeemResult](ctx, c, call, "POST", Expand(PathRedeem, rewardID), optionalPurchase(purchaseValue), cartBody("OriginalId", cart), keyed(cart))
 }
+
+// keyed says whether a redeem (endpoints 4 and 5) may be sent again: only with its cart as
+// OriginalId, the key the platform redeems once by (a second copy answers the first's
+// redemption). Without one (a tenant that allows old clients), a second copy could debit the
+// points again: it is sent once, whatever befalls its connection.
+func keyed(cart string) bool { return cart != "" }
 
 // UseRedeemed is endpoint 5: a redeemed reward applied to a cart, with no new debit.
 func (c *Client) UseRedeemed(ctx context.Context, call Call, redeemedID, purchaseValue, cart string) (Reply[RedeemResult], error) {
-	return send[RedeemResult](ctx, c, call, "POST", Expand(PathUseRedeemed, redeemedID), optionalPurchase(purchaseValue), cartBody("OriginalId", cart))
+	return send[RedeemResult](ctx, c, call, "POST", Expand(PathUseRedeemed, redeemedID), optionalPurchase(purchaseValue), cartBody("OriginalId", cart), keyed(cart))
 }
 
 // Applied is endpoint 6: what is applied to a cart ("" sends {}).
 func (c *Client) Applied(ctx context.Context, call Call, cart string) (Reply[AppliedState], error) {
-	return send[AppliedState](ctx, c, call, "POST", PathApplied, "", cartBody("CheckoutCode", cart))
+	return send[AppliedState](ctx, c, call, "POST", PathApplied, "", cartBody("CheckoutCode", cart), repeatable) // a read, though a POST
 }
 
 // Reverse is endpoint 7: the redemption is cancelled and its points come back.
 func (c *Client) Reverse(ctx context.Context, call Call, redeemedID string) (Reply[AppliedState], error) {
-	return send[AppliedState](ctx, c, call, "POST", Expand(PathReverse, redeemedID), "", emptyObject)
+	// Repeatable: the platform credits a reversal once; a second copy finds it reversed and
+	// answers the same state.
+	return send[AppliedState](ctx, c, call, "POST", Expand(PathReverse, redeemedID), "", emptyObject, repeatable)
 }
 
 var emptyObject = []byte("{}")
@@ -233,13 +376,14 @@ func cartBody(field, cart string) []byte {
 	return append(b, '}')
 }
 
-// send makes one call and decodes its answer, of at most MaxBody bytes.
-func send[T any](ctx context.Context, c *Client, call Call, method, path, query string, body []byte) (Reply[T], error) {
-	return sendLimited[T](ctx, c, call, method, path, query, body, c.o.MaxBody)
+// send makes one call and decodes its answer, of at most MaxBody bytes. repeat says whether
+// the call is safe to send again when its connection turns out stale (retryStale).
+func send[T any](ctx context.Context, c *Client, call Call, method, path, query string, body []byte, repeat bool) (Reply[T], error) {
+	return sendLimited[T](ctx, c, call, method, path, query, body, c.o.MaxBody, repeat)
 }
 
 // sendLimited is send with an answer of at most maxBody bytes.
-func sendLimited[T any](ctx context.Context, c *Client, call Call, method, path, query string, body []byte, maxBody int) (Reply[T], error) {
+func sendLimited[T any](ctx context.Context, c *Client, call Call, method, path, query string, body []byte, maxBody int, repeat bool) (Reply[T], error) {
 	var r Reply[T]
 	deadline := time.Now().Add(c.o.Timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
@@ -264,6 +408,9 @@ func sendLimited[T any](ctx context.Context, c *Client, call Call, method, path,
 	if body != nil {
 		req.Header.SetContentType("application/json")
 		req.SetBodyRaw(body)
+	}
+	if repeat {
+		req.SetUserValue(retryKey{}, res)
 	}
 	if err := c.hc.DoDeadline(req, res, deadline); err != nil {
 		return r, classify(err)
