@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+
+	"github.com/loyalty-checkout/bff-widget/bff/platform"
 )
 
 // Options configures the BFF. Every duration and limit has a default, applied in one place
@@ -105,7 +107,10 @@ type Options struct {
 	// UpstreamQueue bounds the calls of one tenant waiting for a connection: past it, a call
 	// is answered 503 (upstream_busy, Retry-After) at once instead of piling up. Default 256.
 	UpstreamQueue int
-	// UpstreamIdleTimeout closes an upstream connection idle that long. Default 90 seconds.
+	// UpstreamIdleTimeout closes an upstream connection idle that long. Default 4 seconds
+	// (platform.DefaultIdleTimeout, which says why): shorter than any common server's idle
+	// timeout, so the BFF drops a connection before the platform would close it. Set it longer
+	// only for a platform known to keep connections longer.
 	UpstreamIdleTimeout time.Duration
 
 	// DialTimeout bounds connecting to an upstream. Default 2 seconds.
@@ -367,7 +372,7 @@ func (o *Options) setDefaults() {
 	setDefault(&o.BudgetListingShare, 0.6)
 	setDefault(&o.ClientShare, 0.1)
 	setDefault(&o.Replicas, 1)
-	setDefault(&o.UpstreamIdleTimeout, 90*time.Second)
+	setDefault(&o.UpstreamIdleTimeout, platform.DefaultIdleTimeout)
 	setDefault(&o.BeaconLogEvery, 10*time.Second)
 	setDefault(&o.PreflightMaxAge, 24*time.Hour)
 	setDefault(&o.DialTimeout, 2*time.Second)
