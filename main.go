@@ -10,6 +10,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -31,6 +32,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/loyalty-checkout/bff-widget/bff"
+	"github.com/loyalty-checkout/bff-widget/bff/platform"
 	"github.com/loyalty-checkout/bff-widget/demostore"
 	"github.com/loyalty-checkout/bff-widget/sandbox"
 )
@@ -68,6 +70,10 @@ type config struct {
 	// alone. replicas is how many share a store's budget while Redis cannot be reached.
 	redisURL string
 	replicas int
+	// sandboxIdle is how long the sandbox keeps an idle keep-alive connection open (its
+	// http.Server's IdleTimeout); below the BFF's upstream idle time, the BFF meets a platform
+	// that closes connections first.
+	sandboxIdle time.Duration
 }
 
 // modes are the commands; "all" is the default.
@@ -96,6 +102,7 @@ func parseConfig(args []string) (config, error) {
 	fs.StringVar(&cfg.trustedProxyHeader, "trusted-proxy-header", os.Getenv("TRUSTED_PROXY_HEADER"), "the header in which the proxy in front of the BFF gives the client's address, e.g. X-Forwarded-For (its last address is used); empty: the connection's address. Only behind a proxy that sets it (env TRUSTED_PROXY_HEADER)")
 	fs.StringVar(&cfg.adminAddr, "admin-addr", os.Getenv("ADMIN_ADDR"), "the operators' listen address (profiling with -pprof); empty: none. Never the public one (env ADMIN_ADDR)")
 	fs.StringVar(&cfg.redisURL, "redis-url", os.Getenv("REDIS_URL"), "Redis the BFF replicas share their cache, the stores' budgets and the client limits through, e.g. redis://redis:6379/0; empty: each replica alone (env REDIS_URL)")
+	sandboxIdle := fs.String("sandbox-idle-timeout", envOr("SANDBOX_IDLE_TIMEOUT", "60s"), "how long the sandbox keeps an idle keep-alive connection open, e.g. 60s; below the BFF's upstream idle time ("+platform.DefaultIdleTimeout.String()+") to try the BFF against a platform that closes connections first (env SANDBOX_IDLE_TIMEOUT)")
 	replicas := fs.String("replicas", envOr("REPLICAS", "1"), "how many BFF replicas share each store's budget: while Redis cannot be reached, each spends this share of it (env REPLICAS)")
 	fs.StringVar(&cfg.metricsAddr, "metrics-addr", os.Getenv("METRICS_ADDR"), "the listen address of the BFF's Prometheus metrics, served at /metrics; empty: none. Never the public one (env METRICS_ADDR)")
 	fs.BoolVar(&cfg.pprof, "pprof", os.Getenv("PPROF") == "1", "serve net/http/pprof at /debug/pprof/ on -admin-addr (env PPROF=1)")
@@ -114,6 +121,9 @@ func parseConfig(args []string) (config, error) {
 	var err error
 	if cfg.replicas, err = strconv.Atoi(*replicas); err != nil || cfg.replicas < 1 {
 		return cfg, fmt.Errorf("-replicas (REPLICAS) %q: want a whole number, at least 1", *replicas)
+	}
+	if cfg.sandboxIdle, err = time.ParseDuration(*sandboxIdle); err != nil || cfg.sandboxIdle <= 0 {
+		return cfg, fmt.Errorf("-sandbox-idle-timeout (SANDBOX_IDLE_TIMEOUT) %q: want a positive duration such as 60s", *sandboxIdle)
 	}
 	if cfg.cacheTTL, err = parseCacheTTL(*cacheTTL); err != nil {
 		return cfg, err
@@ -194,7 +204,7 @@ func run(args []string, out io.Writer) error {
 		// The process's memory follows the cache's bound (see bff.SoftMemoryLimit).
 		debug.SetMemoryLimit(limit)
 	}
-	log.Info("starting", "mode", cfg.mode, "version", build.Version, "commit", build.Commit, "widget", widgetVersion)
+	log.Info("starting", "mode", cfg.mode, "pid", os.Getpid(), "version", build.Version, "commit", build.Commit, "widget", widgetVersion)
 	st, err := newStack(cfg, log, out)
 	if err != nil {
 		return err
@@ -276,13 +286,14 @@ type stack struct {
 	adminURL                 string
 	metricsLn                net.Listener // the BFF's metrics, when configured
 	metricsURL               string
+	sandboxIdle              time.Duration // the sandbox's idle timeout (config.sandboxIdle)
 }
 
 // newStack listens on every address first (so ports may be 0), then builds the servers with
 // the real addresses: the demo tenant allows the demo store's origin, and the demo page's
 // script tag points at the BFF.
 func newStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
-	st := &stack{}
+	st := &stack{sandboxIdle: cmp.Or(cfg.sandboxIdle, defaultIdleTimeout)}
 	var err error
 	fail := func(e error) (*stack, error) { st.close(); return nil, e }
 	if cfg.mode != "bff" {
@@ -339,6 +350,11 @@ func newStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 		st.demo = demostore.New(demostore.Options{BFFURL: st.bffURL, SandboxURL: st.sandboxURL, Logger: log.With("server", "demo")})
 		fmt.Fprintf(out, "%-8s %s   <- open this: the demo store's checkout\n", "demo", st.demoURL)
 	}
+	if st.bff != nil && cfg.tenants != "" { // run listens for SIGHUP then (watchTenants)
+		fmt.Fprintf(out, "%-8s %d   (kill -HUP %d re-reads TENANTS)\n", "pid", os.Getpid(), os.Getpid())
+	} else {
+		fmt.Fprintf(out, "%-8s %d\n", "pid", os.Getpid())
+	}
 	return st, nil
 }
 
@@ -346,17 +362,19 @@ func newStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 func (st *stack) serve(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	if st.sandbox != nil {
-		g.Go(func() error { return serveHTTP(ctx, st.sandboxLn, st.sandbox, 10*time.Second) })
+		g.Go(func() error { return serveHTTP(ctx, st.sandboxLn, st.sandbox, 10*time.Second, st.sandboxIdle) })
 	}
 	if st.demo != nil {
-		g.Go(func() error { return serveHTTP(ctx, st.demoLn, st.demo, 10*time.Second) })
+		g.Go(func() error { return serveHTTP(ctx, st.demoLn, st.demo, 10*time.Second, defaultIdleTimeout) })
 	}
 	if st.admin != nil {
 		// A CPU profile takes 30 s to write: the admin address allows longer answers.
-		g.Go(func() error { return serveHTTP(ctx, st.adminLn, st.admin, 2*time.Minute) })
+		g.Go(func() error { return serveHTTP(ctx, st.adminLn, st.admin, 2*time.Minute, defaultIdleTimeout) })
 	}
 	if st.metricsLn != nil && st.bff != nil {
-		g.Go(func() error { return serveHTTP(ctx, st.metricsLn, metricsHandler(st.bff), 10*time.Second) })
+		g.Go(func() error {
+			return serveHTTP(ctx, st.metricsLn, metricsHandler(st.bff), 10*time.Second, defaultIdleTimeout)
+		})
 	}
 	if st.bff != nil {
 		g.Go(func() error { return st.bff.Serve(st.bffLn) })
@@ -537,9 +555,13 @@ func origins(ln net.Listener) []string {
 	return []string{"http://" + net.JoinHostPort(host, port)}
 }
 
+// defaultIdleTimeout is how long the net/http servers keep an idle connection open (the
+// sandbox's unless -sandbox-idle-timeout says otherwise).
+const defaultIdleTimeout = 60 * time.Second
+
 // serveHTTP runs a net/http server until ctx ends, then shuts it down gracefully.
-func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, writeTimeout time.Duration) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: writeTimeout, IdleTimeout: 60 * time.Second}
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, writeTimeout, idleTimeout time.Duration) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: writeTimeout, IdleTimeout: idleTimeout}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

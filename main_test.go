@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,7 +23,7 @@ const mainTestKey = "k1:X8VpqfbYtCsgcrY1WiOdPAwYbm0Jc4njIHpQiNc75uY="
 
 // cleanEnv clears every variable parseConfig reads, so the machine's settings do not leak in.
 func cleanEnv(t *testing.T) {
-	for _, v := range []string{"ADDR", "SANDBOX_ADDR", "DEMO_ADDR", "PUBLIC_URL", "SANDBOX_SEED", "TENANTS", "BFF_KEYS_FILE", "BFF_KEYS", "CACHE_TTL", "CACHE_MAX_BYTES", "TRUSTED_PROXY_HEADER", "METRICS_ADDR"} {
+	for _, v := range []string{"ADDR", "SANDBOX_ADDR", "DEMO_ADDR", "PUBLIC_URL", "SANDBOX_SEED", "TENANTS", "BFF_KEYS_FILE", "BFF_KEYS", "CACHE_TTL", "CACHE_MAX_BYTES", "TRUSTED_PROXY_HEADER", "METRICS_ADDR", "SANDBOX_IDLE_TIMEOUT"} {
 		t.Setenv(v, "")
 	}
 }
@@ -288,5 +292,104 @@ func TestMetricsAddrFlag(t *testing.T) {
 	}
 	if got := httpStatus(t, st.metricsURL+"/debug/pprof/"); got != http.StatusNotFound {
 		t.Errorf("the metrics address answered /debug/pprof/ with %d", got)
+	}
+}
+
+// TestSandboxIdleTimeoutFlag: SANDBOX_IDLE_TIMEOUT and -sandbox-idle-timeout (a flag wins) set
+// how long the sandbox keeps an idle connection, 60 s by default, so that a test can put it
+// below the BFF's upstream idle time; the sandbox then closes an idle connection that soon.
+func TestSandboxIdleTimeoutFlag(t *testing.T) {
+	tests := []struct {
+		name   string
+		env    string
+		args   []string
+		idle   time.Duration
+		errHas string
+	}{
+		{name: "default", idle: 60 * time.Second},
+		{name: "variable", env: "1s", idle: time.Second},
+		{name: "flag wins", env: "1s", args: []string{"sandbox", "-sandbox-idle-timeout", "500ms"}, idle: 500 * time.Millisecond},
+		{name: "not a duration", env: "soon", errHas: "SANDBOX_IDLE_TIMEOUT"},
+		{name: "zero", args: []string{"-sandbox-idle-timeout=0"}, errHas: "positive"},
+		{name: "negative", args: []string{"-sandbox-idle-timeout", "-1s"}, errHas: "-sandbox-idle-timeout"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cleanEnv(t)
+			t.Setenv("SANDBOX_IDLE_TIMEOUT", tc.env)
+			cfg, err := parseConfig(tc.args)
+			if tc.errHas != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.errHas) {
+					t.Fatalf("error %v, want %q", err, tc.errHas)
+				}
+				return
+			}
+			if err != nil || cfg.sandboxIdle != tc.idle {
+				t.Fatalf("idle %v, err %v", cfg.sandboxIdle, err)
+			}
+		})
+	}
+	t.Run("the sandbox closes an idle connection that soon", func(t *testing.T) {
+		cleanEnv(t)
+		const idle = 300 * time.Millisecond
+		st := startStack(t, config{mode: "sandbox", sandboxAddr: "127.0.0.1:0", sandboxIdle: idle})
+		conn, err := net.Dial("tcp", strings.TrimPrefix(st.sandboxURL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprint(conn, "GET /pub/widget/rewards/checkout?purchaseValue=1 HTTP/1.1\r\nHost: sandbox\r\nX-Bq-Tenant: demo\r\n\r\n")
+		br := bufio.NewReader(conn)
+		res, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.Close {
+			t.Fatal("the sandbox closed the connection with its answer")
+		}
+		answered := time.Now()
+		_ = conn.SetReadDeadline(answered.Add(5 * time.Second))
+		if _, err := br.ReadByte(); !errors.Is(err, io.EOF) {
+			t.Fatalf("want the sandbox to close the idle connection, got %v", err)
+		}
+		if quiet := time.Since(answered); quiet < idle/2 || quiet > 10*idle {
+			t.Fatalf("closed after %v idle, want about %v", quiet, idle)
+		}
+	})
+}
+
+// TestStartUpLinesShowThePid: the start-up lines give the process id, to signal it; with a
+// tenants file, they say that SIGHUP re-reads it (without one, SIGHUP would end the process).
+func TestStartUpLinesShowThePid(t *testing.T) {
+	cleanEnv(t)
+	pid := fmt.Sprint(os.Getpid())
+	for _, tc := range []struct {
+		name string
+		cfg  config
+		want string
+	}{
+		{"the sandbox alone", config{mode: "sandbox", sandboxAddr: "127.0.0.1:0"}, "pid      " + pid + "\n"},
+		{"the BFF with a tenants file", config{mode: "bff", addr: "127.0.0.1:0", tenants: writeTenants(t, goodTenants), keys: mainTestKey},
+			"pid      " + pid + "   (kill -HUP " + pid + " re-reads TENANTS)\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			st, err := newStack(tc.cfg, slog.New(slog.DiscardHandler), &out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { _ = st.serve(ctx); close(done) }()
+			defer func() { cancel(); <-done }()
+			if !strings.Contains(out.String(), tc.want) {
+				t.Fatalf("the start-up lines lack %q:\n%s", tc.want, out.String())
+			}
+			if tc.cfg.tenants == "" && strings.Contains(out.String(), "HUP") {
+				t.Fatalf("SIGHUP offered without a tenants file to re-read:\n%s", out.String())
+			}
+		})
 	}
 }
