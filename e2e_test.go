@@ -14,7 +14,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -26,6 +25,8 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/loyalty-checkout/bff-widget/internal/testenv"
 )
 
 var (
@@ -35,32 +36,17 @@ var (
 	browserCancel = func() {}
 )
 
-// chromiumPath is Debian's Chromium, or $CHROMIUM.
-func chromiumPath() string {
-	if p := os.Getenv("CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := testenv.Run(m) // ends with a line of what was skipped, if anything
 	browserCancel()
 	os.Exit(code)
 }
 
-// browser starts the shared Chromium on first use, or skips the test when there is none.
+// browser starts the shared Chromium (Debian's, or $CHROMIUM) on first use, or skips the test
+// when there is none (fails with REQUIRE_ALL=1).
 func browser(t *testing.T) context.Context {
 	t.Helper()
-	path := chromiumPath()
-	if path == "" {
-		t.Skip("Chromium not found: install Debian's chromium (apt-get install chromium) or set CHROMIUM; .ci/run installs it")
-	}
+	path := testenv.Need(t, testenv.Chromium)
 	browserOnce.Do(func() {
 		opts := append(chromedp.DefaultExecAllocatorOptions[:],
 			chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
