@@ -3,7 +3,6 @@ package bff
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"github.com/redis/rueidis"
 
 	"github.com/loyalty-checkout/bff-widget/bff/internal/redisserver"
+	"github.com/loyalty-checkout/bff-widget/internal/testenv"
 	"github.com/loyalty-checkout/bff-widget/sandbox"
 )
 
@@ -24,13 +24,12 @@ type redisServer struct {
 }
 
 // startRedis starts redis-server on a free port, without persistence; the test is skipped,
-// saying why, only when redis-server is not installed (.ci/run installs it).
+// saying why, only when redis-server is not installed (.ci/run installs it; with
+// REQUIRE_ALL=1 it fails).
 func startRedis(t testing.TB) *redisServer {
 	t.Helper()
+	testenv.Need(t, testenv.RedisServer)
 	srv, err := redisserver.Start()
-	if errors.Is(err, redisserver.ErrNotInstalled) {
-		t.Skip(err.Error() + ": the Redis tests need a real one")
-	}
 	if err != nil {
 		t.Fatal(err)
 	}

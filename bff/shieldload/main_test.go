@@ -2,21 +2,21 @@ package main
 
 import (
 	"io"
-	"os/exec"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/loyalty-checkout/bff-widget/bff/internal/redisserver"
+	"github.com/loyalty-checkout/bff-widget/internal/testenv"
 )
+
+func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
 
 // A short run of the load test: three replicas on one Redis, 20× the store's budget for a few
 // seconds. It fails as the command does: a platform 429, a redeem or reverse not exactly
 // once, a view older than the bound.
 func TestShortLoad(t *testing.T) {
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip(redisserver.ErrNotInstalled.Error() + ": the load test needs a real one")
-	}
+	testenv.Need(t, testenv.RedisServer)
 	var out strings.Builder
 	rep, err := run(config{duration: 4 * time.Second, times: 20, replicas: 3, shoppers: 20, writers: 4,
 		ttl: time.Second, stale: 2 * time.Second}, io.MultiWriter(&out))
