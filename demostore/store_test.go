@@ -396,7 +396,7 @@ func TestLoyaltyCouponKeepsItsMinimumPurchase(t *testing.T) {
 	_, of := e.call("GET", "/api/checkout/pub/orderForm", "")
 	items := "/api/checkout/pub/orderForm/" + of.OrderFormID + "/items/update"
 	coupons := "/api/checkout/pub/orderForm/" + of.OrderFormID + "/coupons"
-	code, _ := e.coupon("301") // R$ 10,00 from R$ 50,00
+	code, _ := e.coupon("301")                                                 // R$ 10,00 from R$ 50,00
 	_, of = e.call("POST", items, `{"orderItems":[{"index":0,"quantity":0}]}`) // the mug alone: R$ 39,90
 	_, of = e.call("POST", coupons, `{"text":"`+code+`"}`)
 	if of.MarketingData != nil || of.Value != 3990 || len(of.Messages) != 1 || !strings.Contains(of.Messages[0].Text, "R$ 50,00") {
