@@ -74,7 +74,7 @@ func (s *Server) beacon(x *exchange) error {
 	status, fields, herr := s.readBeacon(x)
 	if mayLog {
 		attrs := []any{"request_id", x.requestID(), "status", status}
-		for _, k := range []string{"tenant", "platform", "v", "kind", "at"} {
+		for _, k := range []string{"tenant", "platform", "v", "kind", "at", "origin"} {
 			if v := fields[k]; v != "" {
 				attrs = append(attrs, k, v)
 			}
@@ -111,8 +111,18 @@ func (s *Server) readBeacon(x *exchange) (int, map[string]string, *HTTPError) {
 		}
 		fields[k] = v
 	}
-	if fields["tenant"] == "" || fields["kind"] == "" {
-		return fail(badRequest(CodeBadRequest, "tenant and kind are required."))
+	if fields["kind"] == "" {
+		return fail(badRequest(CodeBadRequest, "kind is required."))
+	}
+	if fields["tenant"] == "" {
+		// A script tag that names no store (data-tenant missing or misspelled): counted and
+		// logged under no tenant with the page's origin, so the operator can find the site.
+		if fields["kind"] != "opts" {
+			return fail(badRequest(CodeBadRequest, "tenant is required (only an \"opts\" beacon, from a tag without data-tenant, may leave it out)."))
+		}
+		fields["origin"] = clip(x.header("Origin"), 128)
+		fields["count"] = strconv.FormatInt(s.beacons.count("", "opts"), 10)
+		return http.StatusNoContent, fields, nil
 	}
 	t := s.tenant(fields["tenant"])
 	if t == nil {
@@ -123,4 +133,12 @@ func (s *Server) readBeacon(x *exchange) (int, map[string]string, *HTTPError) {
 	}
 	fields["count"] = strconv.FormatInt(s.beacons.count(fields["tenant"], fields["kind"]), 10)
 	return http.StatusNoContent, fields, nil
+}
+
+// clip keeps at most n bytes of a client's header for a log line.
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }

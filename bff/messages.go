@@ -47,12 +47,12 @@ func knownMessageKey(k string) bool {
 // in the order the widget reads them: the session answer's Words is this list in the shopper's
 // language. The widget indexes it by position (widget/src/i18n.ts W, checked by a test), so
 // the list is append-only: a bundle pinned by its hash keeps the order it was built with. A
-// sentence has at most one placeholder, {n}, {code} or {msg}, that the widget fills.
+// sentence has at most one placeholder, {n}, {code}, {text} or {msg}, that the widget fills.
 var widgetWords = []string{
 	"Title", "Points", "Point", "UsableCount", "NoneUsable", "Choose", "Discount", "Cashback", "NoPointCost",
 	"AlreadyYours", "Use", "Short", "NotJoined", "Join", "Terms", "Applied", "Coupon", "Remove", "OnePerPurchase",
 	"Removed", "Unavailable", "NoLongerFits", "CouponLeft", "ApplyAgain", "Wait", "Refused", "RefusedKept",
-	"RemovedLater", "PointsBack", "OwnCoupon",
+	"RemovedLater", "PointsBack", "OwnCoupon", "Outgrown", "MovedAway", "StoreNote",
 }
 
 // placeholders are the {name}s in a sentence.
@@ -141,6 +141,9 @@ var defaultMessages = map[string]map[string]string{
 		"RemovedLater":   "Cupom removido. Seus pontos não se perderam: voltam assim que a conexão voltar.",
 		"PointsBack":     "Os pontos da recompensa removida voltaram.",
 		"OwnCoupon":      "O carrinho já tem o cupom {code}: remova-o para usar uma recompensa.",
+		"Outgrown":       "A recompensa não vale mais para este carrinho{msg}: tiramos o cupom e devolvemos seus pontos.",
+		"MovedAway":      "Esta recompensa foi usada em outro carrinho ou pedido: tiramos o cupom deste carrinho.",
+		"StoreNote":      "Aviso da loja: {text}",
 	},
 	"en": {
 		"CanUse":                            "Available for this purchase.",
@@ -190,6 +193,9 @@ var defaultMessages = map[string]map[string]string{
 		"RemovedLater":   "Coupon removed. Your points are not lost: they come back once the connection does.",
 		"PointsBack":     "The points of the removed reward are back.",
 		"OwnCoupon":      "Your cart already has the coupon {code}: remove it to use a reward.",
+		"Outgrown":       "The reward no longer fits this cart{msg}: we took the coupon out and gave your points back.",
+		"MovedAway":      "This reward was used in another cart or order: we took its coupon out of this cart.",
+		"StoreNote":      "Store's note: {text}",
 	},
 	"es": {
 		"CanUse":                            "Disponible para esta compra.",
@@ -239,6 +245,9 @@ var defaultMessages = map[string]map[string]string{
 		"RemovedLater":   "Cupón quitado. Tus puntos no se perdieron: vuelven en cuanto vuelva la conexión.",
 		"PointsBack":     "Los puntos de la recompensa quitada volvieron.",
 		"OwnCoupon":      "El carrito ya tiene el cupón {code}: quítalo para usar una recompensa.",
+		"Outgrown":       "La recompensa ya no vale para este carrito{msg}: quitamos el cupón y te devolvimos los puntos.",
+		"MovedAway":      "Esta recompensa se usó en otro carrito o pedido: quitamos su cupón de este carrito.",
+		"StoreNote":      "Aviso de la tienda: {text}",
 	},
 }
 

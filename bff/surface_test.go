@@ -281,6 +281,14 @@ func TestBeacon(t *testing.T) {
 	if lines := beaconLines(); len(lines) != 2 || lines[1]["count"] != "4" {
 		t.Fatalf("after BeaconLogEvery: %v", lines)
 	}
+	// A tag without data-tenant names no store: its beacon is counted under none, with the page.
+	time.Sleep(350 * time.Millisecond)
+	if r := send(`{"v":"1.2.0","tenant":"","platform":"vtex","kind":"opts","at":"mount"}`, hdr{"Origin": "http://shop.example"}); r.Status != 204 {
+		t.Fatalf("a tag without data-tenant: %d %s", r.Status, r.Raw)
+	}
+	if lines := beaconLines(); len(lines) != 3 || lines[2]["kind"] != "opts" || lines[2]["origin"] != "http://shop.example" || lines[2]["tenant"] != nil {
+		t.Fatalf("a tag without data-tenant: %v", lines)
+	}
 	if strings.Contains(lw.String(), "127.0.0.1") || strings.Contains(lw.String(), `"msg":"request","request_id":"`) && strings.Contains(lw.String(), PathBeacon) {
 		t.Fatalf("a beacon logged an address or an access line:\n%s", lw.String())
 	}
@@ -293,6 +301,7 @@ func TestBeacon(t *testing.T) {
 		{"unknown tenant", strings.Replace(beacon, `"demo"`, `"nope"`, 1), nil, 404, CodeUnknownTenant},
 		{"another store's page", beacon, hdr{"Origin": "http://evil.test"}, 403, CodeOriginNotAllowed},
 		{"no kind", `{"tenant":"demo"}`, nil, 400, CodeBadRequest},
+		{"no tenant, not a tag's options", `{"kind":"network","at":"view"}`, nil, 400, CodeBadRequest},
 		{"free text", strings.Replace(beacon, `"network"`, `"ana@example.com said hi"`, 1), nil, 400, CodeBadRequest},
 		{"not JSON", "network", nil, 400, CodeInvalidJSON},
 		{"too big", `{"tenant":"demo","kind":"x","pad":"` + strings.Repeat("a", 2000) + `"}`, nil, 413, CodeBodyTooLarge},
