@@ -7,7 +7,7 @@
 // The widget's script is async. Code that may run before it has arrived starts with the queue
 // stub, one line; its calls are recorded and replayed in order once the widget loads:
 //
-//   window.LoyaltyWidget=window.LoyaltyWidget||{q:[],mount:function(){this.q.push(["mount",arguments])},refresh:function(){this.q.push(["refresh",arguments])}};
+//   window.LoyaltyWidget=window.LoyaltyWidget||{q:[],mount:function(){this.q.push(["mount",arguments])},refresh:function(){this.q.push(["refresh",arguments])},orderPlaced:function(){this.q.push(["orderPlaced",arguments])}};
 //
 // (Under a strict Content-Security-Policy, put it at the top of your own script file rather
 // than in an inline <script>.)
@@ -72,8 +72,11 @@ declare namespace LoyaltyWidget {
     /** Or the session itself, when the store's server renders it into the page. */
     sessionToken?: string;
     segmentToken?: string;
-    /** The cart id; default: a random id kept in localStorage. */
-    cartId?: string;
+    /** Required: the store's id for this cart (data-cart-id), new for every cart. It keys the
+     *  redemption (the platform's OriginalId): a cart id used again after its order would
+     *  carry the redemption into the next cart, so the widget refuses one whose order it was
+     *  told of (LoyaltyWidget.orderPlaced). */
+    cartId: string;
   }
 
   /** A store's look and links. The BFF sends the tenant's (the checkout view's Theme); this
@@ -147,6 +150,11 @@ declare namespace LoyaltyWidget {
     mount(options: MountOptions): Handle;
     /** Refreshes every mounted widget. */
     refresh(): Promise<void>;
+    /** Tells the widget the order of a cart was placed (default: the cart it read last): that
+     *  cart id is never used again, and the coupon the order used is no longer the widget's.
+     *  Call it on the order confirmation (dom and custom platforms); on VTEX the widget sees the
+     *  orderPlaced step itself. */
+    orderPlaced(cartId?: string): void;
   }
 
   /** window.LoyaltyWidget before the widget has loaded: the queue stub. mount() and refresh()
@@ -155,6 +163,7 @@ declare namespace LoyaltyWidget {
     q: [string, IArguments][];
     mount(options: MountOptions): void;
     refresh(): void;
+    orderPlaced(cartId?: string): void;
   }
 }
 

@@ -156,18 +156,6 @@ export function parseMoney(text: string): number {
   return parseFloat(lastSep >= 0 && s.length - lastSep < 4 ? digits(s.slice(0, lastSep)) + "." + s.slice(lastSep + 1) : digits(s));
 }
 
-function cartIdFor(tenant: string): string {
-  const key = "loyalty-widget:cart:" + tenant;
-  const made = "c" + Date.now().toString(36);
-  try {
-    let id = localStorage.getItem(key);
-    if (!id) localStorage.setItem(key, (id = made + Math.random().toString(36).slice(2, 10)));
-    return id;
-  } catch {
-    return made;
-  }
-}
-
 interface ZordWindow {
   Zord?: { checkout?: { addCupomDesconto?(): void; removeCupomDesconto?(): void } };
 }
@@ -178,7 +166,7 @@ interface ZordWindow {
  * Magazord, without a button selector, it calls the theme's own Zord.checkout.addCupomDesconto()
  * (and removeCupomDesconto()), which read the same field.
  */
-export function domAdapter(o: DomOptions, tenant: string): Adapter {
+export function domAdapter(o: DomOptions): Adapter {
   const $ = (sel?: string) => (sel ? document.querySelector<HTMLElement>(sel) : null);
   const text = (el: Node | null | undefined) => (el?.textContent || "").trim();
   const zord = () => (window as unknown as ZordWindow).Zord?.checkout || {};
@@ -213,7 +201,8 @@ export function domAdapter(o: DomOptions, tenant: string): Adapter {
     async cart_() {
       const el = $(o.subtotal);
       const value = el ? parseMoney(el.textContent || "") : NaN;
-      return isFinite(value) ? { id: o.cartId || cartIdFor(tenant), value, coupon: coupon() || null } : null;
+      // The cart id is the store's (data-cart-id, new for every cart): the key of a redemption.
+      return isFinite(value) ? { id: o.cartId || "", value, coupon: coupon() || null } : null;
     },
     async apply_(code) {
       // The theme answers on the page: the applied-coupon element (or the field) shows the

@@ -6,7 +6,7 @@
 //
 // W names the sentences by their position in Words, in the BFF's order (bff/messages.go
 // widgetWords, append-only; a test checks that the two agree). esbuild inlines W's members as
-// numbers. A sentence has at most one placeholder, {n}, {code} or {msg}, filled by fill().
+// numbers. A sentence has at most one placeholder, {n}, {code}, {text} or {msg}, filled by fill().
 
 export const enum W {
   title,
@@ -39,6 +39,9 @@ export const enum W {
   removedLater,
   pointsBack,
   ownCoupon,
+  outgrown,
+  movedAway,
+  storeNote,
   /** how many sentences there are */
   count,
 }

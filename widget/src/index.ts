@@ -14,6 +14,7 @@ import { pickLang } from "./i18n";
 import { DEFAULT_TARGET, fromScript, replay, validate, vendorOf, warn, type Stub } from "./options";
 import type { MountOptions } from "./types";
 import { widget } from "./widget";
+import { place } from "./pending";
 
 declare const VERSION: string; // set by build.go
 
@@ -27,7 +28,7 @@ export interface Handle {
 const currentScript = document.currentScript as HTMLScriptElement | null;
 const scriptBase = currentScript?.src ? new URL(".", currentScript.src).href : "";
 
-const mounted = new Set<Handle>();
+const mounted = new Set<Handle & { p_(id?: string): void }>();
 
 /** The BFF's base URL, without a trailing slash. */
 const baseOf = (o: MountOptions) => (o.bff || scriptBase).replace(/\/+$/, "");
@@ -42,7 +43,7 @@ function mount(o: MountOptions): Handle {
   const find = () => (sel ? document.querySelector(sel) : o.target) as HTMLElement | null;
   if (!sel && !(find() instanceof HTMLElement)) throw new TypeError("LoyaltyWidget: target is not an element of the page");
   const platform = o.platform || "vtex";
-  const adapter = platform === "custom" ? customAdapter(o.adapter!) : platform === "dom" ? domAdapter(o.dom!, o.tenant) : vtexAdapter();
+  const adapter = platform === "custom" ? customAdapter(o.adapter!) : platform === "dom" ? domAdapter(o.dom!) : vtexAdapter();
   const [locale, currency] = adapter.locale_?.() || [];
   // The store page's own language before the browser's: the widget speaks as the page does.
   const lang = pickLang(o.lang || locale || document.documentElement.lang || navigator.language);
@@ -67,8 +68,9 @@ function mount(o: MountOptions): Handle {
   };
   addEventListener("hashchange", onHash);
   w.start_().catch(() => {});
-  const handle: Handle = {
+  const handle: Handle & { p_(id?: string): void } = {
     refresh: w.refresh_,
+    p_: w.placed_,
     destroy() {
       mo.disconnect();
       removeEventListener("hashchange", onHash);
@@ -85,7 +87,15 @@ async function refresh(): Promise<void> {
   await Promise.all([...mounted].map((m) => m.refresh()));
 }
 
-const lw = { version: VERSION, mount, refresh };
+/** orderPlaced tells the widget that the order of a cart (default: the cart it read last) was
+ *  placed: the cart id is never used again and the coupon the order used is no longer the
+ *  widget's (VTEX's order-placed step is seen without it). */
+function orderPlaced(cartId?: string): void {
+  if (typeof cartId === "string" && cartId) place(cartId);
+  for (const m of mounted) m.p_(cartId);
+}
+
+const lw = { version: VERSION, mount, refresh, orderPlaced };
 
 const g = window as unknown as { LoyaltyWidget?: Stub | typeof lw };
 const stub = g.LoyaltyWidget as Stub | undefined;
@@ -93,7 +103,9 @@ if (!stub || Array.isArray(stub.q)) {
   g.LoyaltyWidget = lw;
   if (stub) replay(stub.q, lw as unknown as Record<string, unknown>);
   const data = currentScript?.dataset;
-  if (data?.tenant && data.manual === undefined) {
+  // A tag with data- attributes mounts itself (without data-manual); one whose data-tenant is
+  // missing or misspelled is told, as any invalid option: the console and a beacon.
+  if (data && Object.keys(data).length && data.manual === undefined) {
     const auto = () => {
       const o = fromScript(data, scriptBase);
       try {

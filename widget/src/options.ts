@@ -45,6 +45,8 @@ export function validate(o: MountOptions): string[] {
     for (const f of ["subtotal", "couponInput"].concat(vendorOf(o) === "magazord" ? [] : ["couponButton"]) as (keyof DomOptions)[]) {
       need(o.dom?.[f], `platform "dom": a selector for ${f} (data-${f.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}) is required`);
     }
+    // The key of a redemption: a page without it would carry one redemption from cart to cart.
+    need(o.dom?.cartId, 'platform "dom": the cart id (data-cart-id) is required: the store\'s id for this cart, new for every cart');
   }
   return errs;
 }

@@ -44,3 +44,55 @@ export function owe(tenant: string, redeemedId: number, p?: Pending): void {
   const list = loadPending(tenant).filter((q) => q.r !== redeemedId).concat(p || []);
   store(true, key(tenant), list.length && list);
 }
+
+// ---- the coupons the widget put in, and the carts whose order was placed ------------------
+// A coupon in the cart is taken out only when the widget put it there (kept here, in
+// localStorage, so a reload or another tab of this browser still knows), and a cart id whose
+// order was placed is never used again: no redemption is carried into a new cart.
+
+/** One coupon the widget put in a cart (stored: short names). */
+interface Mine {
+  u: string; // the shopper
+  c: string; // the coupon
+}
+
+const MINE = "loyalty-widget:mine:";
+const PLACED = "loyalty-widget:placed";
+
+const mineOf = (tenant: string): Mine[] => {
+  const v = stored(true, MINE + tenant);
+  return Array.isArray(v) ? v.filter((m) => m && typeof m.u === "string" && typeof m.c === "string") : [];
+};
+
+/** isMine says whether this browser's widget put coupon in a cart for shopper u. */
+export const isMine = (tenant: string, u: string, coupon: string): boolean =>
+  mineOf(tenant).some((m) => m.u === u && m.c.toUpperCase() === coupon.trim().toUpperCase());
+
+/** mine records (in) or forgets (!in) a coupon the widget put in; the last 8 are kept. */
+export function mine(tenant: string, u: string, coupon: string, put: boolean): void {
+  const list = mineOf(tenant).filter((m) => m.c !== coupon);
+  store(true, MINE + tenant, list.concat(put ? { u, c: coupon } : []).slice(-8));
+}
+
+/** placed is the ids of the carts whose order was placed, newest last (the last 20). */
+export const placed = (): string[] => {
+  const v = stored(true, PLACED);
+  return Array.isArray(v) ? v.filter((x) => typeof x === "string") : [];
+};
+
+/** place records a cart id whose order was placed. */
+export const place = (id: string): void => store(true, PLACED, placed().filter((x) => x !== id).concat(id).slice(-20));
+
+const LAST = "loyalty-widget:last:";
+
+/** seen keeps the cart the widget read last (its id and coupon), for the order-placed step. */
+export const seen = (tenant: string, id: string, coupon: string | null): void => store(true, LAST + tenant, { k: id, c: coupon || "" });
+
+/** ordered records that the order of cart id (default: the cart read last) was placed: that id
+ *  is never used again, and its coupon, consumed by the order, is no longer the widget's. */
+export function ordered(tenant: string, id?: string): void {
+  const l = stored(true, LAST + tenant) || {};
+  const k = id || l.k;
+  if (typeof k === "string" && k) place(k);
+  if (l.c && k === l.k) mine(tenant, "", l.c, false);
+}

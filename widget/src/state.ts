@@ -3,7 +3,7 @@
 // state can be built and checked alone (widget/test/state.test.ts).
 //
 // Names ending in "_" are the widget's own: the build shortens them (build.go, MangleProps).
-import { sameCoupon } from "./adapters";
+import { parseMoney, sameCoupon } from "./adapters";
 import { fill, W, type Words } from "./i18n";
 import type { Applied, Cart, CheckoutView, RedeemedReward, Reward, Theme } from "./types";
 
@@ -74,6 +74,13 @@ export function appliedOf(s: State): AppliedNow | null {
   return a && a.Success && a.Reward && a.CouponCode ? (a as AppliedNow) : null;
 }
 
+/** outgrown is the applied reward when the platform's re-check for this cart says it no longer
+ *  fits (its redeemed entry's CanUse is false), else null. */
+export function outgrown(s: State): RedeemedReward | null {
+  const id = appliedOf(s)?.Reward.RedeemedId;
+  return (id && s.view_?.Redeemed?.find((r) => r.RedeemedId === id && !r.CanUse)) || null;
+}
+
 /** foreign is a coupon in the cart that the widget did not put there ("" when none). */
 export function foreign(s: State): string {
   const c = s.cart_?.coupon;
@@ -116,11 +123,15 @@ export const points = (f: Fmt, n: number): string => f.num_(n) + " " + f.w_[n ==
 
 /** gives says what a reward gives: "R$ 10,00 de desconto", "10% de desconto", "R$ 25,00 de
  *  cashback"; a title that already says it is kept as it is. A title that is only an amount
- *  ("R$ 10,00", "10%", "$5") gets the word. */
+ *  ("R$ 10,00", "10%", "$5") gets the word, and an amount is read and written again by the one
+ *  rule for money (Intl, as the BFF writes its amounts): en "R$10.00 off", not "R$ 10,00 off". */
 export function gives(r: Reward & { RedeemedValue?: number }, f: Fmt): string {
   const t = (r.Title || "").trim();
   const v = r.RedeemedValue || r.Value;
-  return r.Type === 3 ? (v ? f.money_(v) + " " + f.w_[W.cashback] : t) : [0, 1].includes(r.Type) && /^\D{0,4}[\d.,\s]+%?$/.test(t) ? t + " " + f.w_[W.discount] : t;
+  if (r.Type === 3) return v ? f.money_(v) + " " + f.w_[W.cashback] : t;
+  if (![0, 1].includes(r.Type) || !/^\D{0,4}[\d.,\s]+%?$/.test(t)) return t;
+  const n = parseMoney(t);
+  return (r.Type === 1 && !t.endsWith("%") && n > 0 ? f.money_(n) : t) + " " + f.w_[W.discount];
 }
 
 /** cost says what a reward costs: "100 pontos", "Sem custo em pontos", or, already redeemed,
@@ -134,8 +145,11 @@ export const cost = (r: Reward, f: Fmt, redeemed: boolean): string =>
 export function missing(r: Reward, balance: number | null | undefined, f: Fmt): string {
   const m = r.UseReasonMessage || "";
   const short = (n: string) => fill(f.w_[W.short], n);
+  // A disabled reward's reason is the store's own text, in the store's language: said as the store's.
   return r.Enabled === false
-    ? r.DisabledReason || m
+    ? r.DisabledReason
+      ? fill(f.w_[W.storeNote], r.DisabledReason)
+      : m
     : r.UseReason === 1 && balance != null && r.Points > balance
       ? short(points(f, r.Points - balance))
       : r.UseReason === 2 && r.RemainingToUse
@@ -177,8 +191,9 @@ export function rows(s: State, f: Fmt): Row[] {
     };
   };
   const u = (v.Redeemed || []).filter((r) => a?.RedeemedId !== r.RedeemedId).map((r) => row(r, true));
-  // The applied one is not listed.
-  const rs = (v.Rewards || []).filter((r) => a?.Id !== r.Id).map((r) => row(r, false));
+  // The applied one is not listed, nor a reward the shopper already holds a free copy of:
+  // the copy is listed first, and paying again for it would be points for nothing.
+  const rs = (v.Rewards || []).filter((r) => a?.Id !== r.Id && !u.some((x) => x.r_.Id === r.Id)).map((r) => row(r, false));
   return u.concat(rs.filter((x) => x.can_), rs.filter((x) => !x.can_));
 }
 

@@ -174,7 +174,8 @@ export interface DomOptions {
   /** The shopper's session itself, when the page has it (rendered by the store's server). */
   sessionToken?: string;
   segmentToken?: string;
-  cartId?: string;
+  /** The store's id for this cart, new for every cart (validated: the key of a redemption). */
+  cartId: string;
 }
 
 export interface AppliedDetail {

@@ -14,11 +14,12 @@ import css from "./style.css";
 import { ApiError, retryable, type Api } from "./api";
 import { sameCoupon } from "./adapters";
 import { fill, W, type Lang } from "./i18n";
-import { loadPending, owe } from "./pending";
-import { applied, appliedOf, failed, finished, fmt, foreign, initial, loaded, noted, started, toggled, unapplied, type State } from "./state";
+import { isMine, loadPending, mine, ordered, owe, placed, seen } from "./pending";
+import { warn } from "./options";
+import { applied, appliedOf, failed, finished, fmt, foreign, gives, initial, loaded, noted, outgrown, started, toggled, unapplied, type State } from "./state";
 import { h, view, type Act } from "./view";
 import type { Report } from "./beacon";
-import type { Adapter, AppliedDetail, MountOptions, Outcome, RedeemResult, RedeemedReward } from "./types";
+import type { Adapter, AppliedDetail, Cart, MountOptions, Outcome, RedeemResult, RedeemedReward } from "./types";
 
 export interface Widget {
   /** The mount point the widget renders in now. */
@@ -29,8 +30,14 @@ export interface Widget {
   /** start_ signs in and shows the rewards; with no shopper logged in it stays hidden. */
   start_(): Promise<void>;
   refresh_(): Promise<void>;
+  /** placed_ says the order of cart id (default: the cart read last) was placed: the widget
+   *  never uses that cart id again. */
+  placed_(id?: string): void;
   destroy_(): void;
 }
+
+/** The checkout's order-placed step (VTEX: /checkout/orderPlaced/?og=..., #/orderPlaced). */
+const placedStep = (): boolean => /orderPlaced/.test(location.pathname + location.hash);
 
 /** kind names a failure for the beacon: "net" (no answer), "h503" (the BFF's status), "store"
  *  (the storefront's own call failed or timed out). */
@@ -55,14 +62,31 @@ export function widget(adapter: Adapter, api: Api, o: MountOptions, lang: Lang, 
   let off = () => {};
   let timer = 0;
   let restoreDue = true; // the first view puts the applied reward's coupon back if it left
+  let warned = false;
+  const tenant = api.tenant_;
 
+  /** unusable says (and tells the integrator once: the console and a beacon) that a cart cannot
+   *  take a redemption: it has no id, or the id of a cart whose order was placed. A redemption is
+   *  keyed by the cart id: it must be the store's, and new for every cart. */
+  const unusable = (c: Cart): boolean => {
+    const old = placed().includes(c.id);
+    if (c.id && !old) return false;
+    if (!warned) {
+      warned = true;
+      warn(`LoyaltyWidget: no rewards for cart "${c.id}": every cart needs an id of its own, never a placed order's (data-cart-id, cart().id)`);
+      report("cartid", "view");
+    }
+    return true;
+  };
+
+  const cur = () => o.currency || s.view_?.Currency || platformCurrency || "BRL";
   const render = (): void => {
     if (!root) return;
     try {
       const active = root.activeElement;
       const want = s.focus_ || active?.getAttribute("data-k");
       const next = view(s, {
-        f_: fmt(w, lang, o.currency || s.view_?.Currency || platformCurrency || "BRL"),
+        f_: fmt(w, lang, cur()),
         id_: id,
         compact_: compact(),
         theme_: o.theme,
@@ -113,9 +137,12 @@ export function widget(adapter: Adapter, api: Api, o: MountOptions, lang: Lang, 
   const refresh = async (): Promise<void> => {
     const my = ++seq;
     try {
-      const cart = await adapter.cart_();
+      // The order is placed: its cart is done, and the widget has nothing to offer on this step.
+      if (placedStep()) ordered(tenant);
+      const cart = placedStep() ? null : await adapter.cart_();
       if (my !== seq) return;
-      if (!cart) return set({ ...s, view_: null, cart_: null });
+      if (!cart || unusable(cart)) return set({ ...s, view_: null, cart_: null });
+      seen(tenant, cart.id, cart.coupon);
       const v = await api.checkout_(cart);
       if (my !== seq) return;
       set(loaded(s, v, cart));
@@ -141,7 +168,6 @@ export function widget(adapter: Adapter, api: Api, o: MountOptions, lang: Lang, 
   const settle = async (): Promise<boolean> => {
     const cart = s.cart_!;
     const redeemed = s.view_!.Redeemed || [];
-    const tenant = api.tenant_;
     let changed = false;
     for (const p of loadPending(tenant)) {
       if (p.u !== api.user_) continue;
@@ -160,6 +186,35 @@ export function widget(adapter: Adapter, api: Api, o: MountOptions, lang: Lang, 
       owe(tenant, p.r);
     }
     const ap = appliedOf(s);
+    const gone = outgrown(s);
+    if (ap && gone) {
+      // The platform's re-check says the applied reward no longer fits this cart (it went below
+      // the minimum): its coupon comes out and the redemption is reversed, so no debit stays
+      // without its coupon in the cart; the reward is offered again once the cart fits.
+      const code = ap.CouponCode;
+      if (sameCoupon(cart.coupon, code)) await adapter.remove_(code);
+      mine(tenant, "", code, false);
+      let text = fill(w[W.outgrown], gone.UseReasonMessage);
+      try {
+        await api.reverse_(gone.RedeemedId);
+      } catch (e) {
+        if (retryable(e)) owe(tenant, gone.RedeemedId, { u: api.user_, r: gone.RedeemedId, c: code });
+        text = retryable(e) ? w[W.removedLater] : (e as Error).message || text;
+      }
+      tell(text, "a" + gone.Id);
+      emit(false, { couponCode: code, rewardId: gone.Id, redeemedId: gone.RedeemedId, title: gone.Title });
+      return true;
+    }
+    const c = cart.coupon;
+    if (c && !ap && !s.view_!.Missing?.includes("applied") && isMine(tenant, api.user_, c)) {
+      // A coupon this widget put in, no longer applied to this cart: the platform moved its
+      // redemption to another cart, or an order used it, or it was reversed. It is ours to take
+      // out: one redemption, one cart.
+      await adapter.remove_(c);
+      mine(tenant, "", c, false);
+      tell(w[W.movedAway], "");
+      return true;
+    }
     const restore = restoreDue;
     restoreDue = false;
     if (restore && ap?.Reward.RedeemedId && !cart.coupon) {
@@ -202,7 +257,10 @@ export function widget(adapter: Adapter, api: Api, o: MountOptions, lang: Lang, 
       // it is taken as not in, so the points are not kept for nothing.
       out = sameCoupon((await adapter.cart_().catch(() => null))?.coupon, code) || "";
     }
-    if (out === true) return true;
+    if (out === true) {
+      mine(tenant, api.user_, code, true);
+      return true;
+    }
     report("refused", "apply");
     let text = w[W.refused];
     try {
@@ -221,7 +279,7 @@ export function widget(adapter: Adapter, api: Api, o: MountOptions, lang: Lang, 
   const take = (at: string, redeemed: boolean, rewardId: number): Promise<void> =>
     act(at, async () => {
       const cart = await adapter.cart_();
-      if (!cart) return;
+      if (!cart || unusable(cart)) return;
       s = { ...s, cart_: cart };
       const mine = foreign(s);
       if (mine) return tell(fill(w[W.ownCoupon], mine), at);
@@ -231,7 +289,7 @@ export function widget(adapter: Adapter, api: Api, o: MountOptions, lang: Lang, 
       owe(api.tenant_, r.RedeemedId); // the shopper chose to use it after all
       if (!(await putIn(code, r.RedeemedId, at))) return;
       set(applied(s, code, r));
-      say(w[W.applied] + ": " + r.Title);
+      say(w[W.applied] + ": " + gives(r, fmt(w, lang, cur())));
       emit(true, { couponCode: code, rewardId: r.Id, redeemedId: r.RedeemedId, title: r.Title });
     });
 
@@ -250,6 +308,7 @@ export function widget(adapter: Adapter, api: Api, o: MountOptions, lang: Lang, 
       // and the shopper can still use the redeemed reward later.
       const cart = await adapter.cart_();
       if (sameCoupon(cart?.coupon, code)) await adapter.remove_(code);
+      mine(tenant, "", code, false);
       try {
         await api.reverse_(redeemedId);
         s = { ...s, focus_: "a" + detail.rewardId };
@@ -283,6 +342,7 @@ export function widget(adapter: Adapter, api: Api, o: MountOptions, lang: Lang, 
   }
 
   mq.addEventListener("change", render);
+  const onShow = () => document.hidden || void refresh();
 
   return {
     get host_() {
@@ -313,14 +373,21 @@ export function widget(adapter: Adapter, api: Api, o: MountOptions, lang: Lang, 
           timer = setTimeout(refresh, 350) as unknown as number;
         });
         api.login_(session);
+        // A shopper back on this tab (from another tab, another cart) gets a fresh look.
+        document.addEventListener("visibilitychange", onShow);
       } catch (e) {
         return fail(e, "login");
       }
       await refresh();
     },
     refresh_: refresh,
+    placed_(id) {
+      ordered(tenant, id);
+      void refresh();
+    },
     destroy_() {
       off();
+      document.removeEventListener("visibilitychange", onShow);
       clearTimeout(timer);
       seq++;
       mq.removeEventListener("change", render);

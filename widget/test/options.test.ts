@@ -9,8 +9,8 @@ const noop = () => null;
 test("valid options have no problem", () => {
   eq(validate({ tenant: "demo" }), []);
   eq(validate({ tenant: "demo", platform: "custom", adapter: custom, lang: "en", currency: "USD", bff: "https://bff.example", theme: { Accent: "#000" }, beacon: false }), []);
-  eq(validate({ tenant: "demo", platform: "dom", dom: { subtotal: "#s", couponInput: "#c" } }), [], "Magazord needs no button");
-  eq(validate({ tenant: "demo", platform: "dom", vendor: "tray", dom: { subtotal: "#s", couponInput: "#c", couponButton: "#b" } }), []);
+  eq(validate({ tenant: "demo", platform: "dom", dom: { subtotal: "#s", couponInput: "#c", cartId: "k1" } }), [], "Magazord needs no button");
+  eq(validate({ tenant: "demo", platform: "dom", vendor: "tray", dom: { subtotal: "#s", couponInput: "#c", couponButton: "#b", cartId: "k1" } }), []);
   eq(validate({ tenant: "demo", target: document.createElement("div") }), []);
 });
 
@@ -36,6 +36,7 @@ test("the dom platform names each missing selector by its attribute", () => {
     'platform "dom": a selector for subtotal (data-subtotal) is required',
     'platform "dom": a selector for couponInput (data-coupon-input) is required',
     'platform "dom": a selector for couponButton (data-coupon-button) is required',
+    'platform "dom": the cart id (data-cart-id) is required: the store\'s id for this cart, new for every cart',
   ]);
 });
 

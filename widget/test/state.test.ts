@@ -1,5 +1,5 @@
 // State transitions and what the view derives from a state.
-import { applied as appliedT, appliedOf, cost, failed, finished, foreign, gives, initial, isOpen, loaded, lockReason, missing, noted, notEnrolled, rows, safeURL, started, summary, themeVars, toggled, unapplied } from "../src/state";
+import { applied as appliedT, appliedOf, outgrown, cost, failed, finished, foreign, gives, initial, isOpen, loaded, lockReason, missing, noted, notEnrolled, rows, safeURL, started, summary, themeVars, toggled, unapplied } from "../src/state";
 import { W } from "../src/i18n";
 import { applied, cart, f, out, poor, redeemed, reward, rich, view, words } from "./fixtures";
 import { eq, ok, test } from "./t";
@@ -59,7 +59,8 @@ test("lockReason says once why nothing can be chosen", () => {
 });
 
 test("gives says what a reward gives", () => {
-  eq(gives(reward({ Id: 1, Title: "R$ 10,00" }), f), "R$ 10,00 de desconto");
+  eq(gives(reward({ Id: 1, Title: "R$ 10,00" }), f), "R$\u00a010,00 de desconto", "the platform's amount written by the one rule");
+  eq(gives(reward({ Id: 1, Title: "R$ 1.000,00" }), f), "R$\u00a01.000,00 de desconto");
   eq(gives(reward({ Id: 1, Type: 0, Title: "10%" }), f), "10% de desconto");
   eq(gives(reward({ Id: 1, Type: 0, Title: "Desconto de 10% na compra" }), f), "Desconto de 10% na compra", "a title that says it");
   eq(gives(reward({ Id: 1, Type: 3, Title: "Cashback" }), f), "Cashback", "cashback, amount unknown");
@@ -82,7 +83,7 @@ test("missing quantifies what is missing", () => {
   eq(missing(reward({ Id: 1, CanUse: false, UseReason: 1, UseReasonMessage: "Sem pontos." }), null, f), "Sem pontos.", "no balance: the BFF's words");
   eq(missing(reward({ Id: 1, CanUse: false, UseReason: 2, RemainingToUse: 10.1 }), 5000, f), "Faltam R$\u00a010,10");
   eq(missing(reward({ Id: 1, CanUse: false, UseReason: 2, RemainingToUse: 10.1, UseReasonMessage: "Só mais R$ 10,10!" }), 5000, f), "Só mais R$ 10,10!", "the tenant's words");
-  eq(missing(reward({ Id: 1, Enabled: false, CanUse: false, DisabledReason: "Pausada." }), 5000, f), "Pausada.");
+  eq(missing(reward({ Id: 1, Enabled: false, CanUse: false, DisabledReason: "Pausada." }), 5000, f), "Aviso da loja: Pausada.", "the store's own words, said as the store's");
   eq(missing(reward({ Id: 1, CanUse: false, UseReason: 99 }), 5000, f), "");
 });
 
@@ -97,8 +98,22 @@ test("rows: redeemed first, then usable, then the rest; the applied one is not l
 test("not enrolled is said once, not under every reward", () => {
   ok(notEnrolled(out().view_), "Carla is out");
   ok(!notEnrolled(poor().view_) && !notEnrolled(view({ Rewards: [] })), "others are in");
-  for (const r of rows(out(), f)) eq(r.why_, r.key_ === "a306" ? "Pausada pela loja." : "", r.key_);
+  for (const r of rows(out(), f)) eq(r.why_, r.key_ === "a306" ? "Aviso da loja: Pausada pela loja." : "", r.key_);
   eq(summary(out(), f), w[W.notJoined]);
+});
+
+test("a reward held as a free copy is listed once, the copy first", () => {
+  const s = loaded(initial, view({ Rewards: [reward({ Id: 301, Title: "R$ 10,00", Points: 100 }), reward({ Id: 302, Type: 0, Title: "10%" })], Redeemed: [redeemed({ Id: 301, RedeemedId: 1001 })] }), cart());
+  eq(rows(s, f).map((r) => r.key_), ["u1001", "a302"]);
+});
+
+test("outgrown: the applied reward the platform's re-check says no longer fits", () => {
+  eq(outgrown(applied()), null, "it fits");
+  const a = applied();
+  const gone = { ...a, view_: { ...a.view_!, Redeemed: a.view_!.Redeemed!.map((r) => ({ ...r, CanUse: false, UseReason: 2 })) } };
+  eq(outgrown(gone)?.RedeemedId, a.view_!.Applied!.Reward!.RedeemedId);
+  eq(outgrown({ ...gone, view_: { ...gone.view_, Applied: null } }), null, "nothing applied");
+  eq(outgrown({ ...a, view_: { ...a.view_!, Redeemed: null } }), null, "no re-check to go by");
 });
 
 test("summary: how many can be used now, or the applied reward", () => {

@@ -1,7 +1,7 @@
 // The view renders any state alone: no network, no storefront.
-import { failed, fmt, initial, noted, started, toggled, type State } from "../src/state";
+import { failed, fmt, initial, loaded, noted, started, toggled, type State } from "../src/state";
 import { view, type Act, type Ctx } from "../src/view";
-import { applied, cart, f, out, poor, rich, words } from "./fixtures";
+import { applied, cart, f, out, poor, redeemed, rich, view as viewOf, words } from "./fixtures";
 import { eq, ok, test } from "./t";
 
 function render(s: State, c: Partial<Ctx> = {}): { box: HTMLElement; acts: Act[]; text: string; $: (sel: string) => HTMLElement | null; $$: (sel: string) => HTMLElement[] } {
@@ -17,7 +17,7 @@ test("rich: balance prominent, how many can be used, one verb per reward, what e
   eq(r.$("h2")!.textContent, "Clube Demo");
   eq(r.$(".bal")!.textContent, "5.000 pontos");
   eq(r.$(".sum")!.textContent, "3 para usar agora");
-  eq(r.$$("li .t").map((e) => e.textContent), ["R$ 10,00 de desconto", "10% de desconto", "Cashback", "R$ 100,00 de desconto", "20% de desconto"]);
+  eq(r.$$("li .t").map((e) => e.textContent), ["R$\u00a010,00 de desconto", "10% de desconto", "Cashback", "R$\u00a0100,00 de desconto", "20% de desconto"]);
   eq(r.$$("li .c").map((e) => e.textContent), ["100 pontos", "250 pontos", "Sem custo em pontos", "1.000 pontos", "2.000 pontos"]);
   eq(new Set(r.$$("li button").map((b) => b.textContent)).size, 1, "one verb");
   eq(use(r, "10%").getAttribute("aria-label"), "Usar 10% de desconto");
@@ -36,7 +36,7 @@ test("pressing a usable reward asks to use it; a disabled one does nothing", () 
 test("poor: what is missing, quantified, under each reward", () => {
   const r = render(poor());
   eq(r.$(".sum")!.textContent, "1 para usar agora");
-  eq(r.$$("li .m").map((e) => e.textContent), ["Faltam 130 pontos", "Faltam 880 pontos", "Você não tem cashback disponível no momento.", "Pausada pela loja."]);
+  eq(r.$$("li .m").map((e) => e.textContent), ["Faltam 130 pontos", "Faltam 880 pontos", "Você não tem cashback disponível no momento.", "Aviso da loja: Pausada pela loja."]);
 });
 
 test("not enrolled: one sentence and the join link, no balance, no reason repeated", () => {
@@ -148,4 +148,8 @@ test("in English and Spanish too", () => {
   eq([en.$(".bal")!.textContent, en.$(".sum")!.textContent, en.$$("li .m")[0].textContent, en.$$("li button")[0].textContent], ["120 points", "1 to use now", "130 points short", "Use"]);
   const es = render(applied(), { f_: fmt(words("es"), "es", "EUR") });
   eq([es.$(".ap .lbl")!.textContent, es.$(".ap strong")!.textContent, es.$('[data-k="rm"]')!.textContent], ["Recompensa aplicada", "10% de descuento", "Quitar recompensa"]);
+  // A title the platform wrote as an amount reads as every other amount in that language.
+  const ten = redeemed({ Id: 301, Type: 1, Title: "R$ 10,00", RedeemedId: 1002 });
+  const money = (lang: "en" | "es") => render(loaded(initial, viewOf({ Redeemed: [ten] }), cart()), { f_: fmt(words(lang), lang, "BRL") }).$$("li .t")[0].textContent;
+  eq([money("en"), money("es")], ["R$10.00 off", "10,00\u00a0BRL de descuento"]);
 });
