@@ -176,9 +176,11 @@ func TestFastPathFirstVisitExchanges(t *testing.T) {
 // widgetWireBudget is the most /widget.js may weigh on the wire, brotli. Issue #8 asks for
 // 7,500 bytes; the bundle grew past that with issue #10 (10,464 bytes), was made smaller again
 // without dropping any of its behaviour (9,522 bytes), then lost its words to the BFF's
-// catalog (8,704), and is held there, with a little room. The README ("What 7,500 bytes would
-// take") measures what more would be needed: more than moving parts out.
-const widgetWireBudget = 9_000
+// catalog (8,704). A redemption's whole life (taking out a coupon that no longer fits or that
+// moved to another cart, the cart ids of placed orders, one copy of a reward, amounts in titles
+// by the one rule) costs about 670 bytes (measured: 9,376), held with a little room. The README
+// ("What 7,500 bytes would take") measures what more would be needed: more than moving parts out.
+const widgetWireBudget = 9_500
 
 // TestFastPathWidgetBytesOnTheWire: /widget.js goes out brotli-compressed to a browser that
 // accepts "gzip, br" (precompressed once at start, with Vary), and decompresses to the bundle,

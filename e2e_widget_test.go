@@ -287,7 +287,7 @@ func TestBrowserFocusAndAnnouncements(t *testing.T) {
 			time.Sleep(400 * time.Millisecond) // let any late announcement arrive
 			var said []string
 			e.js(`window.__said`, &said)
-			want := []string{"Recompensa aplicada: 10%", "Recompensa removida. Seus pontos voltaram."}
+			want := []string{"Recompensa aplicada: 10% de desconto", "Recompensa removida. Seus pontos voltaram."}
 			if fmt.Sprint(said) != fmt.Sprint(want) {
 				t.Fatalf("announced %q, want each outcome once: %q", said, want)
 			}
@@ -352,7 +352,8 @@ func TestBrowserQueueStub(t *testing.T) {
 	// LoyaltyWidget.refresh() reaches every mounted widget.
 	e.cartAPI("/items/update/", `{"orderItems":[{"index":0,"quantity":0}]}`)
 	e.js(`LoyaltyWidget.refresh().then(() => true)`, &queued)
-	e.waitJS(root + `.textContent.includes("Não vale mais para este carrinho")`)
+	e.waitJS(root + `.textContent.includes("não vale mais para este carrinho")`)
+	e.waitJS(`document.querySelector("#integrator-log").textContent === "onRemoved: R$ 10,00"`)
 }
 
 // beaconSpy records the widget's beacons before any page script runs (a CDP script, which the

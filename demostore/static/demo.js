@@ -84,9 +84,18 @@
       var code = $("coupon-input").value.trim();
       (code ? checkout.addDiscountCoupon(code) : checkout.removeDiscountCoupon()).catch(function () {});
     } else if (b.id === "place-order") {
+      var cartId = last && last.orderFormId;
       checkout.finish().then(function (r) {
-        $("order-status").textContent = "Pedido " + r.orderId + " realizado! Total: " + money(r.total);
-        $("order-status").setAttribute("data-order-placed", r.orderId);
+        var status = $("order-status");
+        status.textContent = "Pedido " + r.orderId + " realizado! Total: " + money(r.total) + (r.dropped ? " (" + r.dropped + ")" : "") + " ";
+        status.setAttribute("data-order-placed", r.orderId);
+        var again = el("a", "Nova compra");
+        again.href = "#/cart";
+        status.append(again);
+        // VTEX goes to its orderPlaced step, which the widget sees; an integrator's own page
+        // tells the widget (LoyaltyWidget.orderPlaced) which cart's order it was.
+        if (document.querySelector("script[data-platform=vtex]") || document.body.hasAttribute("data-spa")) location.hash = "/orderPlaced/" + r.orderId;
+        else if (window.LoyaltyWidget && window.LoyaltyWidget.orderPlaced) window.LoyaltyWidget.orderPlaced(cartId);
       }).catch(function () {
         $("order-status").textContent = "Não foi possível finalizar agora.";
       });

@@ -79,11 +79,15 @@
     } else if (b.classList.contains("btn-cupom")) Zord.checkout.addCupomDesconto();
     else if (b.classList.contains("remove-cupom")) Zord.checkout.removeCupomDesconto();
     else if (b.id === "finalizar-compra") {
-      fetch(API + "/" + of.orderFormId + "/finish", { method: "POST", credentials: "same-origin" })
+      var cartId = of.orderFormId;
+      fetch(API + "/" + cartId + "/finish", { method: "POST", credentials: "same-origin" })
         .then(function (r) { return r.json(); })
         .then(function (r) {
-          $("#order-status").textContent = "Pedido " + r.orderId + " realizado! Total: " + money(r.total);
+          $("#order-status").textContent = "Pedido " + r.orderId + " realizado! Total: " + money(r.total) + (r.dropped ? " (" + r.dropped + ")" : "");
           $("#order-status").setAttribute("data-order-placed", r.orderId);
+          // The store's confirmation tells the widget the order of its cart is placed: that cart
+          // id (the page's data-cart-id) is never used again. The next page has the new cart's.
+          if (window.LoyaltyWidget && window.LoyaltyWidget.orderPlaced) window.LoyaltyWidget.orderPlaced(cartId);
           render(r.orderForm);
         });
     }
