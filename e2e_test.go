@@ -650,7 +650,7 @@ func TestBrowserDisabledRewardsShowTheirReasons(t *testing.T) {
 		{"10%", "Faltam 130 pontos", "Usar 10% de desconto"},
 		{"20%", "Aviso da loja: Recompensa pausada pela loja até o fim da campanha.", "Usar 20% de desconto"},
 		{"Cashback", "Você não tem cashback disponível no momento.", "Usar Cashback"},
-		{"R$ 100,00", "Faltam 880 pontos", "Usar R$ 100,00 de desconto"},
+		{"R$ 100,00", "Faltam 880 pontos", "Usar R$\u00a0100,00 de desconto"},
 	} {
 		o := read(tc.title)
 		if o.Disabled != "true" || o.Reason != tc.reason || o.Name != tc.name {

@@ -160,7 +160,7 @@ func TestOpenAPIDocument(t *testing.T) {
 	}
 	doc := string(openAPI)
 	for _, p := range []string{platform.PathLogin, platform.PathRewards, platform.PathRedeemed, platform.PathRedeem,
-		platform.PathUseRedeemed, platform.PathApplied, platform.PathReverse, PathCheckout, PathSession, PathBeacon,
+		platform.PathUseRedeemed, platform.PathApplied, platform.PathReverse, PathCheckout, PathSession, PathBeacon, PathOrder,
 		"/healthz", "/readyz", "/openapi.json", "/widget.js", "/widget.json", "/loyalty-widget.d.ts"} {
 		if !strings.Contains(doc, `"`+p+`"`) {
 			t.Errorf("openapi.json lacks the path %s", p)

@@ -345,3 +345,21 @@ func (s *Server) reverse(x *exchange) error {
 func (s *Server) locale(x *exchange) string {
 	return s.locales.pick(x.query("lang"), x.header("Accept-Language"), x.t.cfg.Locale)
 }
+
+// orderPlaced hears from the widget that the shopper's order was placed at the store (VTEX's
+// orderPlaced step, or the integrator's LoyaltyWidget.orderPlaced): the store's order
+// integration tells the platform, which no longer offers the redemption that order used, so
+// what every replica kept for the shopper is dropped, and the shopper's other carts (another
+// tab, another device) see the platform's word at their next look instead of a copy that still
+// offers it. No platform call is made. Body: {"CheckoutCode": the cart's id} (required).
+func (s *Server) orderPlaced(x *exchange) error {
+	cart, herr := cartBody(x.body(), "CheckoutCode")
+	if herr != nil {
+		return herr
+	}
+	if cart == "" {
+		return badRequest(CodeBadRequest, "CheckoutCode is required: the id of the cart whose order was placed.")
+	}
+	s.dropShopper(x.ctx(), x.sess.shopper)
+	return x.noContent()
+}

@@ -30,6 +30,7 @@ const (
 	PathCheckout = "/bff/v1/checkout" // GET: the widget's whole view
 	PathSession  = "/bff/v1/session"  // POST: sign in and the view, in one exchange
 	PathBeacon   = "/bff/v1/beacon"   // POST: the widget failed in a shopper's browser
+	PathOrder    = "/bff/v1/order"    // POST: the shopper's order was placed at the store
 )
 
 // front is the Fiber application that serves the BFF.
@@ -92,6 +93,7 @@ func (s *Server) routes() *front {
 	}
 	app.Get(PathCheckout, s.handle(true, s.checkout))
 	app.Post(PathSession, s.handle(false, s.newSession))
+	app.Post(PathOrder, s.handle(true, s.orderPlaced))
 	app.Post(PathBeacon, func(c *fiber.Ctx) error { return s.beacon(&exchange{c: c}) })
 	if w := s.widget; w != nil {
 		app.Get("/widget.js", s.asset(w.js, "public, max-age=300"))

@@ -352,3 +352,51 @@ func TestNewMountsEverything(t *testing.T) {
 		t.Fatalf("without a widget: %d %s", r.Status, r.Raw)
 	}
 }
+
+// An order placed at the store drops what the BFF kept for its shopper: the redemption the
+// order used is no longer offered from a copy, though the store, not the widget, told the
+// platform.
+func TestOrderPlacedDropsTheShoppersCopy(t *testing.T) {
+	c := newClock()
+	up, calls := startSandbox(t, c)
+	b := startBFF(t, c, up.URL, nil)
+	tok := b.login("demo", "bruno")
+	red := mustOK(t, b.do("POST", "/pub/widget/rewards/redeem/301", auth("demo", tok), `{"OriginalId":"cart-a"}`)).item()
+	coupon, _ := red["CouponCode"].(string)
+	view := func() map[string]any {
+		return mustOK(t, b.do("GET", "/bff/v1/checkout?purchaseValue=99.80&checkoutCode=cart-b", auth("demo", tok), "")).item()
+	}
+	if n := len(view()["Redeemed"].([]any)); n != 1 {
+		t.Fatalf("%d redeemed before the order, want 1", n)
+	}
+	// The store reports the order to the platform; the BFF's copy still offers the coupon.
+	finish := call(t, up.URL, "POST", "/_sandbox/tenants/demo/orders/cart-a/finish", nil, `{"CouponCode":"`+coupon+`"}`)
+	if finish.Status != 200 {
+		t.Fatalf("finish: %d %s", finish.Status, finish.Raw)
+	}
+	asked := calls.get("/pub/widget/rewards/checkout/redeemed")
+	if n := len(view()["Redeemed"].([]any)); n != 1 || calls.get("/pub/widget/rewards/checkout/redeemed") != asked {
+		t.Fatalf("the copy was not used: %d redeemed, %d calls", n, calls.get("/pub/widget/rewards/checkout/redeemed")-asked)
+	}
+
+	for _, bad := range []struct{ body, want string }{
+		{``, "CheckoutCode is required"},
+		{`[1]`, "JSON object"},
+		{`{}`, "CheckoutCode is required"},
+		{`{"CheckoutCode":"a b"}`, "CheckoutCode must be"},
+		{`{"CheckoutCode":7}`, "must be a string"},
+	} {
+		if r := b.do("POST", PathOrder, auth("demo", tok), bad.body); r.Status != 400 || !strings.Contains(r.msg(), bad.want) {
+			t.Errorf("%q: %d %s", bad.body, r.Status, r.Raw)
+		}
+	}
+	if r := b.do("POST", PathOrder, hdr{"X-Bq-Tenant": "demo"}, `{"CheckoutCode":"cart-a"}`); r.Status != 401 {
+		t.Fatalf("without a token: %d %s", r.Status, r.Raw)
+	}
+	if r := b.do("POST", PathOrder, auth("demo", tok), `{"CheckoutCode":"cart-a"}`); r.Status != 204 {
+		t.Fatalf("order placed: %d %s", r.Status, r.Raw)
+	}
+	if v := view(); len(v["Redeemed"].([]any)) != 0 {
+		t.Fatalf("after the order the used redemption is still offered: %v", v["Redeemed"])
+	}
+}

@@ -54,6 +54,10 @@ export interface Api {
    *  fits (the list may be older than the cart). */
   redeem_(redeemed: boolean, id: number, cart: Cart): Promise<RedeemResult>;
   reverse_(redeemedId: number): Promise<unknown>;
+  /** placed_ tells the BFF the order of cart id was placed, so its copies of the shopper's
+   *  view (on every replica) stop offering what the order used. Best effort: it survives the
+   *  page going away (keepalive), and a failure changes nothing for the shopper. */
+  placed_(id: string): void;
 }
 
 export function api(base: string, tenant: string, platform: string, lang: Lang): Api {
@@ -147,6 +151,17 @@ export function api(base: string, tenant: string, platform: string, lang: Lang):
     redeem_: (redeemed, id, cart) =>
       authed(`/pub/widget/${redeemed ? "rewardredeemed/checkout" : "rewards"}/redeem/${id}?purchaseValue=${cart.value.toFixed(2)}&lang=${lang}`, { OriginalId: cart.id }),
     reverse_: (id) => authed(`/pub/widget/rewards/checkout/${id}/reverse?lang=${lang}`, {}),
+    placed_(id) {
+      if (token)
+        fetch(base + "/bff/v1/order", {
+          method: "POST",
+          headers: { "X-Bq-Tenant": tenant, "X-Bq-SecureToken": token, "Content-Type": "application/json" },
+          body: JSON.stringify({ CheckoutCode: id }),
+          keepalive: true,
+          mode: "cors",
+          credentials: "omit",
+        }).catch(() => {});
+    },
   };
   return a;
 }

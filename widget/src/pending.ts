@@ -89,10 +89,13 @@ const LAST = "loyalty-widget:last:";
 export const seen = (tenant: string, id: string, coupon: string | null): void => store(true, LAST + tenant, { k: id, c: coupon || "" });
 
 /** ordered records that the order of cart id (default: the cart read last) was placed: that id
- *  is never used again, and its coupon, consumed by the order, is no longer the widget's. */
-export function ordered(tenant: string, id?: string): void {
+ *  is never used again, and its coupon, consumed by the order, is no longer the widget's. It
+ *  returns the id ("" when none is known). */
+export function ordered(tenant: string, id?: string): string {
   const l = stored(true, LAST + tenant) || {};
   const k = id || l.k;
-  if (typeof k === "string" && k) place(k);
+  if (typeof k !== "string" || !k) return "";
+  place(k);
   if (l.c && k === l.k) mine(tenant, "", l.c, false);
+  return k;
 }

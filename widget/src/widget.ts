@@ -59,6 +59,10 @@ export function widget(adapter: Adapter, api: Api, o: MountOptions, lang: Lang, 
   let s: State = initial;
   let working = false; // one action (or settling) at a time: a double click redeems once
   let seq = 0;
+  let heard = ""; // the placed order's cart the BFF was told of (once per cart)
+  const told = (id: string): void => {
+    if (id && id !== heard) api.placed_((heard = id));
+  };
   let off = () => {};
   let timer = 0;
   let restoreDue = true; // the first view puts the applied reward's coupon back if it left
@@ -138,7 +142,7 @@ export function widget(adapter: Adapter, api: Api, o: MountOptions, lang: Lang, 
     const my = ++seq;
     try {
       // The order is placed: its cart is done, and the widget has nothing to offer on this step.
-      if (placedStep()) ordered(tenant);
+      if (placedStep()) told(ordered(tenant));
       const cart = placedStep() ? null : await adapter.cart_();
       if (my !== seq) return;
       if (!cart || unusable(cart)) return set({ ...s, view_: null, cart_: null });
@@ -382,7 +386,7 @@ export function widget(adapter: Adapter, api: Api, o: MountOptions, lang: Lang, 
     },
     refresh_: refresh,
     placed_(id) {
-      ordered(tenant, id);
+      told(ordered(tenant, id));
       void refresh();
     },
     destroy_() {

@@ -66,3 +66,27 @@ test("a session answer without the words is a failure: the widget cannot speak",
   next.login_(shopper);
   eq(next.user_, "", "nothing kept for the tab");
 });
+
+test("an order placed is told to the BFF with the shopper's token, and not at all before sign-in", async () => {
+  sessionStorage.clear();
+  const a = api("http://bff.test", "demo-api-3", "vtex", "en");
+  a.login_(shopper);
+  eq(await withFetch(() => null, async () => a.placed_("cart-1")), [], "no token yet: nothing sent");
+  await withFetch(() => ({ Session: signedIn, View: view, ViewError: null, Words: words("en") }), async () => void (await a.checkout_(cart)));
+  const real = window.fetch;
+  const sent: { path: string; init?: RequestInit }[] = [];
+  window.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+    sent.push({ path: new URL(String(input)).pathname, init });
+    return new Response(null, { status: 204 });
+  };
+  try {
+    a.placed_("cart-1");
+  } finally {
+    window.fetch = real;
+  }
+  eq(sent.length, 1, "one call");
+  eq(sent[0].path, "/bff/v1/order");
+  eq(sent[0].init?.body, JSON.stringify({ CheckoutCode: "cart-1" }));
+  eq((sent[0].init?.headers as Record<string, string>)["X-Bq-SecureToken"], "tok", "the shopper's token");
+  eq(sent[0].init?.keepalive, true, "it survives the page going away");
+});
