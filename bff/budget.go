@@ -70,8 +70,11 @@ type budgetWindow struct {
 
 // restoreShare is how far into each window the applied states (reads) may go: the rest is
 // kept for the writes (redeem, use-redeemed, reverse), so the views' reads never starve them
-// (with the platform's budget: 45 writes a minute at least, under any load of views).
-const restoreShare = 0.85
+// (with the platform's budget: 15 writes a minute at least, and one call of every second's
+// window, under any load of views). The writes are a third of a checkout journey's calls at
+// most, and they wait for the budget within their deadline: a larger reserve would only
+// refuse listings the store has the budget for.
+const restoreShare = 0.95
 
 // windowMargin is how much longer than the platform's window the BFF counts one: half of it,
 // at most 2 seconds. Two calls the BFF sends a window apart may reach the platform closer
@@ -270,16 +273,25 @@ func (s *Server) spend(ctx context.Context, t *tenant, class callClass, maxWait 
 			s.metrics.budgetRefused(t.cfg.Key, class)
 		}
 		if time.Now().Add(wait).After(deadline) {
-			return budgetSpent(wait)
+			return s.budgetShort(t, class, wait)
 		}
 		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			timer.Stop()
-			return budgetSpent(wait)
+			return s.budgetShort(t, class, wait)
 		case <-timer.C:
 		}
 	}
+}
+
+// budgetShort is the refusal of a call the budget had no room for within its wait; a
+// refused listing or login makes the store contended (the clients' shares bind).
+func (s *Server) budgetShort(t *tenant, class callClass, wait time.Duration) *HTTPError {
+	if class == classListing || class == classLogin {
+		t.short.Store(time.Now().UnixNano())
+	}
+	return budgetSpent(wait)
 }
 
 // takeBudget takes one call from the shared budget, or, without Redis (or while it is

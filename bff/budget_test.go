@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,7 +18,7 @@ import (
 // The local budget is a sliding log: in any window, at most its limit, whatever the
 // alignment; each class stops where its share of the window ends, so money is always left.
 func TestLocalBudgetSlidingWindows(t *testing.T) {
-	o := &Options{}
+	o := &Options{BudgetLoginShare: 0.8, BudgetListingShare: 0.6} // below the defaults (0.9), to see each class stop
 	o.setDefaults()
 	b := newLocalBudget(Budget{PerSecond: 10, PerMinute: 30, PerHour: -1}.windows(o, 1))
 	t0 := time.Date(2026, 11, 23, 12, 0, 0, 900_000_000, time.UTC) // late in a second: a fixed window would turn soon
@@ -38,11 +39,11 @@ func TestLocalBudgetSlidingWindows(t *testing.T) {
 	if _, ok := b.take(classLogin, t0.Add(30*time.Millisecond)); ok {
 		t.Fatal("a 9th call went out as a login: the rest is kept for money")
 	}
-	if _, ok := b.take(classRestore, t0.Add(35*time.Millisecond)); ok {
-		t.Fatal("a 9th call went out as an applied state (0.85 of 10 is 8): the rest is kept for the writes")
+	if _, ok := b.take(classRestore, t0.Add(35*time.Millisecond)); !ok {
+		t.Fatal("a 9th call refused as an applied state (0.95 of 10, less one, is 9)")
 	}
-	if _, ok := b.take(classMoney, t0.Add(40*time.Millisecond)); !ok {
-		t.Fatal("money was refused with two calls of the window left")
+	if _, ok := b.take(classRestore, t0.Add(38*time.Millisecond)); ok {
+		t.Fatal("a 10th call went out as an applied state: the last is kept for the writes")
 	}
 	if _, ok := b.take(classMoney, t0.Add(45*time.Millisecond)); !ok {
 		t.Fatal("money was refused with one call of the window left")
@@ -186,6 +187,7 @@ func TestStaleListingWhenTheBudgetIsShort(t *testing.T) {
 	b := startBFF(t, newClock(), store.url, func(o *Options) {
 		o.Now = time.Now
 		o.Budget = Budget{PerSecond: -1, PerMinute: 7, PerHour: -1} // listings: 4 of the minute; money: 7
+		o.BudgetLoginShare, o.BudgetListingShare = 0.8, 0.6
 		o.CacheTTL = 200 * time.Millisecond
 		o.CacheStale = time.Minute
 	})
@@ -220,9 +222,11 @@ func TestStaleListingWhenTheBudgetIsShort(t *testing.T) {
 	}
 }
 
-// One shopper asking for more than their share of the store's budget is refused, alone:
-// another shopper of the store is served.
-func TestClientShareRefusesOnlyThatClient(t *testing.T) {
+// A client's share binds only while the store's budget is contended. On a store with room a
+// shopper asking 40 listings in a moment is served (the platform would serve them); once the
+// budget has refused listings, that shopper is refused past their share, alone: another
+// shopper of the store is served.
+func TestClientShareBindsOnlyUnderContention(t *testing.T) {
 	store := startLimitedStore(t, sandbox.RateLimit{}, 0)
 	b := startBFF(t, newClock(), store.url, func(o *Options) {
 		o.Now = time.Now
@@ -230,20 +234,45 @@ func TestClientShareRefusesOnlyThatClient(t *testing.T) {
 		o.ClientShare = 0
 	})
 	greedy, other := auth("demo", b.login("demo", "ana")), auth("demo", b.login("demo", "bruno"))
-	refused := 0
-	for n := range 20 { // 40 listing calls asked at once
-		r := b.do("GET", fmt.Sprintf("/bff/v1/checkout?purchaseValue=%d", 100+n), greedy, "")
-		if r.Status == 429 {
-			if r.code() != CodeClientRateLimited || r.Header.Get("Retry-After") == "" {
-				t.Fatalf("want 429 %s with Retry-After, got %s", CodeClientRateLimited, r.Raw)
+	for n := range 20 { // 40 listing calls asked at once, on an idle store
+		mustOK(t, b.do("GET", fmt.Sprintf("/bff/v1/checkout?purchaseValue=%d", 100+n), greedy, ""))
+	}
+
+	// The store's budget runs short: the second's window refuses listings (BudgetWait is
+	// short here), and the shares bind for a minute.
+	b2 := startBFF(t, newClock(), store.url, func(o *Options) {
+		o.Now = time.Now
+		o.Budget = Budget{PerSecond: 10, PerMinute: 600, PerHour: -1}
+		o.BudgetWait = time.Millisecond
+		o.ClientShare = 0
+	})
+	greedy, other = auth("demo", b2.login("demo", "ana")), auth("demo", b2.login("demo", "bruno"))
+	var wg sync.WaitGroup
+	var spent atomic.Int64
+	for n := range 20 {
+		wg.Go(func() {
+			if r := b2.do("GET", fmt.Sprintf("/bff/v1/checkout?purchaseValue=%d", 200+n), greedy, ""); r.Status == 429 || len(r.item()["Missing"].([]any)) > 0 {
+				spent.Add(1)
 			}
-			refused++
+		})
+	}
+	wg.Wait()
+	if spent.Load() == 0 {
+		t.Fatal("40 listings at once in a budget of 10 a second: none was refused")
+	}
+	time.Sleep(1600 * time.Millisecond) // the second's window (1.5 s) has room again
+	// Refused past their share: the whole view (429), or its parts the share had no call for.
+	r := b2.do("GET", "/bff/v1/checkout?purchaseValue=999", greedy, "")
+	limited := r.Status == 429 && r.code() == CodeClientRateLimited && r.Header.Get("Retry-After") != ""
+	if r.Status == 200 {
+		for _, p := range r.item()["Problems"].(map[string]any) {
+			limited = limited || p.(map[string]any)["ErrorCode"] == CodeClientRateLimited
 		}
 	}
-	if refused == 0 {
-		t.Fatal("a shopper asking 40 listings in a moment was never refused (share: bursts of 12)")
+	if !limited {
+		t.Fatalf("the greedy shopper past their share on a contended store: want %s, got %d %s", CodeClientRateLimited, r.Status, r.Raw)
 	}
-	mustOK(t, b.do("GET", "/bff/v1/checkout?purchaseValue=100", other, ""))
+	mustOK(t, b2.do("GET", "/bff/v1/checkout?purchaseValue=999", other, ""))
 	if store.limited.Load() != 0 {
 		t.Error("the platform refused")
 	}
@@ -414,5 +443,46 @@ func TestFallbackLogStaysSmallAndInOrder(t *testing.T) {
 		if cur.at(i) < cur.at(i-1) {
 			t.Fatalf("the log is out of time order at %d of %d", i, cur.n)
 		}
+	}
+}
+
+// One shopper on an idle store, with the store's budget the platform's (defaults otherwise),
+// sending each call as soon as the previous one answered: listing, view, redeem, listing,
+// view, restore, reverse, listing. The platform itself would answer every one, so the BFF
+// must too: the client's share binds only when the store's budget is contended, and a
+// listing waits for the second's window rather than being refused while the minute has room.
+func TestOneShopperOnAnIdleStoreIsNeverRefused(t *testing.T) {
+	store := startLimitedStore(t, sandbox.RateLimit{PerSecond: 10, PerMinute: 300, PerHour: 10000}, 0)
+	b := startBFF(t, newClock(), store.url, func(o *Options) {
+		*o = Options{Tenants: o.Tenants, Keys: o.Keys, Logger: quiet} // the defaults: per-client limits and shares on
+	})
+	for round := range 3 {
+		tok := b.login("demo", "ana")
+		a := auth("demo", tok)
+		cart := fmt.Sprint("cart-idle-", round)
+		steps := []struct{ name, method, path, body string }{
+			{"listing", "GET", "/pub/widget/rewards/checkout?purchaseValue=120", ""},
+			{"view", "GET", "/bff/v1/checkout?purchaseValue=120&checkoutCode=" + cart, ""},
+			{"redeem", "POST", "/pub/widget/rewards/redeem/302?purchaseValue=120", `{"OriginalId":"` + cart + `"}`},
+			{"listing", "GET", "/pub/widget/rewards/checkout?purchaseValue=120", ""},
+			{"view", "GET", "/bff/v1/checkout?purchaseValue=120&checkoutCode=" + cart, ""},
+			{"restore", "POST", "/pub/widget/rewards/checkout", `{"CheckoutCode":"` + cart + `"}`},
+			{"reverse", "POST", "/pub/widget/rewards/checkout/{id}/reverse", ""},
+			{"listing", "GET", "/pub/widget/rewards/checkout?purchaseValue=120", ""},
+		}
+		redeemed := ""
+		for i, st := range steps {
+			path := strings.Replace(st.path, "{id}", redeemed, 1)
+			r := b.do(st.method, path, a, st.body)
+			if r.Status != 200 {
+				t.Fatalf("round %d, step %d (%s): %d %s", round, i+1, st.name, r.Status, r.Raw)
+			}
+			if st.name == "redeem" {
+				redeemed = fmt.Sprint(num(r.item()["Reward"].(map[string]any)["RedeemedId"]))
+			}
+		}
+	}
+	if store.limited.Load() != 0 {
+		t.Errorf("the platform answered 429 %d times", store.limited.Load())
 	}
 }

@@ -164,12 +164,14 @@ func (s *Server) loginRefused(ctx context.Context, tenantKey, client string) {
 
 // shareAllowed spends one of a client's calls from its share of the store's budget (a
 // shopper's listings, an address's logins), or refuses it: that client asked for more than
-// its share (ClientShare); no one else is refused. Shared by the replicas through Redis.
+// its share (ClientShare) while the store's budget is contended; no one else is refused.
+// While the budget has room, a client past its share is let through (the platform would
+// answer it). Shared by the replicas through Redis.
 func (s *Server) shareAllowed(ctx context.Context, t *tenant, client string) *HTTPError {
 	if client == "" {
 		return nil
 	}
-	if wait := s.sharedLimit(ctx, "share", t.share, client, "take"); wait > 0 {
+	if wait := s.sharedLimit(ctx, "share", t.share, client, "take"); wait > 0 && t.contended(time.Now()) {
 		return clientLimited(wait, "Too many requests from this device; please try again in a moment.")
 	}
 	return nil

@@ -28,6 +28,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/loyalty-checkout/bff-widget/bff/platform"
 )
@@ -67,6 +68,20 @@ type tenant struct {
 	fallback atomic.Pointer[localBudget]
 	swapping sync.Mutex // one replacement of fallback at a time: none loses the calls of another
 	share    *keyedLimits
+	// when (unix nanoseconds, wall clock) the budget last refused a listing or a login on
+	// this replica: the clients' shares bind for a minute after it (contended)
+	short atomic.Int64
+}
+
+// contendedFor is how long after the store's budget refused a listing or a login the
+// clients' shares bind.
+const contendedFor = time.Minute
+
+// contended says whether the store's budget refused a listing or a login lately: then each
+// client keeps to its share, so that one cannot take what the others are waiting for.
+func (t *tenant) contended(now time.Time) bool {
+	at := t.short.Load()
+	return at != 0 && now.UnixNano()-at < int64(contendedFor)
 }
 
 // fallbackBudget is the budget this replica spends alone while Redis is unreachable: its
