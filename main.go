@@ -54,6 +54,7 @@ type config struct {
 	// default, a negative cacheTTL turns the cache off (CACHE_TTL=0 on the command line).
 	cacheTTL      time.Duration
 	cacheMaxBytes int64
+	noDerive      bool // bff.Options' NoDerive (-derive off)
 	// trustedProxyHeader is bff.Options' TrustedProxyHeader: where the proxy in front of the
 	// BFF gives the client's address, for the per-client limits; empty: the connection's.
 	trustedProxyHeader string
@@ -98,6 +99,7 @@ func parseConfig(args []string) (config, error) {
 	fs.StringVar(&cfg.tenants, "tenants", os.Getenv("TENANTS"), "BFF tenants file; empty: the built-in demo tenant on the sandbox (env TENANTS)")
 	fs.StringVar(&cfg.keysFile, "keys-file", os.Getenv("BFF_KEYS_FILE"), "file of BFF token keys, id:base64secret per line, the first signs (env BFF_KEYS_FILE; or the keys themselves in env BFF_KEYS); required but in mode all")
 	cacheTTL := fs.String("cache-ttl", envOr("CACHE_TTL", "15s"), "how long the BFF reuses a shopper's view, its parts and verified tokens, e.g. 15s; 0 turns the cache off (env CACHE_TTL)")
+	derive := fs.String("derive", envOr("DERIVE", "on"), "on: the BFF derives a listing it can by the contract's rules (a new cart value, the shopper's own redeem or reverse) instead of asking the platform; off: it always asks (env DERIVE)")
 	cacheMax := fs.String("cache-max-bytes", envOr("CACHE_MAX_BYTES", "64MiB"), "the BFF cache's bound in bytes (KiB, MiB, GiB allowed); the least recently used goes first (env CACHE_MAX_BYTES)")
 	fs.StringVar(&cfg.trustedProxyHeader, "trusted-proxy-header", os.Getenv("TRUSTED_PROXY_HEADER"), "the header in which the proxy in front of the BFF gives the client's address, e.g. X-Forwarded-For (its last address is used); empty: the connection's address. Only behind a proxy that sets it (env TRUSTED_PROXY_HEADER)")
 	fs.StringVar(&cfg.adminAddr, "admin-addr", os.Getenv("ADMIN_ADDR"), "the operators' listen address (profiling with -pprof); empty: none. Never the public one (env ADMIN_ADDR)")
@@ -127,6 +129,13 @@ func parseConfig(args []string) (config, error) {
 	}
 	if cfg.cacheTTL, err = parseCacheTTL(*cacheTTL); err != nil {
 		return cfg, err
+	}
+	switch *derive {
+	case "on":
+	case "off":
+		cfg.noDerive = true
+	default:
+		return cfg, fmt.Errorf("-derive (DERIVE) %q: want on or off", *derive)
 	}
 	if cfg.cacheMaxBytes, err = parseBytes(*cacheMax); err != nil {
 		return cfg, fmt.Errorf("-cache-max-bytes (CACHE_MAX_BYTES) %q: %w", *cacheMax, err)
@@ -377,12 +386,21 @@ func (st *stack) serve(ctx context.Context) error {
 		})
 	}
 	if st.bff != nil {
-		g.Go(func() error { return st.bff.Serve(st.bffLn) })
+		g.Go(func() error {
+			if err := st.bff.Serve(st.bffLn); err != nil && ctx.Err() == nil {
+				return err
+			}
+			return nil // closed by the shutdown below
+		})
 		g.Go(func() error {
 			<-ctx.Done()
 			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			return st.bff.Shutdown(sctx)
+			err := st.bff.Shutdown(sctx)
+			// A shutdown that came before Serve began closed no listener (fasthttp's Shutdown
+			// closes those it serves on): closing it here ends a Serve that starts after it.
+			_ = st.bffLn.Close()
+			return err
 		})
 	}
 	return g.Wait()
@@ -437,7 +455,7 @@ func orNone(n int) int {
 // configuration in one error: the tenants file's unknown fields, the keys that do not parse,
 // and every invalid value, so one start shows everything to fix.
 func newBFF(cfg config, log *slog.Logger, sandboxURL string, demoOrigins []string, widget *bff.WidgetAssets) (*bff.Server, error) {
-	opts := bff.Options{Logger: log.With("server", "bff"), Widget: widget, CacheTTL: cfg.cacheTTL, CacheMaxBytes: cfg.cacheMaxBytes, Build: buildInfo(),
+	opts := bff.Options{Logger: log.With("server", "bff"), Widget: widget, CacheTTL: cfg.cacheTTL, CacheMaxBytes: cfg.cacheMaxBytes, NoDerive: cfg.noDerive, Build: buildInfo(),
 		TrustedProxyHeader: cfg.trustedProxyHeader, RedisURL: cfg.redisURL, Replicas: cfg.replicas}
 	var problems []error
 	switch {

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -956,5 +957,62 @@ func TestKeysAreRequiredAndRandom(t *testing.T) {
 		if why := weakSecret(k.Secret); why != "" {
 			t.Errorf("random key %s refused: %s", k.ID, why)
 		}
+	}
+}
+
+// The view asks the platform what is applied to the cart only when the cart may hold a
+// reward: not when the widget says it holds no coupon, nor when it holds the coupon of a
+// redeem the BFF just saw (the redeem's answer says what is applied, as the restore call
+// would); and it asks again after any other write, or for a coupon it cannot attribute.
+func TestViewAsksTheAppliedStateOnlyWhenItMustKnow(t *testing.T) {
+	c := newClock()
+	up, calls := startSandbox(t, c)
+	b := startBFF(t, c, up.URL, nil)
+	tok := b.login("demo", "ana")
+	a := auth("demo", tok)
+	restores := func() int { return calls.get("POST /pub/widget/rewards/checkout") }
+	view := func(pv, coupon string) map[string]any {
+		return mustOK(t, b.do("GET", "/bff/v1/checkout?purchaseValue="+pv+"&checkoutCode=cart-h&coupon="+url.QueryEscape(coupon), a, "")).item()
+	}
+
+	if v := view("60", ""); v["Applied"] != nil || len(v["Missing"].([]any)) != 0 || restores() != 0 {
+		t.Fatalf("a cart without a coupon: applied %v, %d restore calls", v["Applied"], restores())
+	}
+	// Without the hint (a client that does not say), the applied state is asked.
+	mustOK(t, b.do("GET", "/bff/v1/checkout?purchaseValue=60&checkoutCode=cart-h", a, ""))
+	if restores() != 1 {
+		t.Fatalf("without the coupon hint: %d restore calls, want 1", restores())
+	}
+
+	red := mustOK(t, b.do("POST", "/pub/widget/rewards/redeem/301?purchaseValue=60", a, `{"OriginalId":"cart-h"}`)).item()
+	code := red["CouponCode"].(string)
+	learnt := view("60", strings.ToLower(code)) // the storefront may write the code in its own case
+	if restores() != 1 {
+		t.Fatalf("the cart holds the coupon just redeemed for it: %d restore calls, want still 1", restores())
+	}
+	// A coupon the BFF cannot attribute (the shopper's own, say) is asked about.
+	view("60", "BEMVINDO10")
+	if restores() != 2 {
+		t.Fatalf("an unknown coupon: %d restore calls, want 2", restores())
+	}
+	exact := mustOK(t, b.do("POST", "/pub/widget/rewards/checkout", a, `{"CheckoutCode":"cart-h"}`)).item() // the platform's word (kept a moment ago)
+	got := learnt["Applied"].(map[string]any)
+	gotReward, exactReward := got["Reward"].(map[string]any), exact["Reward"].(map[string]any)
+	for _, k := range []string{"RedeemedId", "Id", "Title", "CanUse", "UseReason", "RedeemedPoints", "RedeemedValue", "MinValueToUse", "UseReasonMessage"} {
+		if fmt.Sprint(gotReward[k]) != fmt.Sprint(exactReward[k]) {
+			t.Errorf("learnt applied reward's %s: %v, the platform's %v", k, gotReward[k], exactReward[k])
+		}
+	}
+	if got["Success"] != exact["Success"] || got["CouponCode"] != exact["CouponCode"] {
+		t.Errorf("learnt applied %v, the platform's %v", got, exact)
+	}
+
+	// After the reverse the learnt state is gone with the rest: the platform is asked.
+	mustOK(t, b.do("POST", fmt.Sprintf("/pub/widget/rewards/checkout/%v/reverse", num(red["Reward"].(map[string]any)["RedeemedId"])), a, ""))
+	if v := view("60", code); v["Applied"].(map[string]any)["Success"] != false || restores() != 3 {
+		t.Fatalf("after the reverse: applied %v, %d restore calls, want 3", v["Applied"], restores())
+	}
+	if r := b.do("GET", "/bff/v1/checkout?purchaseValue=60&checkoutCode=cart-h&coupon="+strings.Repeat("X", 129), a, ""); r.Status != 400 || !strings.Contains(r.msg(), "coupon is longer") {
+		t.Fatalf("a 129-character coupon: %d %s", r.Status, r.Raw)
 	}
 }

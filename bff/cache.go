@@ -312,22 +312,23 @@ func (c *cache) forget(sh *shopperCache) {
 
 // drop forgets everything kept for a shopper (after a write: their points, redemptions or
 // applied reward changed). Calls under way for it keep going but store nothing, and no new
-// request joins them.
-func (c *cache) drop(key string) {
+// request joins them. It returns the dropped cache's gen (0: there was none).
+func (c *cache) drop(key string) uint64 {
 	if c == nil {
-		return
+		return 0
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	v, ok := c.shoppers.Get(key)
 	if !ok {
-		return
+		return 0
 	}
 	sh := v.(*shopperCache)
 	for _, e := range sh.entries {
 		c.remove(e)
 	}
 	c.forget(sh)
+	return sh.gen
 }
 
 // flush forgets everything kept for every shopper (Redis answers again after an outage: a

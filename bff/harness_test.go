@@ -69,6 +69,7 @@ func startSandbox(t testing.TB, c *clock) (*httptest.Server, *callCounter) {
 	checked := specCheckedHandler(sb) // its contract answers are held to openapi.json
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cc.add(r.URL.Path)
+		cc.add(r.Method + " " + r.URL.Path)
 		checked.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
@@ -102,7 +103,8 @@ type bffEnv struct {
 
 // startBFF starts a BFF with tenants "demo" and "other" on the given upstream. The per-client
 // limits are off (the tests' clock stands still, and they call from one address), and the
-// stores' budgets as good as unbounded: a test of them sets them in mod (0 for the defaults).
+// stores' budgets as good as unbounded: a test of them sets them in mod (0 for the defaults);
+// derived listings are off (derive_test.go turns them on).
 func startBFF(t testing.TB, c *clock, upstream string, mod func(*Options)) *bffEnv {
 	t.Helper()
 	o := Options{
@@ -118,6 +120,7 @@ func startBFF(t testing.TB, c *clock, upstream string, mod func(*Options)) *bffE
 		ShopperBurst:       -1,
 		ClientShare:        1,
 		Budget:             Budget{PerSecond: -1, PerMinute: -1, PerHour: maxBudget},
+		NoDerive:           true, // the tests count the calls each part makes; derive_test.go turns it on
 	}
 	if mod != nil {
 		mod(&o)

@@ -25,7 +25,7 @@ import (
 //
 //	bff_upstream_calls_total{tenant,class,status}      calls sent to a store's platform; status "0": no answer (timeout, unreachable, unreadable)
 //	bff_upstream_call_seconds{tenant,class}            how long they took (the wait for a connection not included)
-//	bff_cache_lookups_total{tenant,result}             result: hit, miss, stale (a stale copy answered)
+//	bff_cache_lookups_total{tenant,result}             result: hit, miss, stale (a stale copy answered), derived (made by the contract's rules, not asked)
 //	bff_coalesced_requests_total{tenant}               requests that joined a platform call already under way
 //	bff_budget_refusals_total{tenant,class}            calls that found the store's budget short
 //	bff_rate_limited_sent_total{tenant,code}           429s the BFF answered, by ErrorCode
@@ -99,6 +99,7 @@ type tenantMetrics struct {
 	budgetRefused   [numClasses]prometheus.Counter
 	hit, miss       prometheus.Counter
 	stale           prometheus.Counter
+	derived         prometheus.Counter
 	otherLookups    childMap[string, prometheus.Counter]
 	coalesced       prometheus.Counter
 	received        prometheus.Counter
@@ -259,6 +260,7 @@ func (m *metrics) newTenantMetrics(key string, store bool) *tenantMetrics {
 	tm.hit = m.cacheLookups.WithLabelValues(key, "hit")
 	tm.miss = m.cacheLookups.WithLabelValues(key, "miss")
 	tm.stale = m.cacheLookups.WithLabelValues(key, "stale")
+	tm.derived = m.cacheLookups.WithLabelValues(key, "derived")
 	tm.coalesced = m.coalescedRequests.WithLabelValues(key)
 	tm.received = m.rateLimitedReceivedV.WithLabelValues(key)
 	return tm
@@ -366,6 +368,8 @@ func (m *metrics) cacheLookup(tenant, result string) {
 		tm.miss.Inc()
 	case "stale":
 		tm.stale.Inc()
+	case "derived":
+		tm.derived.Inc()
 	default:
 		if c := m.child(tm, func(tm *tenantMetrics) *childMap[string, prometheus.Counter] { return &tm.otherLookups }, result, m.cacheLookups, true); c != nil {
 			c.Inc()

@@ -59,6 +59,12 @@ type Options struct {
 	// older than CacheTTL + CacheStale. The applied state (money) is never answered stale. A
 	// write drops the stale copies with the rest. Default 45 seconds; negative: none.
 	CacheStale time.Duration
+	// NoDerive turns off the listings the BFF derives from the platform's earlier answers by
+	// the contract's rules (derive.go: a new purchase value, the shopper's own redeem or
+	// reverse) instead of asking: every part is then asked of the platform. For a platform
+	// whose rules differ from the contract's; it costs each checkout journey about twice the
+	// calls.
+	NoDerive bool
 
 	// Budget is each store's upstream budget, spent before a call goes out, so the BFF's own
 	// volume never makes the platform answer 429. A zero field takes PlatformBudget's (10 a
@@ -67,16 +73,22 @@ type Options struct {
 	Budget Budget
 	// BudgetLoginShare and BudgetListingShare are how far into each window logins and
 	// listings may go: the rest is kept for the classes above them (money's writes, the
-	// applied states at 0.85, then logins), so listings never starve a redeem. Defaults 0.8
-	// and 0.6; neither above 0.85.
+	// applied states at 0.95, then logins), so listings never starve a redeem. Defaults 0.9
+	// and 0.9 (with the platform's budget: 30 calls of every minute and one of every second
+	// are the writes' alone); neither above 0.95.
 	BudgetLoginShare, BudgetListingShare float64
 	// BudgetWait is how long a listing with no stale copy to answer waits for its store's
 	// budget (within its deadline) before it is answered 429 budget_spent with Retry-After.
-	// Logins and money calls wait within their deadline. Default 1 second.
+	// Logins and money calls wait within their deadline. Default 2 seconds: long enough for
+	// the second's window (counted over 1.5 s) to let a call through, so a burst of one
+	// shopper's clicks waits a moment instead of being refused while the minute has room.
 	BudgetWait time.Duration
 	// ClientShare is the most of a store's budget one client may spend on listings and
-	// logins: one shopper (signed-in calls) or one address (logins). Past it, that client is
-	// answered from a stale copy or 429 client_rate_limited; no one else is. Default 0.1.
+	// logins while the budget is contended: one shopper (signed-in calls) or one address
+	// (logins). Past it, that client is answered from a stale copy or 429
+	// client_rate_limited; no one else is. The share binds only while the store's budget is
+	// contended (it refused a listing or a login in the last minute, on this replica): on a
+	// store with room any client may use it, as the platform would let them. Default 0.1.
 	ClientShare float64
 
 	// RedisURL, when set (redis://host:port/db), is where the replicas share their state:
@@ -365,11 +377,11 @@ func (o *Options) setDefaults() {
 	setDefault(&o.TokenLeeway, 30*time.Second)
 	setDefault(&o.CacheTTL, 15*time.Second)
 	setDefault(&o.CacheStale, 45*time.Second)
-	setDefault(&o.BudgetWait, time.Second)
+	setDefault(&o.BudgetWait, 2*time.Second)
 	setDefault(&o.RedisTimeout, 250*time.Millisecond)
 	o.Budget = o.Budget.orDefault(PlatformBudget)
-	setDefault(&o.BudgetLoginShare, 0.8)
-	setDefault(&o.BudgetListingShare, 0.6)
+	setDefault(&o.BudgetLoginShare, 0.9)
+	setDefault(&o.BudgetListingShare, 0.9)
 	setDefault(&o.ClientShare, 0.1)
 	setDefault(&o.Replicas, 1)
 	setDefault(&o.UpstreamIdleTimeout, platform.DefaultIdleTimeout)

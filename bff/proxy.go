@@ -249,12 +249,18 @@ func (s *Server) redeemAt(x *exchange, route redeemRoute) error {
 	if hasPV {
 		purchase = centsString(pv)
 	}
+	snap := s.snapshotOf(sess.shopper)
 	r, herr := platformCall(s, x.ctx(), t, callSpec{class: classMoney}, func(ctx context.Context, c *platform.Client, call platform.Call) (platform.Reply[platform.RedeemResult], error) {
 		return route.do(c, ctx, call, id, purchase, cart)
 	}, sess.upstreamToken)
-	s.dropShopper(x.ctx(), sess.shopper)
+	d := s.dropShopper(x.ctx(), sess.shopper)
 	if herr != nil {
 		return herr
+	}
+	if !r.Failed() {
+		// What the answer says changed is kept for the views after it (derive.go, derived.go).
+		s.carryBasis(sess.shopper, snap, d, snap.b.afterRedeem(&r.Env.Item, pv, hasPV, route.byRedeem))
+		s.learnApplied(x.ctx(), sess.shopper, d.gen, cart, &r.Env.Item)
 	}
 	locale := s.locale(x)
 	if r.Failed() {
@@ -322,16 +328,20 @@ func (s *Server) reverse(x *exchange) error {
 	if herr != nil {
 		return herr
 	}
+	snap := s.snapshotOf(sess.shopper)
 	r, herr := platformCall(s, x.ctx(), t, callSpec{class: classMoney}, func(ctx context.Context, c *platform.Client, call platform.Call) (platform.Reply[platform.AppliedState], error) {
 		return c.Reverse(ctx, call, id)
 	}, sess.upstreamToken)
-	s.dropShopper(x.ctx(), sess.shopper)
+	d := s.dropShopper(x.ctx(), sess.shopper)
 	if herr != nil {
 		return herr
 	}
 	if r.Failed() {
 		a := relayFailure(s, &r)
 		return x.send(a.status, a.body)
+	}
+	if n, err := strconv.ParseInt(id, 10, 64); err == nil {
+		s.carryBasis(sess.shopper, snap, d, snap.b.afterReverse(n, &r.Env))
 	}
 	r.Env.Item = t.msgs.applied(r.Env.Item, s.locale(x))
 	a, herr := s.encodeOK(r.Env)

@@ -236,13 +236,26 @@ func (r *sharedState) generation(ctx context.Context, shopper string) (uint64, e
 // bump starts a new generation for the shopper, on every replica (after a write). One that
 // cannot reach Redis is owed: done again as soon as Redis answers.
 func (r *sharedState) bump(ctx context.Context, shopper string) error {
+	_, err := r.bumpTo(ctx, shopper)
+	return err
+}
+
+// bumpTo is bump, saying the generation it started.
+func (r *sharedState) bumpTo(ctx context.Context, shopper string) (uint64, error) {
+	var gen uint64
 	err := r.call(ctx, func(ctx context.Context, c rueidis.Client) error {
 		key := genKey(shopper)
-		for _, x := range c.DoMulti(ctx, c.B().Incr().Key(key).Build(), c.B().Pexpire().Key(key).Milliseconds(redisGenTTL.Milliseconds()).Build()) {
+		res := c.DoMulti(ctx, c.B().Incr().Key(key).Build(), c.B().Pexpire().Key(key).Milliseconds(redisGenTTL.Milliseconds()).Build())
+		for _, x := range res {
 			if err := x.Error(); err != nil {
 				return err
 			}
 		}
+		v, err := res[0].AsInt64()
+		if err != nil || v < 0 {
+			return fmt.Errorf("INCR %s: %v, %w", key, v, err)
+		}
+		gen = uint64(v)
 		return nil
 	})
 	if err != nil {
@@ -252,7 +265,7 @@ func (r *sharedState) bump(ctx context.Context, shopper string) error {
 		}
 		r.mu.Unlock()
 	}
-	return err
+	return gen, err
 }
 
 // maxOwedBumps bounds the writes remembered while Redis is away (past it, the other

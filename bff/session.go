@@ -24,7 +24,7 @@ import (
 // The view goes through the cache like any other: the session itself is never cached. A
 // refused login is passed on as the platform's securelogin refuses it.
 func (s *Server) newSession(x *exchange) error {
-	pv, cart, herr := viewInput(x) // checked before anything reaches the platform
+	pv, cart, coupon, hinted, herr := viewInput(x) // checked before anything reaches the platform
 	if herr != nil {
 		return herr
 	}
@@ -50,10 +50,9 @@ func (s *Server) newSession(x *exchange) error {
 	if err != nil {
 		return badAnswer(err)
 	}
-	cart = cloneString(cart)
 	locale := s.locale(x)
-	view, herr := s.answerFor(x.ctx(), sess.shopper, s.generation(x.ctx(), sess.shopper), variant{route: 'V', cents: pv, cart: cart, locale: locale},
-		s.viewBuilder(x.t, sess, pv, cart, locale))
+	v := variant{route: 'V', cents: pv, cart: cloneString(cart), locale: locale, coupon: cloneString(coupon), hinted: hinted}
+	view, herr := s.answerFor(x.ctx(), sess.shopper, s.generation(x.ctx(), sess.shopper), v, s.viewBuilder(x.t, sess, v))
 	words := x.t.msgs.words[locale] // locale is one of locales: the tenant's is validated
 	b := make([]byte, 0, len(loginJSON)+len(words)+4096)
 	b = append(b, `{"HasError":false,"Message":null,"Item":{"Session":`...)

@@ -35,6 +35,9 @@ type CheckoutView struct {
 	// fresh; more when the store's budget was short or the platform failing and a stale copy
 	// (at most CacheTTL + CacheStale old) answered instead. The answer's Age header says it too.
 	Age int `json:"Age"`
+	// Derived says a part was derived from the platform's earlier answers by the contract's
+	// rules instead of asked (derive.go): exact by those rules.
+	Derived bool `json:"Derived,omitzero"`
 }
 
 // themeView is a tenant's Theme as the view carries it (empty fields left out).
@@ -79,10 +82,13 @@ type answer struct {
 // variant is what an answer depends on besides the tenant and the shopper: the route, the
 // purchase value, the cart and the locale.
 type variant struct {
-	route  byte // 'L' listing, 'R' redeemed list, 'A' applied state, 'V' view
+	route  byte // 'L' listing, 'R' redeemed list, 'A' applied state, 'a' one learnt (derived.go), 'V' view
 	cents  int64
 	cart   string
 	locale string
+	// a view's: the coupon the widget says the cart holds ("" none), when it says (hinted)
+	coupon string
+	hinted bool
 }
 
 // key writes the variant as a cache key into buf; parts (no locale) and answers differ by
@@ -99,6 +105,10 @@ func (v variant) key(buf []byte, answer bool) []byte {
 	if answer {
 		buf = append(buf, 0)
 		buf = append(buf, v.locale...)
+	}
+	if v.hinted {
+		buf = append(buf, 0, 'c')
+		buf = append(buf, v.coupon...)
 	}
 	return buf
 }
@@ -196,7 +206,7 @@ func asHTTPError(err error) *HTTPError {
 // store's budget or the client's share has no call left for it, or the platform fails: a
 // listing that has one does not wait for the budget. The applied state never is.
 func part[T any](s *Server, ctx context.Context, t *tenant, sess session, sh *shopperCache, v variant, class callClass,
-	do func(context.Context, *platform.Client, platform.Call) (platform.Reply[T], error)) (*platform.Reply[T], time.Duration, *HTTPError) {
+	do func(context.Context, *platform.Client, platform.Call) (platform.Reply[T], error), h partHooks[T]) (*platform.Reply[T], time.Duration, *HTTPError) {
 	spec := callSpec{class: class, client: sess.shopper, maxWait: s.o.BudgetWait}
 	fetch := func(ctx context.Context) (*platform.Reply[T], *HTTPError) {
 		r, herr := platformCall(s, ctx, t, spec, do, sess.upstreamToken)
@@ -227,6 +237,13 @@ func part[T any](s *Server, ctx context.Context, t *tenant, sess session, sh *sh
 			}
 			// older than the TTL: kept as this replica's stale copy, in case the budget is short
 		}
+		if h.derive != nil && !s.o.NoDerive {
+			if r := h.derive(); r != nil {
+				s.metrics.cacheLookup(t.cfg.Key, "derived")
+				c.put(sh, k, r, int64(2*r.Bytes+512), false)
+				return r, nil
+			}
+		}
 		s.metrics.cacheLookup(t.cfg.Key, "miss")
 		if canStale && c.hasStale(sh, k) {
 			spec.now = true // a stale copy answers at once rather than waiting for a connection or the budget
@@ -238,6 +255,9 @@ func part[T any](s *Server, ctx context.Context, t *tenant, sess session, sh *sh
 		if !r.Failed() {
 			c.put(sh, k, r, int64(2*r.Bytes+512), canStale)
 			putSharedPart(s, ctx, sh, k, r)
+			if h.observe != nil {
+				h.observe(r)
+			}
 		}
 		return r, nil
 	})
@@ -328,17 +348,39 @@ func (s *Server) generationOf(x *exchange) int64 {
 
 // dropShopper forgets what every replica kept for a shopper, after a write: this replica's
 // cache at once, the others' through the shopper's generation in Redis.
-func (s *Server) dropShopper(ctx context.Context, shopper string) {
-	s.cache.drop(shopper)
+// It says what it dropped and started, for carryBasis.
+func (s *Server) dropShopper(ctx context.Context, shopper string) dropped {
+	d := dropped{local: s.cache.drop(shopper), gen: -1}
 	if s.redis != nil {
-		_ = s.redis.bump(ctx, shopper)
+		d.gen = -2 // not known: nothing may be carried over the write
+		if gen, err := s.redis.bumpTo(ctx, shopper); err == nil && gen <= math.MaxInt64 {
+			d.gen = int64(gen)
+		}
 	}
+	return d
+}
+
+// dropped is what a write's dropShopper dropped: this replica's cache of the shopper (its
+// gen; 0: none) and the generation it started in Redis (-1: no Redis; -2: not known).
+type dropped struct {
+	local uint64
+	gen   int64
+}
+
+// partHooks are what a part may do besides asking: derive itself from what the BFF holds
+// (derive.go), and be observed when it was asked (the basis of later derivations).
+type partHooks[T any] struct {
+	derive  func() *platform.Reply[T]
+	observe func(*platform.Reply[T])
 }
 
 func rewardsPart(s *Server, ctx context.Context, t *tenant, sess session, sh *shopperCache, cents int64, cart string) (*platform.Reply[[]platform.Reward], time.Duration, *HTTPError) {
 	return part(s, ctx, t, sess, sh, variant{route: 'L', cents: cents, cart: cart}, classListing,
 		func(ctx context.Context, c *platform.Client, call platform.Call) (platform.Reply[[]platform.Reward], error) {
 			return c.Rewards(ctx, call, centsString(cents), cart)
+		}, partHooks[[]platform.Reward]{
+			derive:  func() *platform.Reply[[]platform.Reward] { return deriveListing(s.basisOf(sh), cents, cart) },
+			observe: func(r *platform.Reply[[]platform.Reward]) { s.observeListing(sh, cents, cart, r) },
 		})
 }
 
@@ -346,6 +388,9 @@ func redeemedPart(s *Server, ctx context.Context, t *tenant, sess session, sh *s
 	return part(s, ctx, t, sess, sh, variant{route: 'R', cents: cents, cart: cart}, classListing,
 		func(ctx context.Context, c *platform.Client, call platform.Call) (platform.Reply[[]platform.RedeemedReward], error) {
 			return c.Redeemed(ctx, call, centsString(cents), cart)
+		}, partHooks[[]platform.RedeemedReward]{
+			derive:  func() *platform.Reply[[]platform.RedeemedReward] { return deriveRedeemed(s.basisOf(sh), cents, cart) },
+			observe: func(r *platform.Reply[[]platform.RedeemedReward]) { s.observeRedeemed(sh, cents, cart, r) },
 		})
 }
 
@@ -353,7 +398,7 @@ func appliedPart(s *Server, ctx context.Context, t *tenant, sess session, sh *sh
 	return part(s, ctx, t, sess, sh, variant{route: 'A', cart: cart}, classRestore,
 		func(ctx context.Context, c *platform.Client, call platform.Call) (platform.Reply[platform.AppliedState], error) {
 			return c.Applied(ctx, call, cart)
-		})
+		}, partHooks[platform.AppliedState]{})
 }
 
 // encodeOK is a successful answer's payload.
@@ -387,37 +432,49 @@ func failureEnvelope[T any](r *platform.Reply[T]) platform.Envelope[jsontext.Val
 		Unknown: r.Env.Unknown}
 }
 
-// viewInput reads what a view is asked for: purchaseValue (required) and checkoutCode (valid
-// during the request only).
-func viewInput(x *exchange) (int64, string, *HTTPError) {
-	pv, _, herr := purchaseParam(x.query("purchaseValue"), true)
+// viewInput reads what a view is asked for: purchaseValue (required), checkoutCode, and
+// coupon, the coupon the cart holds as the widget read it (present and empty: none). Strings
+// are valid during the request only.
+func viewInput(x *exchange) (pv int64, cart, coupon string, hinted bool, herr *HTTPError) {
+	pv, _, herr = purchaseParam(x.query("purchaseValue"), true)
 	if herr != nil {
-		return 0, "", herr
+		return 0, "", "", false, herr
 	}
-	cart := x.query("checkoutCode")
+	cart = x.query("checkoutCode")
 	if herr := cartParam("checkoutCode", cart); herr != nil {
-		return 0, "", herr
+		return 0, "", "", false, herr
 	}
-	return pv, cart, nil
+	hinted = x.c.Request().URI().QueryArgs().Has("coupon")
+	coupon = x.query("coupon")
+	if len(coupon) > 128 {
+		return 0, "", "", false, badRequest(CodeBadRequest, "coupon is longer than 128 characters: send the coupon code the cart holds, or coupon= when it holds none.")
+	}
+	return pv, cart, coupon, hinted, nil
 }
 
 // checkout answers GET /bff/v1/checkout: the listing, the redeemed rewards and the cart's
 // applied reward, asked for at once (each shared with every concurrent caller and cached).
 func (s *Server) checkout(x *exchange) error {
-	pv, cart, herr := viewInput(x)
+	pv, cart, coupon, hinted, herr := viewInput(x)
 	if herr != nil {
 		return herr
 	}
-	v := variant{route: 'V', cents: pv, cart: cart, locale: s.locale(x)}
+	v := variant{route: 'V', cents: pv, cart: cart, locale: s.locale(x), coupon: coupon, hinted: hinted}
 	if s.sendCached(x, v) {
 		return nil
 	}
-	v.cart = cloneString(cart)
-	return s.respond(x, v, s.viewBuilder(x.t, x.sess, pv, v.cart, v.locale))
+	v.cart, v.coupon = cloneString(cart), cloneString(coupon)
+	return s.respond(x, v, s.viewBuilder(x.t, x.sess, v))
 }
 
-// viewBuilder builds the view's answer.
-func (s *Server) viewBuilder(t *tenant, sess session, pv int64, cart, locale string) func(context.Context, *shopperCache) (*answer, *HTTPError) {
+// viewBuilder builds the view's answer for v. The applied state (the restore call) is asked
+// only when the cart may hold a reward: not when the widget says the cart holds no coupon
+// (nothing to restore: a redemption the cart lost is still in the redeemed list), nor when
+// the cart holds the coupon of a redeem the BFF just saw (learntApplied). Without the hint
+// (any other client) it is asked whenever there is a cart.
+func (s *Server) viewBuilder(t *tenant, sess session, v variant) func(context.Context, *shopperCache) (*answer, *HTTPError) {
+	pv, cart, locale := v.cents, v.cart, v.locale
+	askApplied := cart != "" && (!v.hinted || v.coupon != "")
 	return func(ctx context.Context, sh *shopperCache) (*answer, *HTTPError) {
 		view := CheckoutView{Missing: []string{}, Problems: map[string]Problem{}, Currency: t.cfg.Currency, Theme: t.theme}
 		var rewards *platform.Reply[[]platform.Reward]
@@ -456,7 +513,13 @@ func (s *Server) viewBuilder(t *tenant, sess session, pv int64, cart, locale str
 			}
 			redeemed = r
 		})
-		if cart != "" {
+		ask := askApplied
+		if ask && v.hinted {
+			if learnt := s.learntApplied(ctx, sh, cart, v.coupon); learnt != nil {
+				applied, ask = learnt, false
+			}
+		}
+		if ask {
 			wg.Go(func() {
 				r, _, herr := appliedPart(s, ctx, t, sess, sh, cart)
 				if herr == nil && r.Failed() {
@@ -472,7 +535,7 @@ func (s *Server) viewBuilder(t *tenant, sess session, pv int64, cart, locale str
 		wg.Wait()
 
 		parts := []string{partRewards, partRedeemed}
-		if cart != "" {
+		if ask {
 			parts = append(parts, partApplied)
 		}
 		var firstErr *HTTPError
@@ -502,6 +565,7 @@ func (s *Server) viewBuilder(t *tenant, sess session, pv int64, cart, locale str
 			}
 		}
 		m := t.msgs
+		view.Derived = rewards != nil && rewards.Derived || redeemed != nil && redeemed.Derived
 		if rewards != nil {
 			view.Rewards = m.rewards(rewards.Env.Item, locale)
 			programme(rewards.Env.ProgramName, rewards.Env.PointsBalance)

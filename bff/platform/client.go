@@ -247,6 +247,9 @@ type Reply[T any] struct {
 	Env        Envelope[T]
 	FailedItem jsontext.Value
 	Bytes      int // the body's size as it came (what decoding it costs in memory is about twice that)
+	// Derived says the BFF made it from other answers by the contract's rules, without
+	// asking (bff/derive.go); never set by a call.
+	Derived bool
 }
 
 // Failed tells whether the platform refused or failed the call (status from 300, or HasError).

@@ -47,8 +47,11 @@ export interface Api {
    *  otherwise the next checkout_() signs in and brings the view in the same exchange. */
   login_(session: Session): void;
   /** The whole view for the cart; signs in first, in the same exchange, when there is no
-   *  token (first visit) or the BFF no longer takes it. */
-  checkout_(cart: Cart): Promise<CheckoutView>;
+   *  token (first visit) or the BFF no longer takes it. The cart's coupon goes too, so the
+   *  BFF asks the platform what is applied only when the cart may hold a reward; restore asks
+   *  it whatever the coupon (the reward's coupon may have left the cart while the shopper was
+   *  away). */
+  checkout_(cart: Cart, restore?: boolean): Promise<CheckoutView>;
   /** redeem_ takes a reward (or, redeemed, uses an already redeemed one by its RedeemedId) for
    *  the cart. The cart's value goes too, so the platform refuses a reward the cart no longer
    *  fits (the list may be older than the cart). */
@@ -127,9 +130,11 @@ export function api(base: string, tenant: string, platform: string, lang: Lang):
       a.user_ = ok ? st!.u : "";
       if (ok) Object.assign(w, st!.w);
     },
-    async checkout_(cart) {
+    async checkout_(cart, restore) {
       // lang is one of pt-BR, en and es: nothing to escape.
-      const q = `?purchaseValue=${cart.value.toFixed(2)}&checkoutCode=${encodeURIComponent(cart.id)}&lang=${lang}`;
+      const q =
+        `?purchaseValue=${cart.value.toFixed(2)}&checkoutCode=${encodeURIComponent(cart.id)}&lang=${lang}` +
+        (restore ? "" : "&coupon=" + encodeURIComponent(cart.coupon || ""));
       if (token || !session) {
         try {
           return await send<CheckoutView>("/bff/v1/checkout" + q, undefined, true);

@@ -68,6 +68,9 @@ const mineOf = (tenant: string): Mine[] => {
 export const isMine = (tenant: string, u: string, coupon: string): boolean =>
   mineOf(tenant).some((m) => m.u === u && m.c.toUpperCase() === coupon.trim().toUpperCase());
 
+/** anyMine says whether this browser's widget put in a coupon it has not taken out since. */
+export const anyMine = (tenant: string): boolean => mineOf(tenant).length > 0;
+
 /** mine records (in) or forgets (!in) a coupon the widget put in; the last 8 are kept. */
 export function mine(tenant: string, u: string, coupon: string, put: boolean): void {
   const list = mineOf(tenant).filter((m) => m.c !== coupon);

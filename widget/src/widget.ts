@@ -14,7 +14,7 @@ import css from "./style.css";
 import { ApiError, retryable, type Api } from "./api";
 import { sameCoupon } from "./adapters";
 import { fill, W, type Lang } from "./i18n";
-import { isMine, loadPending, mine, ordered, owe, placed, seen } from "./pending";
+import { anyMine, isMine, loadPending, mine, ordered, owe, placed, seen } from "./pending";
 import { warn } from "./options";
 import { applied, appliedOf, failed, finished, fmt, foreign, gives, initial, loaded, noted, outgrown, started, toggled, unapplied, type State } from "./state";
 import { h, view, type Act } from "./view";
@@ -147,7 +147,9 @@ export function widget(adapter: Adapter, api: Api, o: MountOptions, lang: Lang, 
       if (my !== seq) return;
       if (!cart || unusable(cart)) return set({ ...s, view_: null, cart_: null });
       seen(tenant, cart.id, cart.coupon);
-      const v = await api.checkout_(cart);
+      // The first view asks what is applied even to a cart without a coupon when this browser
+      // put one in (it may have left the cart while the shopper was away: settle restores it).
+      const v = await api.checkout_(cart, restoreDue && !cart.coupon && anyMine(tenant));
       if (my !== seq) return;
       set(loaded(s, v, cart));
     } catch (e) {
