@@ -47,7 +47,26 @@ func main() {
 	flag.IntVar(&c.writers, "writers", 10, "shoppers among them who redeem a reward and then reverse it during the run")
 	flag.DurationVar(&c.ttl, "cache-ttl", 5*time.Second, "the replicas' CACHE_TTL")
 	flag.DurationVar(&c.stale, "cache-stale", 10*time.Second, "the replicas' CacheStale: no view may be older than TTL + this")
+	var jc journeyConfig
+	flag.Float64Var(&jc.rate, "journeys", 0, "run the journey load test instead: shoppers' checkout journeys started a second (see journey.go)")
+	flag.DurationVar(&jc.step, "step", time.Second, "journeys: the time between a shopper's steps")
+	flag.Float64Var(&jc.redeem, "redeem", 1, "journeys: the share of shoppers who redeem")
+	flag.Float64Var(&jc.reverse, "reverse", 1.0/3, "journeys: the share of redeemers who then remove the reward")
+	flag.Uint64Var(&jc.seed, "seed", 1, "journeys: the random seed of the shoppers' choices")
 	flag.Parse()
+	if jc.rate > 0 {
+		jc.duration = c.duration
+		rep, err := runJourneys(jc, os.Stdout)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "shieldload:", err)
+			os.Exit(1)
+		}
+		if len(rep.Failures) > 0 {
+			fmt.Fprintln(os.Stderr, "shieldload: FAILED:\n  "+strings.Join(rep.Failures, "\n  "))
+			os.Exit(1)
+		}
+		return
+	}
 	rep, err := run(c, os.Stdout)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "shieldload:", err)
