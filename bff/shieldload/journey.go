@@ -51,6 +51,7 @@ type journeyReport struct {
 	Platform429  int64
 	Views        int
 	StaleViews   int
+	DerivedViews int
 	MaxAge       int // seconds
 	Redeems      int // journeys that redeemed (the BFF said 200)
 	Reverses     int
@@ -144,6 +145,7 @@ func runJourneys(c journeyConfig, out io.Writer) (*journeyReport, error) {
 			}
 			rep.Views += res.views
 			rep.StaleViews += res.stale
+			rep.DerivedViews += res.derived
 			rep.MaxAge = max(rep.MaxAge, res.maxAge)
 			if res.redeemed {
 				rep.Redeems++
@@ -201,7 +203,8 @@ func printJourneys(out io.Writer, rep *journeyReport) {
 	for k, v := range rep.Errors {
 		fmt.Fprintf(out, "  error at %-49s %5d journeys\n", k, v)
 	}
-	fmt.Fprintf(out, "views: %d, from a stale copy: %.1f%%, the oldest %d s\n", rep.Views, 100*float64(rep.StaleViews)/float64(max(1, rep.Views)), rep.MaxAge)
+	fmt.Fprintf(out, "views: %d; with a derived part: %.1f%%; from a stale copy: %.1f%%, the oldest %d s\n", rep.Views,
+		100*float64(rep.DerivedViews)/float64(max(1, rep.Views)), 100*float64(rep.StaleViews)/float64(max(1, rep.Views)), rep.MaxAge)
 	fmt.Fprintf(out, "redeems: %d (ledger debits %d), reverses: %d (ledger credits %d)\n", rep.Redeems, rep.LedgerDebit, rep.Reverses, rep.LedgerCredit)
 }
 
@@ -214,13 +217,15 @@ type journey struct {
 	redeems, reverses bool
 	pv, pv2           int // the cart's value, then after a change
 
-	token, coupon string
-	res           journeyResult
+	token, coupon         string
+	mustList, mustNotList string // a RedeemedId the next views must (not) list
+	res                   journeyResult
 }
 
 type journeyResult struct {
 	failed             string // the first step that failed, with its status and code
 	views, stale       int
+	derived            int
 	maxAge             int
 	redeemed, reversed bool
 }
@@ -267,6 +272,22 @@ func (j *journey) view(step string, pv int) bool {
 	if age, _ := strconv.Atoi(fmt.Sprint(item["Age"])); age > 0 {
 		j.res.stale++
 		j.res.maxAge = max(j.res.maxAge, age)
+	}
+	if item["Derived"] == true {
+		j.res.derived++
+	}
+	// No view after a write shows the state from before it: the redemption is listed after
+	// the redeem, and gone after the reverse.
+	if j.mustList != "" || j.mustNotList != "" {
+		listed := map[string]bool{}
+		red, _ := item["Redeemed"].([]any)
+		for _, r := range red {
+			m, _ := r.(map[string]any)
+			listed[fmt.Sprint(m["RedeemedId"])] = true
+		}
+		if j.mustList != "" && !listed[j.mustList] || j.mustNotList != "" && listed[j.mustNotList] {
+			return j.fail(step, "the state from before the write")
+		}
 	}
 	return true
 }
@@ -315,6 +336,7 @@ func (j *journey) run() journeyResult {
 		if id, ok := reward["RedeemedId"].(json.Number); ok {
 			redeemedID = id.String()
 		}
+		j.mustList = redeemedID
 		if !j.view("view after the redeem", j.pv2) {
 			return j.res
 		}
@@ -331,6 +353,7 @@ func (j *journey) run() journeyResult {
 		}
 		j.res.reversed = true
 		j.coupon = "" // the widget took it out of the cart first
+		j.mustList, j.mustNotList = "", redeemedID
 		if !j.view("view after the reverse", j.pv2) {
 			return j.res
 		}
