@@ -335,3 +335,38 @@ func TestFallbackKnowsTheCallsMadeThroughRedis(t *testing.T) {
 		t.Fatal("the replica still counts on Redis")
 	}
 }
+
+// With derived listings on, a write on one replica is still seen by a view on every other at
+// once: the writer carries its basis into the new generation (its next view is derived, no
+// call), the others find their copies older than the generation and ask.
+func TestReplicasSeeAWriteAtOnceWithDerivedListings(t *testing.T) {
+	redis := startRedis(t)
+	store := startLimitedStore(t, sandbox.RateLimit{}, 0)
+	bs := replicas(t, 3, redis, store.url, func(o *Options) { o.NoDerive = false })
+	a, b, c := bs[0], bs[1], bs[2]
+	h := auth("demo", a.login("demo", "ana"))
+	view := func(r *bffEnv) map[string]any {
+		return mustOK(t, r.do("GET", "/bff/v1/checkout?purchaseValue=100&checkoutCode=cart-d&coupon=", h, "")).item()
+	}
+	balance := num(view(a)["PointsBalance"])
+	listings := store.calls.get("/pub/widget/rewards/checkout")
+	red := mustOK(t, a.do("POST", "/pub/widget/rewards/redeem/302?purchaseValue=100", h, `{"OriginalId":"cart-d"}`)).item()
+	id := num(red["Reward"].(map[string]any)["RedeemedId"])
+	v := view(a)
+	if v["Derived"] != true || store.calls.get("/pub/widget/rewards/checkout") != listings {
+		t.Errorf("the writer's view after its redeem: derived %v, %d listing calls", v["Derived"], store.calls.get("/pub/widget/rewards/checkout")-listings)
+	}
+	for i, r := range []*bffEnv{a, b, c} {
+		v := view(r)
+		if num(v["PointsBalance"]) != balance-250 || len(v["Redeemed"].([]any)) != 1 {
+			t.Errorf("replica %d after the redeem on A: balance %v, %d redeemed", i, v["PointsBalance"], len(v["Redeemed"].([]any)))
+		}
+	}
+	mustOK(t, b.do("POST", fmt.Sprintf("/pub/widget/rewards/checkout/%v/reverse", id), h, ""))
+	for i, r := range []*bffEnv{a, c, b} {
+		v := view(r)
+		if num(v["PointsBalance"]) != balance || len(v["Redeemed"].([]any)) != 0 {
+			t.Errorf("replica %d after the reverse on B: balance %v, %d redeemed", i, v["PointsBalance"], len(v["Redeemed"].([]any)))
+		}
+	}
+}
