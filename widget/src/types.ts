@@ -53,6 +53,9 @@ export interface CheckoutView {
   /** Seconds since the oldest part was fetched: 0 when fresh; more when the store's budget was
    *  short and a stale listing answered (the widget shows it as it is: still the shopper's). */
   Age?: number;
+  /** True when a part was derived by the BFF from the platform's earlier answers by the
+   *  contract's rules instead of asked (exact by those rules): shown as any other view. */
+  Derived?: boolean;
 }
 
 /** A store's theme, from its tenant settings (or the mount option). The mount point's own CSS
