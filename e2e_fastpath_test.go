@@ -178,8 +178,9 @@ func TestFastPathFirstVisitExchanges(t *testing.T) {
 // without dropping any of its behaviour (9,522 bytes), then lost its words to the BFF's
 // catalog (8,704). A redemption's whole life (taking out a coupon that no longer fits or that
 // moved to another cart, the cart ids of placed orders, one copy of a reward, amounts in titles
-// by the one rule) costs about 670 bytes (measured: 9,376), held with a little room. The README
-// ("What 7,500 bytes would take") measures what more would be needed: more than moving parts out.
+// by the one rule) costs about 670 bytes (measured: 9,376), held with a little room.
+// docs/benchmarks.md ("What 7,500 bytes on the wire would take") measures what more would be
+// needed: more than moving parts out.
 const widgetWireBudget = 9_500
 
 // TestFastPathWidgetBytesOnTheWire: /widget.js goes out brotli-compressed to a browser that
