@@ -179,8 +179,9 @@ func TestFastPathFirstVisitExchanges(t *testing.T) {
 // catalog (8,704). A redemption's whole life (taking out a coupon that no longer fits or that
 // moved to another cart, the cart ids of placed orders, one copy of a reward, amounts in titles
 // by the one rule) costs about 670 bytes (measured: 9,376); telling the BFF of the order placed
-// and sending the cart's coupon with the view (issue 17) 75 more (9,451). The README
-// ("What 7,500 bytes would take") measures what more would be needed: more than moving parts out.
+// and sending the cart's coupon with the view (issue 17) 75 more (9,451).
+// docs/benchmarks.md ("What 7,500 bytes on the wire would take") measures what more would be
+// needed: more than moving parts out.
 const widgetWireBudget = 9_500
 
 // TestFastPathWidgetBytesOnTheWire: /widget.js goes out brotli-compressed to a browser that

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,40 +12,59 @@ import (
 	"github.com/loyalty-checkout/bff-widget/sandbox"
 )
 
-// readmeBlock is one indented code block of the README.
+// guideFiles are the README and the reference it points to: every file whose examples a
+// newcomer may paste.
+func guideFiles(t *testing.T) []string {
+	t.Helper()
+	docs, err := filepath.Glob(filepath.Join("docs", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(docs) == 0 {
+		t.Fatal("docs/ holds no reference: the README's examples moved there")
+	}
+	return append([]string{"README.md"}, docs...)
+}
+
+// readmeBlock is one indented code block of a guide file.
 type readmeBlock struct {
+	file string
 	line int // first line, 1-based
 	text string
 }
 
-// readmeBlocks returns the README's indented (4-space) code blocks.
+// readmeBlocks returns the indented (4-space) code blocks of the README and of docs/.
 func readmeBlocks(t *testing.T) []readmeBlock {
 	t.Helper()
-	raw, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var blocks []readmeBlock
-	var cur *readmeBlock
-	for i, line := range strings.Split(string(raw), "\n") {
-		if strings.HasPrefix(line, "    ") || (cur != nil && strings.TrimSpace(line) == "") {
-			if cur == nil {
-				blocks = append(blocks, readmeBlock{line: i + 1})
-				cur = &blocks[len(blocks)-1]
-			}
-			cur.text += strings.TrimPrefix(line, "    ") + "\n"
-			continue
+	for _, file := range guideFiles(t) {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
 		}
-		cur = nil
+		var cur *readmeBlock
+		for i, line := range strings.Split(string(raw), "\n") {
+			if strings.HasPrefix(line, "    ") || (cur != nil && strings.TrimSpace(line) == "") {
+				if cur == nil {
+					blocks = append(blocks, readmeBlock{file: file, line: i + 1})
+					cur = &blocks[len(blocks)-1]
+				}
+				cur.text += strings.TrimPrefix(line, "    ") + "\n"
+				continue
+			}
+			cur = nil
+		}
 	}
 	return blocks
 }
 
-// TestReadmeJSONExamplesAreValid: a newcomer pastes the README's examples; every example that
-// is JSON must parse, and the tenants file must load and validate as the BFF loads it.
+// TestReadmeJSONExamplesAreValid: a newcomer pastes the README's and the reference's examples;
+// every example that is JSON must parse, and every tenants file must load and validate as the
+// BFF loads it, every seed as the sandbox does.
 func TestReadmeJSONExamplesAreValid(t *testing.T) {
 	var jsonBlocks, tenantFiles, seeds int
 	for _, b := range readmeBlocks(t) {
+		where := fmt.Sprintf("%s:%d", b.file, b.line)
 		text := strings.TrimSpace(b.text)
 		if !strings.HasPrefix(text, "{") && !strings.HasPrefix(text, "[") {
 			continue
@@ -53,7 +73,7 @@ func TestReadmeJSONExamplesAreValid(t *testing.T) {
 		if !json.Valid([]byte(text)) {
 			var v any
 			err := json.Unmarshal([]byte(text), &v)
-			t.Errorf("README.md:%d: the example is not valid JSON (%v):\n%s", b.line, err, text)
+			t.Errorf("%s: the example is not valid JSON (%v):\n%s", where, err, text)
 			continue
 		}
 		if !strings.Contains(text, `"tenants"`) {
@@ -62,9 +82,9 @@ func TestReadmeJSONExamplesAreValid(t *testing.T) {
 		if strings.Contains(text, `"shoppers"`) { // the sandbox's seed file
 			seeds++
 			if seed, err := sandbox.ParseSeed([]byte(text)); err != nil {
-				t.Errorf("README.md:%d: the seed example does not load: %v", b.line, err)
+				t.Errorf("%s: the seed example does not load: %v", where, err)
 			} else if err := seed.Validate(); err != nil {
-				t.Errorf("README.md:%d: the seed example is invalid: %v", b.line, err)
+				t.Errorf("%s: the seed example is invalid: %v", where, err)
 			}
 			continue
 		}
@@ -75,16 +95,59 @@ func TestReadmeJSONExamplesAreValid(t *testing.T) {
 		}
 		tenants, err := bff.LoadTenants(path)
 		if err != nil {
-			t.Errorf("README.md:%d: the tenants example does not load: %v", b.line, err)
+			t.Errorf("%s: the tenants example does not load: %v", where, err)
 			continue
 		}
 		keys, _ := bff.ParseKeys(testKeys)
 		o := bff.Options{Tenants: tenants, Keys: keys}
 		if err := o.Validate(); err != nil {
-			t.Errorf("README.md:%d: the tenants example is invalid: %v", b.line, err)
+			t.Errorf("%s: the tenants example is invalid: %v", where, err)
 		}
 	}
-	if jsonBlocks < 3 || tenantFiles != 1 || seeds != 1 {
-		t.Fatalf("found %d JSON examples, %d tenants files and %d seeds in the README: the test no longer finds them", jsonBlocks, tenantFiles, seeds)
+	// README: a short tenants file; docs/configuration.md: a full one; docs/sandbox.md: a seed;
+	// docs/api.md: the view.
+	if jsonBlocks < 4 || tenantFiles < 2 || seeds < 1 {
+		t.Fatalf("found %d JSON examples, %d tenants files and %d seeds in the README and docs/: the test no longer finds them", jsonBlocks, tenantFiles, seeds)
+	}
+}
+
+// readmeMaxBytes is the most the README may weigh: a guide read in ten minutes; the reference
+// lives in docs/ and the history in CHANGELOG.md.
+const readmeMaxBytes = 15 * 1024
+
+// referenceDocs are the reference's files, one per subject.
+var referenceDocs = []string{
+	"docs/widget.md", "docs/api.md", "docs/configuration.md", "docs/shield.md",
+	"docs/operations.md", "docs/sandbox.md", "docs/benchmarks.md",
+}
+
+// TestReadmeIsAGuide: the README stays short, and it and ARCHITECTURE.md link every file of the
+// reference, which exists.
+func TestReadmeIsAGuide(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("README.md: %d bytes (at most %d)", len(readme), readmeMaxBytes)
+	if len(readme) > readmeMaxBytes {
+		t.Errorf("README.md is %d bytes, over %d: move reference into docs/, history into CHANGELOG.md", len(readme), readmeMaxBytes)
+	}
+	arch, err := os.ReadFile("ARCHITECTURE.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, doc := range referenceDocs {
+		if _, err := os.Stat(doc); err != nil {
+			t.Errorf("%s: %v", doc, err)
+		}
+		if !strings.Contains(string(readme), "]("+doc+")") {
+			t.Errorf("README.md does not link %s", doc)
+		}
+		if !strings.Contains(string(arch), "]("+doc+")") {
+			t.Errorf("ARCHITECTURE.md does not link %s", doc)
+		}
+	}
+	if _, err := os.Stat("CHANGELOG.md"); err != nil {
+		t.Error(err)
 	}
 }
