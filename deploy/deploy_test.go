@@ -1,0 +1,325 @@
+package deploy_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/loyalty-checkout/bff-widget/internal/testenv"
+)
+
+func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
+
+var (
+	podmanPart   = testenv.Program("podman", "apt-get install podman runc")
+	promtoolPart = testenv.Program("promtool", "apt-get install prometheus")
+)
+
+// testKey is a BFF token key (id:base64 32 bytes), the same for every replica.
+const testKey = "k1:EEzsWd91mPMeXfat+54I/Hqc7AazJpoPmn/jsFFcCjI="
+
+// engine runs podman as it works on this kind of machine (and on any other): vfs storage,
+// runc, cgroupfs, the host's network, and a containers.conf without default ulimits.
+type engine struct {
+	t    *testing.T
+	bin  string
+	conf string
+}
+
+func newEngine(t *testing.T) *engine {
+	bin := testenv.Need(t, podmanPart)
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "containers.conf")
+	if err := os.WriteFile(conf, []byte("[containers]\ndefault_ulimits = []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return &engine{t: t, bin: bin, conf: conf}
+}
+
+func (e *engine) cmd(args ...string) *exec.Cmd {
+	c := exec.Command(e.bin, append([]string{"--storage-driver", "vfs", "--runtime", "runc", "--cgroup-manager", "cgroupfs"}, args...)...)
+	c.Env = append(os.Environ(), "CONTAINERS_CONF="+e.conf)
+	return c
+}
+
+// run runs podman and returns its output, failing the test when it fails.
+func (e *engine) run(args ...string) string {
+	e.t.Helper()
+	out, err := e.cmd(args...).CombinedOutput()
+	if err != nil {
+		e.t.Fatalf("podman %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// build builds the image as deploy/build-image does, once per test run.
+func (e *engine) build(tag string) {
+	e.t.Helper()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	c := exec.Command(filepath.Join(root, "deploy", "build-image"), tag)
+	c.Env = append(os.Environ(), "CONTAINERS_CONF="+e.conf, "PODMAN="+e.bin+" --storage-driver vfs --runtime runc --cgroup-manager cgroupfs")
+	if out, err := c.CombinedOutput(); err != nil {
+		e.t.Fatalf("deploy/build-image: %v\n%s", err, out)
+	}
+	e.t.Cleanup(func() { _ = e.cmd("rmi", "-f", tag).Run() })
+}
+
+// container starts a container of the image (podman run's opts, then the command's args) on
+// the host's network, read-only, and removes it at the end.
+func (e *engine) container(name, image string, opts []string, args ...string) {
+	e.t.Helper()
+	_ = e.cmd("rm", "-f", name).Run()
+	run := append([]string{"run", "-d", "--name", name, "--network", "host", "--read-only"}, opts...)
+	e.run(append(append(run, image), args...)...)
+	e.t.Cleanup(func() {
+		if e.t.Failed() {
+			out, _ := e.cmd("logs", "--tail", "20", name).CombinedOutput()
+			e.t.Logf("%s's last lines:\n%s", name, out)
+		}
+		_ = e.cmd("rm", "-f", "-t", "0", name).Run()
+	})
+}
+
+func freePort(t *testing.T) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func waitFor(t *testing.T, url string, within time.Duration) {
+	t.Helper()
+	for deadline := time.Now().Add(within); ; time.Sleep(100 * time.Millisecond) {
+		if res, err := http.Get(url); err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not answer 200 within %v", url, within)
+		}
+	}
+}
+
+// startRedis starts Debian's redis-server on a free port, for the replicas to share.
+func startRedis(t *testing.T) string {
+	bin := testenv.Need(t, testenv.RedisServer)
+	port := freePort(t)
+	c := exec.Command(bin, "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Process.Kill(); _ = c.Wait() })
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if conn, err := net.Dial("tcp", fmt.Sprint("127.0.0.1:", port)); err == nil {
+			conn.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("redis-server did not listen")
+		}
+	}
+	return fmt.Sprintf("redis://127.0.0.1:%d/0", port)
+}
+
+type answer struct {
+	Status int
+	Item   map[string]any
+	Raw    string
+}
+
+func call(t *testing.T, method, url, token, body string) answer {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	req.Header.Set("X-Bq-Tenant", "demo")
+	if token != "" {
+		req.Header.Set("X-Bq-SecureToken", token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	var env struct{ Item map[string]any }
+	_ = json.Unmarshal(raw, &env)
+	return answer{Status: res.StatusCode, Item: env.Item, Raw: string(raw)}
+}
+
+// The image as production runs it: a sandbox and two BFF containers of the image on one Redis
+// (Debian's, on the host), read-only root filesystems, non-root. A redeem through one replica
+// is seen by a view through the other; SIGTERM drains a request in flight and exits 0; and
+// the Deployment of deploy/k8s, played with `podman kube play`, comes up and is ready.
+func TestImage(t *testing.T) {
+	e := newEngine(t)
+	redisURL := startRedis(t)
+	const image = "localhost/loyalty-bff:test"
+	e.build(image)
+	size := e.run("image", "inspect", "--format", "{{.Size}}", image)
+	t.Logf("image %s: %s bytes", image, size)
+	if user := e.run("image", "inspect", "--format", "{{.Config.User}}", image); user == "" || strings.HasPrefix(user, "0") || user == "root" {
+		t.Fatalf("the image runs as %q: want a user that is not root", user)
+	}
+
+	// The sandbox, from the same image, behind a proxy of the test's that holds one listing
+	// (purchaseValue=777) for 2 s: a request in flight when SIGTERM comes.
+	sandboxPort := freePort(t)
+	e.container("lw-sandbox", image, []string{"-e", "METRICS_ADDR="}, "sandbox", "-sandbox-addr", fmt.Sprint("127.0.0.1:", sandboxPort))
+	waitFor(t, fmt.Sprintf("http://127.0.0.1:%d/_sandbox/tenants", sandboxPort), 30*time.Second)
+	target, _ := url.Parse(fmt.Sprint("http://127.0.0.1:", sandboxPort))
+	rp := httputil.NewSingleHostReverseProxy(target)
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.RawQuery, "purchaseValue=777") {
+			time.Sleep(2 * time.Second)
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(slow.Close)
+
+	cfg := t.TempDir()
+	if err := os.Chmod(cfg, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tenants := `{"tenants": [{"key": "demo", "upstream": "` + slow.URL + `", "locale": "pt-BR", "currency": "BRL"}]}`
+	if err := os.WriteFile(filepath.Join(cfg, "tenants.json"), []byte(tenants), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var bffs []string
+	for _, name := range []string{"lw-bff-a", "lw-bff-b"} {
+		port, metrics := freePort(t), freePort(t)
+		e.container(name, image, []string{"-v", cfg + ":/cfg:ro", "-e", fmt.Sprint("ADDR=127.0.0.1:", port), "-e", fmt.Sprint("METRICS_ADDR=127.0.0.1:", metrics),
+			"-e", "TENANTS=/cfg/tenants.json", "-e", "BFF_KEYS=" + testKey, "-e", "REDIS_URL=" + redisURL, "-e", "REPLICAS=2"})
+		bffs = append(bffs, fmt.Sprint("http://127.0.0.1:", port))
+		waitFor(t, bffs[len(bffs)-1]+"/readyz", 30*time.Second)
+		waitFor(t, fmt.Sprintf("http://127.0.0.1:%d/metrics", metrics), 10*time.Second)
+	}
+	a, b := bffs[0], bffs[1]
+
+	t.Run("a redeem through one replica is seen through the other", func(t *testing.T) {
+		login := call(t, "POST", a+"/pub/widget/vendors/vtex/securelogin", "", `{"sessionToken":"ana","segmentToken":"x"}`)
+		tok, _ := login.Item["SecureToken"].(string)
+		if login.Status != 200 || tok == "" {
+			t.Fatalf("login through A: %d %s", login.Status, login.Raw)
+		}
+		view := func(base string) answer {
+			return call(t, "GET", base+"/bff/v1/checkout?purchaseValue=100&checkoutCode=cart-img&coupon=", tok, "")
+		}
+		before := view(b)
+		if before.Status != 200 {
+			t.Fatalf("view through B: %d %s", before.Status, before.Raw)
+		}
+		if r := call(t, "POST", a+"/pub/widget/rewards/redeem/302?purchaseValue=100", tok, `{"OriginalId":"cart-img"}`); r.Status != 200 {
+			t.Fatalf("redeem through A: %d %s", r.Status, r.Raw)
+		}
+		after := view(b)
+		if after.Status != 200 || len(after.Item["Redeemed"].([]any)) != len(before.Item["Redeemed"].([]any))+1 ||
+			after.Item["PointsBalance"].(float64) != before.Item["PointsBalance"].(float64)-250 {
+			t.Fatalf("B's view after A's redeem: %s (before: %s)", after.Raw, before.Raw)
+		}
+	})
+
+	t.Run("SIGTERM drains the request in flight and exits 0", func(t *testing.T) {
+		login := call(t, "POST", a+"/pub/widget/vendors/vtex/securelogin", "", `{"sessionToken":"bruno","segmentToken":"x"}`)
+		tok, _ := login.Item["SecureToken"].(string)
+		done := make(chan answer, 1)
+		go func() { done <- call(t, "GET", a+"/pub/widget/rewards/checkout?purchaseValue=777", tok, "") }()
+		time.Sleep(700 * time.Millisecond) // the listing is at the platform (held 2 s)
+		e.run("kill", "--signal", "TERM", "lw-bff-a")
+		select {
+		case r := <-done:
+			if r.Status != 200 {
+				t.Fatalf("the request in flight at SIGTERM: %d %s", r.Status, r.Raw)
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatal("the request in flight at SIGTERM got no answer")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		c := e.cmd("wait", "lw-bff-a")
+		out, err := exec.CommandContext(ctx, c.Path, c.Args[1:]...).CombinedOutput()
+		if err != nil || strings.TrimSpace(string(out)) != "0" {
+			t.Fatalf("podman wait: %v, exit code %q (want 0)", err, out)
+		}
+	})
+
+	t.Run("the Deployment of deploy/k8s comes up under podman kube play", func(t *testing.T) {
+		raw, err := os.ReadFile("k8s/bff.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := freePort(t)
+		doc := playable(string(raw), image, port, redisURL, tenants)
+		play := filepath.Join(t.TempDir(), "play.yaml")
+		if err := os.WriteFile(play, []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		e.run("kube", "play", "--network", "host", play)
+		t.Cleanup(func() {
+			if t.Failed() {
+				out, _ := e.cmd("logs", "--tail", "20", "loyalty-bff-pod-0-bff").CombinedOutput()
+				t.Logf("the pod's last lines:\n%s", out)
+			}
+			_ = e.cmd("kube", "down", play).Run()
+		})
+		waitFor(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", port), 30*time.Second)
+		r := call(t, "GET", fmt.Sprintf("http://127.0.0.1:%d/healthz", port), "", "")
+		var h struct{ Commit string }
+		_ = json.Unmarshal([]byte(r.Raw), &h)
+		if r.Status != 200 || h.Commit == "" {
+			t.Fatalf("/healthz of the played pod: %d %s (want the commit stamped)", r.Status, r.Raw)
+		}
+	})
+}
+
+// playable is deploy/k8s/bff.yaml as this machine can play it: the image built here, one
+// replica on the host's network (no port mappings there), on addresses and a Redis of the
+// test's, the test's tenants, and the keys as a ConfigMap (podman 4.3, Debian 12's, does not
+// mount a Secret's keys as files; a cluster does).
+func playable(doc, image string, port int, redisURL, tenants string) string {
+	r := strings.NewReplacer(
+		"image: loyalty-bff:latest", "image: "+image,
+		"replicas: 3", "replicas: 1",
+		`{name: ADDR, value: ":8080"}`, fmt.Sprintf(`{name: ADDR, value: "127.0.0.1:%d"}`, port),
+		`{name: METRICS_ADDR, value: ":9090"}`, `{name: METRICS_ADDR, value: ""}`,
+		"redis://loyalty-bff-redis:6379/0", redisURL,
+		"port: http}", fmt.Sprintf("port: %d}", port),
+		`keys: "k1:REPLACE-WITH-A-BASE64-32-BYTE-SECRET"`, `keys: "`+testKey+`"`,
+		"kind: Secret\nmetadata:\n  name: loyalty-bff-keys\ntype: Opaque\nstringData:", "kind: ConfigMap\nmetadata:\n  name: loyalty-bff-keys\ndata:",
+		"secret: {secretName: loyalty-bff-keys, optional: false}", "configMap: {name: loyalty-bff-keys, optional: false}",
+	)
+	doc = r.Replace(doc)
+	doc = regexp.MustCompile(`(?m)^          ports:\n(?:            - .*\n)+`).ReplaceAllString(doc, "")
+	doc = regexp.MustCompile(`(?s)tenants\.json: \|\n.*?\n---`).ReplaceAllString(doc, "tenants.json: |\n    "+tenants+"\n---")
+	return doc
+}
+
+// The alert and recording rules pass promtool's check and its unit tests.
+func TestPrometheusRules(t *testing.T) {
+	promtool := testenv.Need(t, promtoolPart)
+	for _, args := range [][]string{{"check", "rules", "prometheus/rules.yml"}, {"test", "rules", "prometheus/rules_test.yml"}} {
+		out, err := exec.Command(promtool, args...).CombinedOutput()
+		if err != nil || !bytes.Contains(out, []byte("SUCCESS")) {
+			t.Errorf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+}
