@@ -233,7 +233,7 @@ func TestClientShareBindsOnlyUnderContention(t *testing.T) {
 		o.Budget = Budget{PerSecond: -1, PerMinute: 600, PerHour: -1} // a share of 10%: 60 a minute, bursts of 12
 		o.ClientShare = 0
 	})
-	greedy, other := auth("demo", b.login("demo", "ana")), auth("demo", b.login("demo", "bruno"))
+	greedy := auth("demo", b.login("demo", "ana"))
 	for n := range 20 { // 40 listing calls asked at once, on an idle store
 		mustOK(t, b.do("GET", fmt.Sprintf("/bff/v1/checkout?purchaseValue=%d", 100+n), greedy, ""))
 	}
@@ -246,7 +246,7 @@ func TestClientShareBindsOnlyUnderContention(t *testing.T) {
 		o.BudgetWait = time.Millisecond
 		o.ClientShare = 0
 	})
-	greedy, other = auth("demo", b2.login("demo", "ana")), auth("demo", b2.login("demo", "bruno"))
+	greedy, other := auth("demo", b2.login("demo", "ana")), auth("demo", b2.login("demo", "bruno"))
 	var wg sync.WaitGroup
 	var spent atomic.Int64
 	for n := range 20 {
