@@ -10,10 +10,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	gocache "github.com/patrickmn/go-cache"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/sony/gobreaker/v2"
+
+	"github.com/loyalty-checkout/bff-widget/bff/platform"
 )
 
 // metrics counts what operators watch: Prometheus text at /metrics, served on its own address
@@ -30,6 +33,9 @@ import (
 //	bff_budget_refusals_total{tenant,class}            calls that found the store's budget short
 //	bff_rate_limited_sent_total{tenant,code}           429s the BFF answered, by ErrorCode
 //	bff_rate_limited_received_total{tenant}            429s the platform answered
+//	bff_funnel_total{tenant,step}                      the loyalty funnel: view, view_usable, redeem, reverse, order (reported by the widget)
+//	bff_points_total{tenant,direction}                 points redemptions spent and reversals returned
+//	bff_redeemed_value_total{tenant,direction}         the rewards' RedeemedValue, in the store's currency, spent and returned
 //	bff_requests_total{tenant,route,status}            requests answered, by Fiber route pattern ("preflight", "unmatched" for the 404) and status
 //	bff_request_seconds{tenant,route}                  how long the BFF took to answer them
 //
@@ -65,6 +71,10 @@ type metrics struct {
 	rateLimitedReceivedV *prometheus.CounterVec
 	requests             *prometheus.CounterVec
 	requestSeconds       *prometheus.HistogramVec
+	funnelV              *prometheus.CounterVec
+	seen                 *gocache.Cache // events counted once (once)
+	pointsV              *prometheus.CounterVec
+	valueRedeemedV       *prometheus.CounterVec
 
 	// budgetLeft, when set, says what is left of a store's upstream budget in each of its
 	// windows; the scrape exports it as bff_budget_left and bff_budget_limit. It is set once,
@@ -100,6 +110,10 @@ type tenantMetrics struct {
 	hit, miss       prometheus.Counter
 	stale           prometheus.Counter
 	derived         prometheus.Counter
+	funnel          [len(funnelSteps)]prometheus.Counter
+	spent, returned prometheus.Counter
+	valueSpent      prometheus.Counter
+	valueReturned   prometheus.Counter
 	otherLookups    childMap[string, prometheus.Counter]
 	coalesced       prometheus.Counter
 	received        prometheus.Counter
@@ -166,6 +180,10 @@ func newMetrics(s *Server) *metrics {
 	m.rateLimitedReceivedV = counter("bff_rate_limited_received_total", "429s a store's platform answered.", "tenant")
 	m.requests = counter("bff_requests_total", `Requests the BFF answered, by route pattern ("preflight" for a CORS preflight, "unmatched" for a path that has none) and status; tenant "" when the request named none of ours.`, "tenant", "route", "status")
 	m.requestSeconds = histogram("bff_request_seconds", "How long the BFF took to answer a request, by route pattern.", requestBuckets, "tenant", "route")
+	m.seen = gocache.New(time.Hour, 10*time.Minute)
+	m.funnelV = counter("bff_funnel_total", "The store's loyalty funnel as the BFF sees it, by step: view (a checkout view answered), view_usable (one with a reward the shopper can use), redeem (a reward redeemed or a redeemed one used), reverse (a redemption reversed), order (the widget reported an order placed).", "tenant", "step")
+	m.pointsV = counter("bff_points_total", "Points the shopper's redemptions debited (spent) and their reversals gave back (returned), as the platform's answers say.", "tenant", "direction")
+	m.valueRedeemedV = counter("bff_redeemed_value_total", "The value of the rewards redeemed (RedeemedValue: a fixed discount's amount, the cashback used) in the store's currency: spent by redemptions, returned by their reversals.", "tenant", "direction")
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), &stateCollector{m: m})
 	m.byTenant.Store(&map[string]*tenantMetrics{})
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
@@ -238,7 +256,7 @@ func (m *metrics) sync() {
 		match := prometheus.Labels{"tenant": tm.key}
 		for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{m.upstreamCalls, m.upstreamSeconds,
 			m.cacheLookups, m.coalescedRequests, m.budgetRefusals, m.rateLimitedSentV, m.rateLimitedReceivedV,
-			m.requests, m.requestSeconds} {
+			m.requests, m.requestSeconds, m.funnelV, m.pointsV, m.valueRedeemedV} {
 			v.DeletePartialMatch(match)
 		}
 	}
@@ -263,7 +281,67 @@ func (m *metrics) newTenantMetrics(key string, store bool) *tenantMetrics {
 	tm.derived = m.cacheLookups.WithLabelValues(key, "derived")
 	tm.coalesced = m.coalescedRequests.WithLabelValues(key)
 	tm.received = m.rateLimitedReceivedV.WithLabelValues(key)
+	for i, step := range funnelSteps {
+		tm.funnel[i] = m.funnelV.WithLabelValues(key, step)
+	}
+	tm.spent = m.pointsV.WithLabelValues(key, "spent")
+	tm.returned = m.pointsV.WithLabelValues(key, "returned")
+	tm.valueSpent = m.valueRedeemedV.WithLabelValues(key, "spent")
+	tm.valueReturned = m.valueRedeemedV.WithLabelValues(key, "returned")
 	return tm
+}
+
+// A step of the loyalty funnel (bff_funnel_total's step label).
+type funnelStep uint8
+
+const (
+	stepView funnelStep = iota
+	stepViewUsable
+	stepRedeem
+	stepReverse
+	stepOrder
+)
+
+var funnelSteps = [...]string{"view", "view_usable", "redeem", "reverse", "order"}
+
+// once says whether an event (kind, id: a redemption debited, reversed, an order) is counted
+// for the first time on this replica in the last hour: a retry with the same key gets the
+// same answer and is not a second redemption.
+func (m *metrics) once(tenant, kind string, id platform.Number) bool {
+	if m == nil || id.Null() {
+		return m != nil
+	}
+	return m.seen.Add(tenant+"\x00"+kind+string(id), struct{}{}, time.Hour) == nil
+}
+
+// funnel counts a step of a store's loyalty funnel.
+func (m *metrics) funnel(tenant string, step funnelStep) {
+	if m == nil {
+		return
+	}
+	if tm := m.tenantFor(tenant); tm.store {
+		tm.funnel[step].Inc()
+	}
+}
+
+// redeemed counts what a redemption debited (points, from RedeemedPoints) and its value
+// (RedeemedValue); a reversal (back) counts them as given back.
+func (m *metrics) redeemed(tenant string, r *platform.RedeemedReward, back bool) {
+	if m == nil || r == nil {
+		return
+	}
+	tm := m.tenantFor(tenant)
+	if !tm.store {
+		return
+	}
+	points, _ := r.RedeemedPoints.Int64()
+	value, _ := exactCents(platform.Number(strings.TrimPrefix(string(r.RedeemedValue), "-")))
+	pc, vc := tm.spent, tm.valueSpent
+	if back {
+		pc, vc = tm.returned, tm.valueReturned
+	}
+	pc.Add(float64(max(-points, points)))
+	vc.Add(float64(value) / 100)
 }
 
 // labelValue is s made valid UTF-8 (Prometheus refuses anything else), copied: a string from

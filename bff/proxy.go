@@ -258,6 +258,12 @@ func (s *Server) redeemAt(x *exchange, route redeemRoute) error {
 		return herr
 	}
 	if !r.Failed() {
+		if rw := r.Env.Item.Reward; rw != nil && s.metrics.once(t.cfg.Key, "d", rw.RedeemedID) {
+			s.metrics.funnel(t.cfg.Key, stepRedeem)
+			if !route.byRedeem { // a use of a redeemed reward debits nothing new
+				s.metrics.redeemed(t.cfg.Key, rw, false)
+			}
+		}
 		// What the answer says changed is kept for the views after it (derive.go, derived.go).
 		s.carryBasis(sess.shopper, snap, d, snap.b.afterRedeem(&r.Env.Item, pv, hasPV, route.byRedeem))
 		s.learnApplied(x.ctx(), sess.shopper, d.gen, cart, &r.Env.Item)
@@ -342,6 +348,10 @@ func (s *Server) reverse(x *exchange) error {
 	}
 	if n, err := strconv.ParseInt(id, 10, 64); err == nil {
 		s.carryBasis(sess.shopper, snap, d, snap.b.afterReverse(n, &r.Env))
+		if s.metrics.once(t.cfg.Key, "c", platform.Int(n)) { // a replay finds it reversed: counted once
+			s.metrics.funnel(t.cfg.Key, stepReverse)
+			s.metrics.redeemed(t.cfg.Key, r.Env.Item.Reward, true)
+		}
 	}
 	r.Env.Item = t.msgs.applied(r.Env.Item, s.locale(x))
 	a, herr := s.encodeOK(r.Env)
@@ -371,5 +381,8 @@ func (s *Server) orderPlaced(x *exchange) error {
 		return badRequest(CodeBadRequest, "CheckoutCode is required: the id of the cart whose order was placed.")
 	}
 	s.dropShopper(x.ctx(), x.sess.shopper)
+	if s.metrics.once(x.t.cfg.Key, "o", platform.Number(cart)) {
+		s.metrics.funnel(x.t.cfg.Key, stepOrder)
+	}
 	return x.noContent()
 }

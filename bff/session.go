@@ -53,6 +53,9 @@ func (s *Server) newSession(x *exchange) error {
 	locale := s.locale(x)
 	v := variant{route: 'V', cents: pv, cart: cloneString(cart), locale: locale, coupon: cloneString(coupon), hinted: hinted}
 	view, herr := s.answerFor(x.ctx(), sess.shopper, s.generation(x.ctx(), sess.shopper), v, s.viewBuilder(x.t, sess, v))
+	if herr == nil {
+		s.countView(x.t.cfg.Key, view)
+	}
 	words := x.t.msgs.words[locale] // locale is one of locales: the tenant's is validated
 	b := make([]byte, 0, len(loginJSON)+len(words)+4096)
 	b = append(b, `{"HasError":false,"Message":null,"Item":{"Session":`...)

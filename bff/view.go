@@ -77,6 +77,15 @@ type answer struct {
 	body   *payload
 	keep   bool
 	age    time.Duration // > 0: made of a stale copy that old (sent as the Age header)
+	usable bool          // a view with a reward the shopper can use (the funnel's view_usable)
+}
+
+// countView counts a view answered in the store's funnel.
+func (s *Server) countView(tenant string, a *answer) {
+	s.metrics.funnel(tenant, stepView)
+	if a.usable {
+		s.metrics.funnel(tenant, stepViewUsable)
+	}
 }
 
 // variant is what an answer depends on besides the tenant and the shopper: the route, the
@@ -125,6 +134,9 @@ func (s *Server) respond(x *exchange, v variant, build func(context.Context, *sh
 	if a.age > 0 {
 		x.setAge(a.age)
 	}
+	if v.route == 'V' {
+		s.countView(x.t.cfg.Key, a)
+	}
 	return x.send(a.status, a.body)
 }
 
@@ -146,6 +158,9 @@ func (s *Server) sendCached(x *exchange, v variant) bool {
 	}
 	s.metrics.cacheLookup(x.t.cfg.Key, "hit")
 	a := val.(*answer)
+	if v.route == 'V' {
+		s.countView(x.t.cfg.Key, a)
+	}
 	_ = x.send(a.status, a.body)
 	return true
 }
@@ -587,6 +602,12 @@ func (s *Server) viewBuilder(t *tenant, sess session, v variant) func(context.Co
 		}
 		a.keep = len(view.Missing) == 0 && age == 0
 		a.age = age
+		for i := range view.Rewards {
+			a.usable = a.usable || view.Rewards[i].CanUse
+		}
+		for i := range view.Redeemed {
+			a.usable = a.usable || view.Redeemed[i].CanUse
+		}
 		return a, nil
 	}
 }
