@@ -517,7 +517,7 @@ func TestFunnelMetrics(t *testing.T) {
 	a := auth("demo", tok)
 	view := func() { mustOK(t, b.do("GET", "/bff/v1/checkout?purchaseValue=99.80&checkoutCode=cart-f", a, "")) }
 	view()
-	view() // from the cache: still a view the shopper saw
+	view()        // from the cache: still a view the shopper saw
 	for range 2 { // a retry with the same key: one redemption
 		mustOK(t, b.do("POST", "/pub/widget/rewards/redeem/301?purchaseValue=99.80", a, `{"OriginalId":"cart-f"}`))
 	}
