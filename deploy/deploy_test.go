@@ -50,6 +50,9 @@ func newEngine(t *testing.T) *engine {
 	return &engine{t: t, bin: bin, conf: conf}
 }
 
+// with is the engine for a subtest: its failures are the subtest's.
+func (e *engine) with(t *testing.T) *engine { c := *e; c.t = t; return &c }
+
 func (e *engine) cmd(args ...string) *exec.Cmd {
 	c := exec.Command(e.bin, append([]string{"--storage-driver", "vfs", "--runtime", "runc", "--cgroup-manager", "cgroupfs"}, args...)...)
 	c.Env = append(os.Environ(), "CONTAINERS_CONF="+e.conf)
@@ -204,9 +207,10 @@ func TestImage(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(cfg, "tenants.json"), []byte(tenants), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var bffs []string
+	var bffs, metricsAddrs []string
 	for _, name := range []string{"lw-bff-a", "lw-bff-b"} {
 		port, metrics := freePort(t), freePort(t)
+		metricsAddrs = append(metricsAddrs, fmt.Sprint("127.0.0.1:", metrics))
 		e.container(name, image, []string{"-v", cfg + ":/cfg:ro", "-e", fmt.Sprint("ADDR=127.0.0.1:", port), "-e", fmt.Sprint("METRICS_ADDR=127.0.0.1:", metrics),
 			"-e", "TENANTS=/cfg/tenants.json", "-e", "BFF_KEYS=" + testKey, "-e", "REDIS_URL=" + redisURL, "-e", "REPLICAS=2"})
 		bffs = append(bffs, fmt.Sprint("http://127.0.0.1:", port))
@@ -238,7 +242,55 @@ func TestImage(t *testing.T) {
 		}
 	})
 
+	t.Run("Prometheus scrapes both replicas, and the funnel agrees with the ledger", func(t *testing.T) {
+		prom := startPrometheus(t, metricsAddrs)
+		// Ana's redeem above went through A; Bruno redeems through B.
+		login := call(t, "POST", b+"/pub/widget/vendors/vtex/securelogin", "", `{"sessionToken":"bruno","segmentToken":"x"}`)
+		tok, _ := login.Item["SecureToken"].(string)
+		call(t, "GET", b+"/bff/v1/checkout?purchaseValue=200&checkoutCode=cart-prom&coupon=", tok, "")
+		if r := call(t, "POST", b+"/pub/widget/rewards/redeem/301?purchaseValue=200", tok, `{"OriginalId":"cart-prom"}`); r.Status != 200 {
+			t.Fatalf("redeem through B: %d %s", r.Status, r.Raw)
+		}
+		debits, points := 0, 0.0
+		for _, user := range []string{"ana@example.com", "bruno@example.com"} {
+			r := call(t, "GET", fmt.Sprintf("http://127.0.0.1:%d/_sandbox/tenants/demo/shoppers/%s", sandboxPort, user), "", "")
+			entries, _ := r.Item["Ledger"].([]any)
+			for _, e := range entries {
+				if e := e.(map[string]any); e["Kind"] == "debit" {
+					debits++
+					p, _ := e["Points"].(float64)
+					points += max(p, -p)
+				}
+			}
+		}
+		if debits != 2 {
+			t.Fatalf("the ledger has %d debits, want 2", debits)
+		}
+		want := fmt.Sprint(debits)
+		for _, q := range []string{`count(up{job="bff"} == 1)`, `sum(bff_funnel_total{tenant="demo",step="redeem"})`, `sum(bff_points_total{tenant="demo",direction="spent"})`} {
+			switch q[:3] {
+			case "cou":
+				want = "2" // both replicas scraped
+			case "sum":
+				want = fmt.Sprint(debits)
+			}
+			if strings.Contains(q, "points") {
+				want = fmt.Sprint(points) // as the ledger debited them
+			}
+			var got string
+			for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+				if got = promQuery(t, prom, q); got == want || time.Now().After(deadline) {
+					break
+				}
+			}
+			if got != want {
+				t.Errorf("Prometheus: %s = %q, want %s", q, got, want)
+			}
+		}
+	})
+
 	t.Run("SIGTERM drains the request in flight and exits 0", func(t *testing.T) {
+		e := e.with(t)
 		login := call(t, "POST", a+"/pub/widget/vendors/vtex/securelogin", "", `{"sessionToken":"bruno","segmentToken":"x"}`)
 		tok, _ := login.Item["SecureToken"].(string)
 		done := make(chan answer, 1)
@@ -263,6 +315,7 @@ func TestImage(t *testing.T) {
 	})
 
 	t.Run("the Deployment of deploy/k8s comes up under podman kube play", func(t *testing.T) {
+		e := e.with(t)
 		raw, err := os.ReadFile("k8s/bff.yaml")
 		if err != nil {
 			t.Fatal(err)
@@ -280,6 +333,7 @@ func TestImage(t *testing.T) {
 				t.Logf("the pod's last lines:\n%s", out)
 			}
 			_ = e.cmd("kube", "down", play).Run()
+			_ = e.cmd("volume", "rm", "-f", "loyalty-bff-keys", "loyalty-bff-tenants").Run()
 		})
 		waitFor(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", port), 30*time.Second)
 		r := call(t, "GET", fmt.Sprintf("http://127.0.0.1:%d/healthz", port), "", "")
@@ -311,6 +365,64 @@ func playable(doc, image string, port int, redisURL, tenants string) string {
 	doc = regexp.MustCompile(`(?m)^          ports:\n(?:            - .*\n)+`).ReplaceAllString(doc, "")
 	doc = regexp.MustCompile(`(?s)tenants\.json: \|\n.*?\n---`).ReplaceAllString(doc, "tenants.json: |\n    "+tenants+"\n---")
 	return doc
+}
+
+// startPrometheus starts Debian's prometheus scraping targets every second, and returns its
+// address.
+func startPrometheus(t *testing.T, targets []string) string {
+	bin := testenv.Need(t, testenv.Program("prometheus", "apt-get install prometheus"))
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "prometheus.yml")
+	conf := "global: {scrape_interval: 1s, evaluation_interval: 1s}\nrule_files: [" + mustAbs(t, "prometheus/rules.yml") + "]\n" +
+		"scrape_configs:\n  - job_name: bff\n    static_configs:\n      - targets: ['" + strings.Join(targets, "', '") + "']\n"
+	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := fmt.Sprint("127.0.0.1:", freePort(t))
+	c := exec.Command(bin, "--config.file="+cfg, "--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr)
+	var log bytes.Buffer
+	c.Stdout, c.Stderr = &log, &log
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = c.Process.Kill()
+		_ = c.Wait()
+		if t.Failed() {
+			t.Logf("prometheus said:\n%s", log.String())
+		}
+	})
+	waitFor(t, "http://"+addr+"/-/ready", 30*time.Second)
+	return addr
+}
+
+func mustAbs(t *testing.T, p string) string {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// promQuery is an instant query's one value ("" when it has none).
+func promQuery(t *testing.T, addr, q string) string {
+	res, err := http.Get("http://" + addr + "/api/v1/query?query=" + url.QueryEscape(q))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body struct {
+		Data struct {
+			Result []struct {
+				Value []any `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil || len(body.Data.Result) != 1 || len(body.Data.Result[0].Value) != 2 {
+		return ""
+	}
+	v, _ := body.Data.Result[0].Value[1].(string)
+	return v
 }
 
 // The alert and recording rules pass promtool's check and its unit tests.
