@@ -55,6 +55,9 @@ type config struct {
 	cacheTTL      time.Duration
 	cacheMaxBytes int64
 	noDerive      bool // bff.Options' NoDerive (-derive off)
+	// demoOrigins are more origins the demo tenant allows (-demo-origins): an integrator's
+	// own page trying the tag under go run .
+	demoOrigins []string
 	// trustedProxyHeader is bff.Options' TrustedProxyHeader: where the proxy in front of the
 	// BFF gives the client's address, for the per-client limits; empty: the connection's.
 	trustedProxyHeader string
@@ -99,6 +102,7 @@ func parseConfig(args []string) (config, error) {
 	fs.StringVar(&cfg.tenants, "tenants", os.Getenv("TENANTS"), "BFF tenants file; empty: the built-in demo tenant on the sandbox (env TENANTS)")
 	fs.StringVar(&cfg.keysFile, "keys-file", os.Getenv("BFF_KEYS_FILE"), "file of BFF token keys, id:base64secret per line, the first signs (env BFF_KEYS_FILE; or the keys themselves in env BFF_KEYS); required but in mode all")
 	cacheTTL := fs.String("cache-ttl", envOr("CACHE_TTL", "15s"), "how long the BFF reuses a shopper's view, its parts and verified tokens, e.g. 15s; 0 turns the cache off (env CACHE_TTL)")
+	demoOrigins := fs.String("demo-origins", os.Getenv("DEMO_ORIGINS"), "more origins the demo tenant allows, comma-separated (exact scheme://host[:port]), to try the script tag on your own page under go run . (env DEMO_ORIGINS)")
 	derive := fs.String("derive", envOr("DERIVE", "on"), "on: the BFF derives a listing it can by the contract's rules (a new cart value, the shopper's own redeem or reverse) instead of asking the platform; off: it always asks (env DERIVE)")
 	cacheMax := fs.String("cache-max-bytes", envOr("CACHE_MAX_BYTES", "64MiB"), "the BFF cache's bound in bytes (KiB, MiB, GiB allowed); the least recently used goes first (env CACHE_MAX_BYTES)")
 	fs.StringVar(&cfg.trustedProxyHeader, "trusted-proxy-header", os.Getenv("TRUSTED_PROXY_HEADER"), "the header in which the proxy in front of the BFF gives the client's address, e.g. X-Forwarded-For (its last address is used); empty: the connection's address. Only behind a proxy that sets it (env TRUSTED_PROXY_HEADER)")
@@ -129,6 +133,11 @@ func parseConfig(args []string) (config, error) {
 	}
 	if cfg.cacheTTL, err = parseCacheTTL(*cacheTTL); err != nil {
 		return cfg, err
+	}
+	for _, o := range strings.Split(*demoOrigins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			cfg.demoOrigins = append(cfg.demoOrigins, o)
+		}
 	}
 	switch *derive {
 	case "on":
@@ -459,12 +468,14 @@ func newBFF(cfg config, log *slog.Logger, sandboxURL string, demoOrigins []strin
 		TrustedProxyHeader: cfg.trustedProxyHeader, RedisURL: cfg.redisURL, Replicas: cfg.replicas}
 	var problems []error
 	switch {
+	case cfg.tenants != "" && len(cfg.demoOrigins) > 0:
+		return nil, errors.New("-demo-origins (DEMO_ORIGINS) adds origins to the demo tenant, which TENANTS replaces: put them in its tenants' allowedOrigins")
 	case cfg.tenants != "":
 		tenants, err := bff.LoadTenants(cfg.tenants)
 		problems = append(problems, err) // and the tenants read despite it are validated too
 		opts.Tenants = tenants
 	case sandboxURL != "":
-		demo := bff.DemoTenant(sandboxURL, demoOrigins)
+		demo := bff.DemoTenant(sandboxURL, append(cfg.demoOrigins[:len(cfg.demoOrigins):len(cfg.demoOrigins)], demoOrigins...))
 		if rl := seedRateLimit(cfg, "demo"); rl != nil { // the BFF keeps within the sandbox's limit, as within the platform's
 			demo.Budget = &bff.Budget{PerSecond: orNone(rl.PerSecond), PerMinute: orNone(rl.PerMinute), PerHour: orNone(rl.PerHour)}
 		}

@@ -23,7 +23,7 @@ const mainTestKey = "k1:X8VpqfbYtCsgcrY1WiOdPAwYbm0Jc4njIHpQiNc75uY="
 
 // cleanEnv clears every variable parseConfig reads, so the machine's settings do not leak in.
 func cleanEnv(t *testing.T) {
-	for _, v := range []string{"ADDR", "SANDBOX_ADDR", "DEMO_ADDR", "PUBLIC_URL", "SANDBOX_SEED", "TENANTS", "BFF_KEYS_FILE", "BFF_KEYS", "CACHE_TTL", "CACHE_MAX_BYTES", "TRUSTED_PROXY_HEADER", "METRICS_ADDR", "SANDBOX_IDLE_TIMEOUT"} {
+	for _, v := range []string{"ADDR", "SANDBOX_ADDR", "DEMO_ADDR", "PUBLIC_URL", "SANDBOX_SEED", "TENANTS", "BFF_KEYS_FILE", "BFF_KEYS", "CACHE_TTL", "CACHE_MAX_BYTES", "TRUSTED_PROXY_HEADER", "METRICS_ADDR", "SANDBOX_IDLE_TIMEOUT", "DEMO_ORIGINS", "DERIVE"} {
 		t.Setenv(v, "")
 	}
 }
@@ -391,5 +391,50 @@ func TestStartUpLinesShowThePid(t *testing.T) {
 				t.Fatalf("SIGHUP offered without a tenants file to re-read:\n%s", out.String())
 			}
 		})
+	}
+}
+
+// -demo-origins (DEMO_ORIGINS) lets an integrator's own page call the demo tenant under
+// go run .: that origin is answered, another still refused; a malformed one, or one given
+// with TENANTS (which replaces the demo tenant), stops the start with a sentence.
+func TestDemoOriginsFlag(t *testing.T) {
+	cleanEnv(t)
+	t.Setenv("DEMO_ORIGINS", "http://localhost:3000, https://shop.test")
+	cfg, err := parseConfig(nil)
+	if err != nil || len(cfg.demoOrigins) != 2 || cfg.demoOrigins[1] != "https://shop.test" {
+		t.Fatalf("DEMO_ORIGINS: %v %q", err, cfg.demoOrigins)
+	}
+	if cfg, err = parseConfig([]string{"-demo-origins", "http://localhost:4000"}); err != nil || len(cfg.demoOrigins) != 1 {
+		t.Fatalf("-demo-origins wins over DEMO_ORIGINS: %v %q", err, cfg.demoOrigins)
+	}
+	log := slog.New(slog.DiscardHandler)
+	srv, err := newBFF(config{mode: "all", demoOrigins: []string{"http://localhost:3000"}}, log, "http://127.0.0.1:1", []string{"http://127.0.0.1:8082"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+	for origin, want := range map[string]int{"http://localhost:3000": 204, "http://127.0.0.1:8082": 204, "http://evil.test": 403} {
+		req, _ := http.NewRequest("POST", "http://"+ln.Addr().String()+"/bff/v1/beacon", strings.NewReader(`{"v":"1","tenant":"demo","platform":"vtex","kind":"net"}`))
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Errorf("a beacon from %s: %d, want %d", origin, res.StatusCode, want)
+		}
+	}
+	if _, err := newBFF(config{mode: "all", demoOrigins: []string{"localhost:3000"}}, log, "http://127.0.0.1:1", nil, nil); err == nil || !strings.Contains(err.Error(), "localhost:3000") {
+		t.Errorf("a malformed origin: %v", err)
+	}
+	if _, err := newBFF(config{mode: "all", tenants: writeTenants(t, goodTenants), demoOrigins: []string{"http://localhost:3000"}}, log, "http://127.0.0.1:1", nil, nil); err == nil || !strings.Contains(err.Error(), "TENANTS replaces") {
+		t.Errorf("with TENANTS: %v", err)
 	}
 }
