@@ -287,6 +287,7 @@ func TestImage(t *testing.T) {
 				t.Errorf("Prometheus: %s = %q, want %s", q, got, want)
 			}
 		}
+		checkDashboard(t, prom, metricsAddrs[0])
 	})
 
 	t.Run("SIGTERM drains the request in flight and exits 0", func(t *testing.T) {
@@ -402,6 +403,67 @@ func mustAbs(t *testing.T, p string) string {
 		t.Fatal(err)
 	}
 	return a
+}
+
+// checkDashboard: every query of the Grafana dashboard is one this Prometheus runs, and every
+// series it names is one the BFF exports (or lists) or the rules record (a renamed metric would leave a
+// panel empty, silently).
+func checkDashboard(t *testing.T, prom, metricsAddr string) {
+	t.Helper()
+	raw, err := os.ReadFile("grafana-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exprs []string
+	for _, m := range regexp.MustCompile(`"expr":\s*("(?:[^"\\]|\\.)*")`).FindAllSubmatch(raw, -1) {
+		var e string
+		if err := json.Unmarshal(m[1], &e); err != nil {
+			t.Fatal(err)
+		}
+		exprs = append(exprs, e)
+	}
+	if len(exprs) < 10 {
+		t.Fatalf("the dashboard has %d queries; did its shape change?", len(exprs))
+	}
+	res, err := http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exported, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	rules, err := os.ReadFile("prometheus/rules.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A counter no event has touched yet is not in the scrape; the BFF lists every metric at
+	// the top of its metrics.go.
+	listed, err := os.ReadFile("../bff/metrics.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := func(name string) bool {
+		return bytes.Contains(exported, []byte("# TYPE "+name+" ")) || bytes.Contains(rules, []byte("record: "+name+"\n")) ||
+			bytes.Contains(listed, []byte("//\t"+name+"{"))
+	}
+	series := regexp.MustCompile(`[a-z_:]*bff_[a-z_:0-9]*[a-z0-9]`)
+	for _, e := range exprs {
+		for _, name := range series.FindAllString(e, -1) {
+			if !known(name) {
+				t.Errorf("dashboard query %s names %s, which neither the BFF exports nor a rule records", e, name)
+			}
+		}
+		q := strings.NewReplacer("$tenant", ".*", "$__range", "5m", "$__rate_interval", "1m").Replace(e)
+		res, err := http.Get("http://" + prom + "/api/v1/query?query=" + url.QueryEscape(q))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct{ Status, Error string }
+		err = json.NewDecoder(res.Body).Decode(&body)
+		res.Body.Close()
+		if err != nil || body.Status != "success" {
+			t.Errorf("dashboard query %s: Prometheus says %s %s (%v)", q, body.Status, body.Error, err)
+		}
+	}
 }
 
 // promQuery is an instant query's one value ("" when it has none).
