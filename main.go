@@ -78,6 +78,8 @@ type config struct {
 	// http.Server's IdleTimeout); below the BFF's upstream idle time, the BFF meets a platform
 	// that closes connections first.
 	sandboxIdle time.Duration
+	// limits are the per-client limits (bff.Options' ShopperBurst, ClientShare, ...).
+	limits clientLimits
 }
 
 // modes are the commands; "all" is the default.
@@ -113,6 +115,7 @@ func parseConfig(args []string) (config, error) {
 	fs.StringVar(&cfg.metricsAddr, "metrics-addr", os.Getenv("METRICS_ADDR"), "the listen address of the BFF's Prometheus metrics, served at /metrics; empty: none. Never the public one (env METRICS_ADDR)")
 	fs.BoolVar(&cfg.pprof, "pprof", os.Getenv("PPROF") == "1", "serve net/http/pprof at /debug/pprof/ on -admin-addr (env PPROF=1)")
 	fs.BoolVar(&cfg.printVersion, "version", false, "print the version, commit and widget version, and exit")
+	limits := defineLimitFlags(fs)
 	fs.DurationVar(&cfg.tenantsReload, "tenants-check", 2*time.Second, "how often the tenants file is checked for a change (SIGHUP reloads it at once); 0: on SIGHUP only")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -125,6 +128,9 @@ func parseConfig(args []string) (config, error) {
 		}
 	}
 	var err error
+	if cfg.limits, err = limits.parse(); err != nil {
+		return cfg, err
+	}
 	if cfg.replicas, err = strconv.Atoi(*replicas); err != nil || cfg.replicas < 1 {
 		return cfg, fmt.Errorf("-replicas (REPLICAS) %q: want a whole number, at least 1", *replicas)
 	}
@@ -466,6 +472,7 @@ func orNone(n int) int {
 func newBFF(cfg config, log *slog.Logger, sandboxURL string, demoOrigins []string, widget *bff.WidgetAssets) (*bff.Server, error) {
 	opts := bff.Options{Logger: log.With("server", "bff"), Widget: widget, CacheTTL: cfg.cacheTTL, CacheMaxBytes: cfg.cacheMaxBytes, NoDerive: cfg.noDerive, Build: buildInfo(),
 		TrustedProxyHeader: cfg.trustedProxyHeader, RedisURL: cfg.redisURL, Replicas: cfg.replicas}
+	cfg.limits.apply(&opts)
 	var problems []error
 	switch {
 	case cfg.tenants != "" && len(cfg.demoOrigins) > 0:

@@ -100,21 +100,6 @@ func newClientLimits(o *Options) *clientLimits {
 		shoppers: newKeyedLimits(o.ShopperBurst, o.ShopperEvery)}
 }
 
-// dropTenant forgets a store's buckets (every key starts with the store's key), when a
-// reload removes or changes the store.
-func (c *clientLimits) dropTenant(tenantKey string) {
-	for _, l := range []*keyedLimits{c.logins, c.refused, c.shoppers} {
-		if l == nil || l.m == nil {
-			continue
-		}
-		for k := range l.m.Items() {
-			if strings.HasPrefix(k, tenantKey+"\x00") {
-				l.m.Delete(k)
-			}
-		}
-	}
-}
-
 // clientLimited is the 429 a client that asked too often gets (no one else does).
 func clientLimited(wait time.Duration, msg string) *HTTPError {
 	return &HTTPError{Code: http.StatusTooManyRequests, ErrorCode: CodeClientRateLimited, Msg: msg,
@@ -146,20 +131,20 @@ func (s *Server) sharedLimit(ctx context.Context, name string, l *keyedLimits, k
 
 // loginAllowed spends one of a client's logins to a store, or refuses it: too many logins,
 // or too many the platform refused lately. Shared by the replicas through Redis.
-func (s *Server) loginAllowed(ctx context.Context, tenantKey, client string) *HTTPError {
-	key := tenantKey + "\x00" + client
-	if wait := s.sharedLimit(ctx, "refused", s.limits.refused, key, "peek"); wait > 0 {
+func (s *Server) loginAllowed(ctx context.Context, t *tenant, client string) *HTTPError {
+	key := t.cfg.Key + "\x00" + client
+	if wait := s.sharedLimit(ctx, "refused", t.limits.refused, key, "peek"); wait > 0 {
 		return clientLimited(wait, "Too many sign-ins were refused from this device; please try again later.")
 	}
-	if wait := s.sharedLimit(ctx, "login", s.limits.logins, key, "take"); wait > 0 {
+	if wait := s.sharedLimit(ctx, "login", t.limits.logins, key, "take"); wait > 0 {
 		return clientLimited(wait, "Too many sign-ins from this device; please try again in a moment.")
 	}
 	return nil
 }
 
 // loginRefused remembers a login the platform refused (401) for the client.
-func (s *Server) loginRefused(ctx context.Context, tenantKey, client string) {
-	s.sharedLimit(ctx, "refused", s.limits.refused, tenantKey+"\x00"+client, "spend")
+func (s *Server) loginRefused(ctx context.Context, t *tenant, client string) {
+	s.sharedLimit(ctx, "refused", t.limits.refused, t.cfg.Key+"\x00"+client, "spend")
 }
 
 // shareAllowed spends one of a client's calls from its share of the store's budget (a
@@ -181,7 +166,7 @@ func (s *Server) shareAllowed(ctx context.Context, t *tenant, client string) *HT
 // Shared by the replicas through Redis: a shopper's calls spread over them count once. With
 // Redis, the same round trip reads the shopper's generation for the request (generationOf).
 func (s *Server) shopperAllowed(x *exchange) *HTTPError {
-	shopper, l := x.sess.shopper, s.limits.shoppers
+	shopper, l := x.sess.shopper, x.t.limits.shoppers
 	wait := time.Duration(-1)
 	if s.redis != nil && l != nil {
 		if w, gen, err := s.redis.shopperLimit(x.ctx(), shopper, l.every, l.burst); err == nil {

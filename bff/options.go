@@ -246,6 +246,60 @@ type TenantConfig struct {
 	// Budget overrides Options.Budget for this store: its platform's rate limit, if it is
 	// not the documented one. A field left out takes Options.Budget's.
 	Budget *Budget `json:"budget,omitempty"`
+	// Limits overrides the per-client limits of Options for this store. A field left out
+	// (or 0, or "") takes the option's.
+	Limits *TenantLimits `json:"limits,omitempty"`
+}
+
+// TenantLimits are a store's own per-client limits, as the tenants file writes them: the
+// fields of Options of the same names, durations as Go writes them ("250ms", "2s").
+type TenantLimits struct {
+	ClientShare        float64 `json:"clientShare,omitempty"`
+	ClientLoginBurst   int     `json:"clientLoginBurst,omitempty"`
+	ClientLoginEvery   string  `json:"clientLoginEvery,omitempty"`
+	ClientRefusedBurst int     `json:"clientRefusedBurst,omitempty"`
+	ClientRefusedEvery string  `json:"clientRefusedEvery,omitempty"`
+	ShopperBurst       int     `json:"shopperBurst,omitempty"`
+	ShopperEvery       string  `json:"shopperEvery,omitempty"`
+}
+
+// forTenant is the options as they hold for one store: its own per-client limits over the
+// server's. The problems are those of the store's limits that do not parse, each naming its
+// field; a field that does not parse keeps the server's value.
+func (o *Options) forTenant(t TenantConfig) (Options, []string) {
+	to := *o
+	l := t.Limits
+	if l == nil {
+		return to, nil
+	}
+	var problems []string
+	if l.ClientShare != 0 {
+		to.ClientShare = l.ClientShare
+	}
+	for _, b := range []struct {
+		v   int
+		dst *int
+	}{{l.ClientLoginBurst, &to.ClientLoginBurst}, {l.ClientRefusedBurst, &to.ClientRefusedBurst}, {l.ShopperBurst, &to.ShopperBurst}} {
+		if b.v != 0 {
+			*b.dst = b.v
+		}
+	}
+	for _, e := range []struct {
+		name, v string
+		dst     *time.Duration
+	}{{"clientLoginEvery", l.ClientLoginEvery, &to.ClientLoginEvery}, {"clientRefusedEvery", l.ClientRefusedEvery, &to.ClientRefusedEvery},
+		{"shopperEvery", l.ShopperEvery, &to.ShopperEvery}} {
+		if e.v == "" {
+			continue
+		}
+		d, err := time.ParseDuration(e.v)
+		if err != nil || d <= 0 {
+			problems = append(problems, fmt.Sprintf("limits.%s %q: want a positive duration such as 2s or 250ms", e.name, e.v))
+			continue
+		}
+		*e.dst = d
+	}
+	return to, problems
 }
 
 // Theme is a store's look and links, as the tenants file writes it. Every field is optional.
@@ -370,6 +424,14 @@ func setDefault[T comparable](p *T, v T) {
 	if *p == zero {
 		*p = v
 	}
+}
+
+// Defaults are the options with every default applied (and no tenants nor keys): what an
+// option left out becomes, for a command line to show.
+func Defaults() Options {
+	var o Options
+	o.setDefaults()
+	return o
 }
 
 func (o *Options) setDefaults() {
@@ -534,6 +596,15 @@ func (o *Options) Validate() error {
 		}
 		for _, p := range t.Theme.problems() {
 			bad("%s: theme.%s", where, p)
+		}
+		if t.Limits != nil {
+			to, problems := o.forTenant(t)
+			for _, p := range problems {
+				bad("%s: %s", where, p)
+			}
+			if l := t.Limits; l.ClientShare != 0 && !(to.ClientShare > 0 && to.ClientShare <= 1) {
+				bad("%s: limits.clientShare %v: must be above 0 and at most 1", where, l.ClientShare)
+			}
 		}
 		for key, byLocale := range t.Messages {
 			known := knownMessageKey(key)

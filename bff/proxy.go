@@ -45,7 +45,7 @@ func (s *Server) signIn(ctx context.Context, t *tenant, client, vendor string, b
 		}
 		*f.to = v
 	}
-	if herr := s.loginAllowed(ctx, t.cfg.Key, client); herr != nil {
+	if herr := s.loginAllowed(ctx, t, client); herr != nil {
 		return nil, session{}, nil, herr
 	}
 	vendor = cloneString(vendor)
@@ -57,7 +57,7 @@ func (s *Server) signIn(ctx context.Context, t *tenant, client, vendor string, b
 	}
 	if r.Failed() {
 		if r.Status == http.StatusUnauthorized {
-			s.loginRefused(ctx, t.cfg.Key, client)
+			s.loginRefused(ctx, t, client)
 		}
 		return nil, session{}, relayFailure(s, &r), nil
 	}

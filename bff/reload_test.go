@@ -3,6 +3,7 @@ package bff
 import (
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -86,23 +87,30 @@ func TestReloadTenants(t *testing.T) {
 	mustOK(t, b.do("GET", view, h, ""))
 }
 
-// TestReloadDropsTheStoresLimits: a removed or changed store's client and shopper buckets go
-// with it; another store's stay.
+// TestReloadDropsTheStoresLimits: a changed store's client and shopper buckets go with it (it
+// starts with new ones); an unchanged store's stay.
 func TestReloadDropsTheStoresLimits(t *testing.T) {
-	l := newClientLimits(&Options{ClientLoginBurst: 1, ClientLoginEvery: time.Hour, ClientRefusedBurst: 1,
-		ClientRefusedEvery: time.Hour, ShopperBurst: 1, ShopperEvery: time.Hour})
-	now := time.Now()
-	for _, key := range []string{"other\x00203.0.113.1", "demo\x00203.0.113.1"} {
-		l.logins.take(key, now)
-		if _, ok := l.logins.take(key, now); ok {
-			t.Fatalf("%q: the bucket of 1 gave two tokens", key)
+	c := newClock()
+	sb, _ := startSandbox(t, c)
+	b := startBFF(t, c, sb.URL, func(o *Options) { o.ClientLoginBurst, o.ClientLoginEvery = 1, time.Hour })
+	login := func(tenant string) resp {
+		return b.do("POST", "/pub/widget/vendors/vtex/securelogin", hdr{"X-Bq-Tenant": tenant}, `{"sessionToken":"ana","segmentToken":"s"}`)
+	}
+	for _, tenant := range []string{"demo", "other"} {
+		mustOK(t, login(tenant))
+		if r := login(tenant); r.Status != 429 || r.code() != CodeClientRateLimited {
+			t.Fatalf("%s: the bucket of 1 gave two logins: %d %s", tenant, r.Status, r.Raw)
 		}
 	}
-	l.dropTenant("other")
-	if _, ok := l.logins.take("other\x00203.0.113.1", now); !ok {
-		t.Fatal("the removed store's client is still limited")
+	tenants := slices.Clone(b.srv.o.Tenants)
+	tenants[1].Locale = "es" // "other" changes, "demo" does not
+	if err := b.srv.ReloadTenants(tenants); err != nil {
+		t.Fatal(err)
 	}
-	if _, ok := l.logins.take("demo\x00203.0.113.1", now); ok {
-		t.Fatal("another store's limits were dropped too")
+	if r := login("other"); r.Status != 200 {
+		t.Fatalf("the changed store's client is still limited: %d %s", r.Status, r.Raw)
+	}
+	if r := login("demo"); r.Status != 429 {
+		t.Fatalf("an unchanged store's limits were dropped too: %d %s", r.Status, r.Raw)
 	}
 }

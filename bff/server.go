@@ -47,7 +47,6 @@ type Server struct {
 	log     *slog.Logger
 	ids     *requestIDs
 	ready   atomic.Bool
-	limits  *clientLimits
 	metrics *metrics
 	redis   *sharedState // nil without Options.RedisURL
 }
@@ -68,6 +67,10 @@ type tenant struct {
 	fallback atomic.Pointer[localBudget]
 	swapping sync.Mutex // one replacement of fallback at a time: none loses the calls of another
 	share    *keyedLimits
+	// limits are the store's per-client limits (logins per address, refused logins, calls per
+	// shopper): the options', or the store's own (TenantConfig.Limits). A store changed by a
+	// reload starts with new ones.
+	limits *clientLimits
 	// when (unix nanoseconds, wall clock) the budget last refused a listing or a login on
 	// this replica: the clients' shares bind for a minute after it (contended)
 	short atomic.Int64
@@ -128,7 +131,7 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{o: o, keys: keys, log: o.Logger, ids: newRequestIDs(),
-		beacons: newBeacons(o.BeaconLogEvery), limits: newClientLimits(&o)}
+		beacons: newBeacons(o.BeaconLogEvery)}
 	if o.CacheTTL > 0 {
 		s.cache = newCache(o.CacheTTL, o.CacheStale, o.CacheMaxBytes, o.Now)
 	}
@@ -205,7 +208,9 @@ func (s *Server) newTenantSet(tcs []TenantConfig, old *tenantSet) (*tenantSet, e
 			b := o.tenantBudget(tc)
 			t.windows = b.windows(&o, 1)
 			t.budget = newLocalBudget(t.windows)
-			t.share = clientShare(b, o.ClientShare)
+			to, _ := o.forTenant(tc) // validated: no problems
+			t.share = clientShare(b, to.ClientShare)
+			t.limits = newClientLimits(&to)
 			for _, origin := range tc.AllowedOrigins {
 				t.origins[origin] = true
 			}
@@ -257,7 +262,6 @@ func (s *Server) ReloadTenants(tcs []TenantConfig) error {
 		if set.byKey[key] != t {
 			gone = append(gone, key)
 			s.cache.dropTenant(key)
-			s.limits.dropTenant(key)
 			t.client.Close() // idle connections now; calls under way finish on theirs
 		}
 	}
