@@ -78,8 +78,9 @@ type config struct {
 	// http.Server's IdleTimeout); below the BFF's upstream idle time, the BFF meets a platform
 	// that closes connections first.
 	sandboxIdle time.Duration
-	// limits are the per-client limits (bff.Options' ShopperBurst, ClientShare, ...).
-	limits clientLimits
+	// options are the BFF's options set by their own flags (options_flags.go): the
+	// per-client limits, the budget's shares, the timeouts and the bounds.
+	options options
 }
 
 // modes are the commands; "all" is the default.
@@ -115,7 +116,7 @@ func parseConfig(args []string) (config, error) {
 	fs.StringVar(&cfg.metricsAddr, "metrics-addr", os.Getenv("METRICS_ADDR"), "the listen address of the BFF's Prometheus metrics, served at /metrics; empty: none. Never the public one (env METRICS_ADDR)")
 	fs.BoolVar(&cfg.pprof, "pprof", os.Getenv("PPROF") == "1", "serve net/http/pprof at /debug/pprof/ on -admin-addr (env PPROF=1)")
 	fs.BoolVar(&cfg.printVersion, "version", false, "print the version, commit and widget version, and exit")
-	limits := defineLimitFlags(fs)
+	optionFlags := defineOptionFlags(fs)
 	fs.DurationVar(&cfg.tenantsReload, "tenants-check", 2*time.Second, "how often the tenants file is checked for a change (SIGHUP reloads it at once); 0: on SIGHUP only")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -128,7 +129,7 @@ func parseConfig(args []string) (config, error) {
 		}
 	}
 	var err error
-	if cfg.limits, err = limits.parse(); err != nil {
+	if cfg.options, err = optionFlags.parse(); err != nil {
 		return cfg, err
 	}
 	if cfg.replicas, err = strconv.Atoi(*replicas); err != nil || cfg.replicas < 1 {
@@ -472,7 +473,7 @@ func orNone(n int) int {
 func newBFF(cfg config, log *slog.Logger, sandboxURL string, demoOrigins []string, widget *bff.WidgetAssets) (*bff.Server, error) {
 	opts := bff.Options{Logger: log.With("server", "bff"), Widget: widget, CacheTTL: cfg.cacheTTL, CacheMaxBytes: cfg.cacheMaxBytes, NoDerive: cfg.noDerive, Build: buildInfo(),
 		TrustedProxyHeader: cfg.trustedProxyHeader, RedisURL: cfg.redisURL, Replicas: cfg.replicas}
-	cfg.limits.apply(&opts)
+	cfg.options.apply(&opts)
 	var problems []error
 	switch {
 	case cfg.tenants != "" && len(cfg.demoOrigins) > 0:

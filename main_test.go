@@ -24,8 +24,11 @@ const mainTestKey = "k1:X8VpqfbYtCsgcrY1WiOdPAwYbm0Jc4njIHpQiNc75uY="
 // cleanEnv clears every variable parseConfig reads, so the machine's settings do not leak in.
 func cleanEnv(t *testing.T) {
 	for _, v := range []string{"ADDR", "SANDBOX_ADDR", "DEMO_ADDR", "PUBLIC_URL", "SANDBOX_SEED", "TENANTS", "BFF_KEYS_FILE", "BFF_KEYS", "CACHE_TTL", "CACHE_MAX_BYTES", "TRUSTED_PROXY_HEADER", "METRICS_ADDR", "SANDBOX_IDLE_TIMEOUT",
-		"SHOPPER_BURST", "SHOPPER_EVERY", "CLIENT_LOGIN_BURST", "CLIENT_LOGIN_EVERY", "CLIENT_REFUSED_BURST", "CLIENT_REFUSED_EVERY", "CLIENT_SHARE", "DEMO_ORIGINS", "DERIVE"} {
+		"DEMO_ORIGINS", "DERIVE"} {
 		t.Setenv(v, "")
+	}
+	for _, f := range *defineOptionFlags(flag.NewFlagSet("env", flag.ContinueOnError)) {
+		t.Setenv(f.env, "")
 	}
 }
 

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"flag"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +26,7 @@ func TestLimitFlags(t *testing.T) {
 			t.Fatal(err)
 		}
 		var o bff.Options
-		cfg.limits.apply(&o)
+		cfg.options.apply(&o)
 		return o
 	}
 	t.Run("defaults are the BFF's", func(t *testing.T) {
@@ -130,4 +133,74 @@ func startTestBFF(t *testing.T, cfg config, upstream string) string {
 		_ = srv.Shutdown(ctx)
 	})
 	return "http://" + ln.Addr().String()
+}
+
+// TestEveryOptionFlag: each option flag sets one bff.Options field of its own, its default is
+// the BFF's, its variable works, and it is in the docs' table of options.
+func TestEveryOptionFlag(t *testing.T) {
+	cleanEnv(t)
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	flags := *defineOptionFlags(fs)
+	docs, err := os.ReadFile("docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fieldsOf := func(o bff.Options) map[string]any {
+		m := map[string]any{}
+		v := reflect.ValueOf(o)
+		for i := range v.NumField() {
+			if f := v.Field(i); f.CanInterface() && f.Kind() != reflect.Func && f.Kind() != reflect.Pointer && f.Kind() != reflect.Slice && !f.IsZero() {
+				m[v.Type().Field(i).Name] = f.Interface()
+			}
+		}
+		return m
+	}
+	set := func(t *testing.T, args []string) map[string]any {
+		t.Helper()
+		cfg, err := parseConfig(args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var o bff.Options
+		cfg.options.apply(&o)
+		return fieldsOf(o)
+	}
+	defaults, bffDefaults := set(t, nil), fieldsOf(bff.Defaults())
+	if len(defaults) != len(flags) {
+		t.Errorf("%d option flags set %d fields: two flags share a field, or one sets none", len(flags), len(defaults))
+	}
+	for name, v := range defaults {
+		if bffDefaults[name] != v {
+			t.Errorf("%s: the flag's default %v, the BFF's %v", name, v, bffDefaults[name])
+		}
+	}
+	for _, f := range flags {
+		t.Run(f.name, func(t *testing.T) {
+			if !strings.Contains(string(docs), "`-"+f.name+"` / `"+f.env+"`") {
+				t.Errorf("docs/configuration.md's table lacks `-%s` / `%s`", f.name, f.env)
+			}
+			var value string
+			for _, v := range []string{"3KiB", "7s", "7", "0.5"} { // whichever the flag takes
+				if f.set(&bff.Options{}, v) == nil {
+					value = v
+					break
+				}
+			}
+			for _, args := range [][]string{{"-" + f.name, value}, nil} {
+				if args == nil {
+					t.Setenv(f.env, value)
+				}
+				got := set(t, args)
+				var changed []string
+				for name, v := range got {
+					if defaults[name] != v {
+						changed = append(changed, name)
+					}
+				}
+				if len(changed) != 1 {
+					t.Errorf("%q (%s=%s): changed %v, want one field", args, f.env, value, changed)
+				}
+			}
+		})
+	}
 }
