@@ -1,5 +1,8 @@
 package bff
 
+// Over 400 lines: the contract's rules the BFF derives listings by are all here, each beside
+// the case it refuses to derive; split, a rule and its exception would be apart.
+
 // Listings the BFF derives instead of asking (issue 17: the platform's budget is the scarcest
 // thing a store has). A shopper's listing (endpoint 2) and redeemed list (endpoint 3) depend
 // on the cart's value and the shopper's points; the contract says how for the documented

@@ -1,5 +1,8 @@
 package bff
 
+// Over 400 lines: every metric the BFF exports is defined here, with the one list of them
+// below; split, the list and the definitions would drift apart.
+
 import (
 	"fmt"
 	"log/slog"

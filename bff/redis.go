@@ -1,5 +1,8 @@
 package bff
 
+// Over 400 lines: everything the replicas keep in Redis (keys, Lua scripts, their fallbacks)
+// is here, so the shared data model reads in one place.
+
 import (
 	"context"
 	"crypto/rand"

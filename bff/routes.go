@@ -1,5 +1,8 @@
 package bff
 
+// Over 400 lines: the only file that knows Fiber (routes, CORS, request ids, the access log,
+// how answers are written); the rest of the package sees an *exchange.
+
 // The only file that knows Fiber: the routes, the middleware around them, and how an answer
 // is written. Handlers elsewhere see an *exchange.
 

@@ -1,5 +1,9 @@
 package sandbox
 
+// Over 400 lines: the platform's state for one store and every transition of it (sign-in,
+// evaluate, redeem, use, restore, reverse, the ledger) under one lock, so each money rule
+// reads beside the others it must agree with.
+
 import (
 	"crypto/rand"
 	"encoding/hex"

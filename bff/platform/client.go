@@ -1,5 +1,8 @@
 package platform
 
+// Over 400 lines: the client's transport, its retry rule and one method per endpoint of the
+// contract; the retry rule must be read with the methods that rely on it.
+
 import (
 	"bytes"
 	"context"

@@ -13,6 +13,9 @@
 // on a free port, or REDIS_URL).
 package main
 
+// Over 400 lines: one command, its flags, the load it runs and its report; journey.go holds
+// the journey load.
+
 import (
 	"context"
 	crand "crypto/rand"
