@@ -36,7 +36,7 @@ import (
 //	bff_budget_refusals_total{tenant,class}            calls that found the store's budget short
 //	bff_rate_limited_sent_total{tenant,code}           429s the BFF answered, by ErrorCode
 //	bff_rate_limited_received_total{tenant}            429s the platform answered
-//	bff_funnel_total{tenant,step}                      the loyalty funnel: view, view_usable, redeem, reverse, order (reported by the widget)
+//	bff_funnel_total{tenant,step}                      the loyalty funnel: view, view_usable, redeem, confirmed, refused, removed, outgrown, reverse, owed, settled, order
 //	bff_points_total{tenant,direction}                 points redemptions spent and reversals returned
 //	bff_redeemed_value_total{tenant,direction}         the rewards' RedeemedValue, in the store's currency, spent and returned
 //	bff_requests_total{tenant,route,status}            requests answered, by Fiber route pattern ("preflight", "unmatched" for the 404) and status
@@ -184,7 +184,7 @@ func newMetrics(s *Server) *metrics {
 	m.requests = counter("bff_requests_total", `Requests the BFF answered, by route pattern ("preflight" for a CORS preflight, "unmatched" for a path that has none) and status; tenant "" when the request named none of ours.`, "tenant", "route", "status")
 	m.requestSeconds = histogram("bff_request_seconds", "How long the BFF took to answer a request, by route pattern.", requestBuckets, "tenant", "route")
 	m.seen = gocache.New(time.Hour, 10*time.Minute)
-	m.funnelV = counter("bff_funnel_total", "The store's loyalty funnel as the BFF sees it, by step: view (a checkout view answered), view_usable (one with a reward the shopper can use), redeem (a reward redeemed or a redeemed one used), reverse (a redemption reversed), order (the widget reported an order placed).", "tenant", "step")
+	m.funnelV = counter("bff_funnel_total", "The store's loyalty funnel, by step: view (a checkout view answered), view_usable (one with a reward the shopper can use), redeem (a reward redeemed or a redeemed one used), confirmed (the widget saw its coupon in the store's cart), refused (the store refused the coupon and the widget reversed the redemption), removed (the shopper took the reward out), outgrown (the cart no longer fit the reward), reverse (every reversal), owed (a reversal that failed for now: the widget retries it), settled (an owed reversal made), order (the widget reported an order placed).", "tenant", "step")
 	m.pointsV = counter("bff_points_total", "Points the shopper's redemptions debited (spent) and their reversals gave back (returned), as the platform's answers say.", "tenant", "direction")
 	m.valueRedeemedV = counter("bff_redeemed_value_total", "The value of the rewards redeemed (RedeemedValue: a fixed discount's amount, the cashback used) in the store's currency: spent by redemptions, returned by their reversals.", "tenant", "direction")
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), &stateCollector{m: m})
@@ -298,14 +298,20 @@ func (m *metrics) newTenantMetrics(key string, store bool) *tenantMetrics {
 type funnelStep uint8
 
 const (
-	stepView funnelStep = iota
-	stepViewUsable
+	stepView       funnelStep = iota
+	stepViewUsable            // a view with at least one usable reward
 	stepRedeem
-	stepReverse
+	stepConfirmed // the widget saw the coupon in the store's cart (POST /bff/v1/applied)
+	stepRefused   // the store refused the coupon and the widget reversed (reverse why=refused)
+	stepRemoved   // the shopper took the reward out (why=removed)
+	stepOutgrown  // the cart no longer fits the reward, reversed (why=outgrown)
+	stepReverse   // every reversal, whatever why
+	stepOwed      // a reversal that failed retryably: the widget owes it
+	stepSettled   // an owed reversal made (why=owed)
 	stepOrder
 )
 
-var funnelSteps = [...]string{"view", "view_usable", "redeem", "reverse", "order"}
+var funnelSteps = [...]string{"view", "view_usable", "redeem", "confirmed", "refused", "removed", "outgrown", "reverse", "owed", "settled", "order"}
 
 // once says whether an event (kind, id: a redemption debited, reversed, an order) is counted
 // for the first time on this replica in the last hour: a retry with the same key gets the

@@ -334,22 +334,38 @@ func (s *Server) reverse(x *exchange) error {
 	if herr != nil {
 		return herr
 	}
+	why, herr := reverseWhy(x.query("why"))
+	if herr != nil {
+		return herr
+	}
 	snap := s.snapshotOf(sess.shopper)
 	r, herr := platformCall(s, x.ctx(), t, callSpec{class: classMoney}, func(ctx context.Context, c *platform.Client, call platform.Call) (platform.Reply[platform.AppliedState], error) {
 		return c.Reverse(ctx, call, id)
 	}, sess.upstreamToken)
 	d := s.dropShopper(x.ctx(), sess.shopper)
-	if herr != nil {
-		return herr
-	}
-	if r.Failed() {
+	n, numeric := strconv.ParseInt(id, 10, 64)
+	if herr != nil || r.Failed() {
+		status := r.Status
+		if herr != nil {
+			status = herr.Code
+		}
+		// The widget keeps a reversal that failed for now and makes it later (why=owed).
+		if owedLater(status) && numeric == nil && s.metrics.once(t.cfg.Key, "w", platform.Int(n)) {
+			s.metrics.funnel(t.cfg.Key, stepOwed)
+		}
+		if herr != nil {
+			return herr
+		}
 		a := relayFailure(s, &r)
 		return x.send(a.status, a.body)
 	}
-	if n, err := strconv.ParseInt(id, 10, 64); err == nil {
+	if numeric == nil {
 		s.carryBasis(sess.shopper, snap, d, snap.b.afterReverse(n, &r.Env))
 		if s.metrics.once(t.cfg.Key, "c", platform.Int(n)) { // a replay finds it reversed: counted once
 			s.metrics.funnel(t.cfg.Key, stepReverse)
+			if why != stepReverse {
+				s.metrics.funnel(t.cfg.Key, why)
+			}
 			s.metrics.redeemed(t.cfg.Key, r.Env.Item.Reward, true)
 		}
 	}
@@ -359,6 +375,32 @@ func (s *Server) reverse(x *exchange) error {
 		return herr
 	}
 	return x.send(r.Status, a.body)
+}
+
+// reverseWhy reads a reversal's why (the widget's: the shopper removed the reward, the store
+// refused its coupon, the cart outgrew it, or a reversal owed is made now), for the funnel.
+// None is a reversal whose why is not told (a drop-in client's): counted as a reversal only.
+func reverseWhy(why string) (funnelStep, *HTTPError) {
+	switch why {
+	case "":
+		return stepReverse, nil
+	case "removed":
+		return stepRemoved, nil
+	case "refused":
+		return stepRefused, nil
+	case "outgrown":
+		return stepOutgrown, nil
+	case "owed":
+		return stepSettled, nil
+	}
+	return 0, badRequest(CodeBadRequest, "why %q is not one of removed, refused, outgrown, owed (or none): nothing was reversed.", why)
+}
+
+// owedLater says whether a reversal answered status is one the widget keeps and makes later:
+// no answer, the platform or the BFF away or busy (the widget's retryable, but a 401, which
+// it retries at once after signing in again).
+func owedLater(status int) bool {
+	return status == 0 || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
 }
 
 // locale is the answer's language: ?lang=, then Accept-Language, then the tenant's.
@@ -383,6 +425,35 @@ func (s *Server) orderPlaced(x *exchange) error {
 	s.dropShopper(x.ctx(), x.sess.shopper)
 	if s.metrics.once(x.t.cfg.Key, "o", platform.Number(cart)) {
 		s.metrics.funnel(x.t.cfg.Key, stepOrder)
+	}
+	return x.noContent()
+}
+
+// couponApplied hears from the widget that the store's cart holds the coupon of the shopper's
+// redemption: the coupon confirmed in the cart, a step of the funnel only the page sees. No
+// platform call is made, nothing is dropped. Body: {"CheckoutCode": the cart's id, "CouponCode":
+// the coupon} (both required); a cart and coupon are counted once.
+func (s *Server) couponApplied(x *exchange) error {
+	m, herr := jsonObject(x.body())
+	if herr != nil {
+		return herr
+	}
+	cart, herr := stringField(m, "CheckoutCode", 128)
+	if herr == nil {
+		herr = cartParam("CheckoutCode", cart)
+	}
+	if herr != nil {
+		return herr
+	}
+	coupon, herr := stringField(m, "CouponCode", 128)
+	if herr != nil {
+		return herr
+	}
+	if cart == "" || coupon == "" {
+		return badRequest(CodeBadRequest, "CheckoutCode and CouponCode are required: the id of the cart and the coupon it holds.")
+	}
+	if s.metrics.once(x.t.cfg.Key, "a", platform.Number(cart+"\x00"+coupon)) {
+		s.metrics.funnel(x.t.cfg.Key, stepConfirmed)
 	}
 	return x.noContent()
 }

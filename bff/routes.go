@@ -34,6 +34,7 @@ const (
 	PathSession  = "/bff/v1/session"  // POST: sign in and the view, in one exchange
 	PathBeacon   = "/bff/v1/beacon"   // POST: the widget failed in a shopper's browser
 	PathOrder    = "/bff/v1/order"    // POST: the shopper's order was placed at the store
+	PathApplied  = "/bff/v1/applied"  // POST: the store's cart holds the shopper's coupon
 )
 
 // front is the Fiber application that serves the BFF.
@@ -97,6 +98,7 @@ func (s *Server) routes() *front {
 	app.Get(PathCheckout, s.handle(true, s.checkout))
 	app.Post(PathSession, s.handle(false, s.newSession))
 	app.Post(PathOrder, s.handle(true, s.orderPlaced))
+	app.Post(PathApplied, s.handle(true, s.couponApplied))
 	app.Post(PathBeacon, func(c *fiber.Ctx) error { return s.beacon(&exchange{c: c}) })
 	if w := s.widget; w != nil {
 		app.Get("/widget.js", s.asset(w.js, "public, max-age=300"))

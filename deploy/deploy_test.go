@@ -110,46 +110,64 @@ func TestImage(t *testing.T) {
 		login := call(t, "POST", b+"/pub/widget/vendors/vtex/securelogin", "", `{"sessionToken":"bruno","segmentToken":"x"}`)
 		tok, _ := login.Item["SecureToken"].(string)
 		call(t, "GET", b+"/bff/v1/checkout?purchaseValue=200&checkoutCode=cart-prom&coupon=", tok, "")
-		if r := call(t, "POST", b+"/pub/widget/rewards/redeem/301?purchaseValue=200", tok, `{"OriginalId":"cart-prom"}`); r.Status != 200 {
-			t.Fatalf("redeem through B: %d %s", r.Status, r.Raw)
+		red := call(t, "POST", b+"/pub/widget/rewards/redeem/301?purchaseValue=200", tok, `{"OriginalId":"cart-prom"}`)
+		if red.Status != 200 {
+			t.Fatalf("redeem through B: %d %s", red.Status, red.Raw)
 		}
-		debits, points := 0, 0.0
+		// The widget's word, through A: the coupon is in the cart; then the shopper removes it.
+		coupon, _ := red.Item["CouponCode"].(string)
+		if r := call(t, "POST", a+"/bff/v1/applied", tok, `{"CheckoutCode":"cart-prom","CouponCode":"`+coupon+`"}`); r.Status != 204 {
+			t.Fatalf("applied through A: %d %s", r.Status, r.Raw)
+		}
+		reward, _ := red.Item["Reward"].(map[string]any)
+		if r := call(t, "POST", fmt.Sprintf("%s/pub/widget/rewards/checkout/%v/reverse?why=removed", a, reward["RedeemedId"]), tok, ""); r.Status != 200 {
+			t.Fatalf("reverse through A: %d %s", r.Status, r.Raw)
+		}
+		if r := call(t, "POST", b+"/bff/v1/order", tok, `{"CheckoutCode":"cart-prom"}`); r.Status != 204 {
+			t.Fatalf("order through B: %d %s", r.Status, r.Raw)
+		}
+		debits, credits, spent, returned := 0, 0, 0.0, 0.0
 		for _, user := range []string{"ana@example.com", "bruno@example.com"} {
 			r := call(t, "GET", fmt.Sprintf("http://127.0.0.1:%d/_sandbox/tenants/demo/shoppers/%s", sandboxPort, user), "", "")
 			entries, _ := r.Item["Ledger"].([]any)
 			for _, e := range entries {
-				if e := e.(map[string]any); e["Kind"] == "debit" {
+				e := e.(map[string]any)
+				p, _ := e["Points"].(float64)
+				switch e["Kind"] {
+				case "debit":
 					debits++
-					p, _ := e["Points"].(float64)
-					points += max(p, -p)
+					spent += max(p, -p)
+				case "credit":
+					credits++
+					returned += max(p, -p)
 				}
 			}
 		}
-		if debits != 2 {
-			t.Fatalf("the ledger has %d debits, want 2", debits)
+		if debits != 2 || credits != 1 {
+			t.Fatalf("the ledger has %d debits and %d credits, want 2 and 1", debits, credits)
 		}
-		want := fmt.Sprint(debits)
-		for _, q := range []string{`count(up{job="bff"} == 1)`, `sum(bff_funnel_total{tenant="demo",step="redeem"})`, `sum(bff_points_total{tenant="demo",direction="spent"})`} {
-			switch q[:3] {
-			case "cou":
-				want = "2" // both replicas scraped
-			case "sum":
-				want = fmt.Sprint(debits)
-			}
-			if strings.Contains(q, "points") {
-				want = fmt.Sprint(points) // as the ledger debited them
-			}
+		for _, c := range []struct{ q, want string }{
+			{`count(up{job="bff"} == 1)`, "2"}, // both replicas scraped
+			{`sum(bff_funnel_total{tenant="demo",step="redeem"})`, fmt.Sprint(debits)},
+			{`sum(bff_funnel_total{tenant="demo",step="reverse"})`, fmt.Sprint(credits)},
+			{`sum(bff_points_total{tenant="demo",direction="spent"})`, fmt.Sprint(spent)},
+			{`sum(bff_points_total{tenant="demo",direction="returned"})`, fmt.Sprint(returned)},
+			{`sum(bff_funnel_total{tenant="demo",step="confirmed"})`, "1"},
+			{`sum(bff_funnel_total{tenant="demo",step="removed"})`, "1"},
+			{`sum(bff_funnel_total{tenant="demo",step="order"})`, "1"},
+		} {
 			var got string
 			for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(500 * time.Millisecond) {
-				if got = promQuery(t, prom, q); got == want || time.Now().After(deadline) {
+				if got = promQuery(t, prom, c.q); got == c.want || time.Now().After(deadline) {
 					break
 				}
 			}
-			if got != want {
-				t.Errorf("Prometheus: %s = %q, want %s", q, got, want)
+			if got != c.want {
+				t.Errorf("Prometheus: %s = %q, want %s", c.q, got, c.want)
 			}
 		}
 		checkDashboard(t, prom, metricsAddrs[0])
+		renderFunnel(t, prom, "demo")
 	})
 
 	t.Run("SIGTERM drains the request in flight and exits 0", func(t *testing.T) {

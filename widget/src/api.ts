@@ -56,11 +56,15 @@ export interface Api {
    *  the cart. The cart's value goes too, so the platform refuses a reward the cart no longer
    *  fits (the list may be older than the cart). */
   redeem_(redeemed: boolean, id: number, cart: Cart): Promise<RedeemResult>;
-  reverse_(redeemedId: number): Promise<unknown>;
-  /** placed_ tells the BFF the order of cart id was placed, so its copies of the shopper's
-   *  view (on every replica) stop offering what the order used. Best effort: it survives the
-   *  page going away (keepalive), and a failure changes nothing for the shopper. */
-  placed_(id: string): void;
+  /** reverse_ gives a redemption back; why (the shopper removed it, the store refused its
+   *  coupon, the cart outgrew it, or an owed reversal is settled) is counted in the store's
+   *  funnel. */
+  reverse_(redeemedId: number, why: "removed" | "refused" | "outgrown" | "owed"): Promise<unknown>;
+  /** note_ tells the BFF of a step only the page sees: the order of cart id was placed (so its
+   *  copies of the shopper's view, on every replica, stop offering what the order used), or
+   *  the store's cart holds the coupon (confirmed, with the coupon). Best effort: it survives
+   *  the page going away (keepalive), and a failure changes nothing for the shopper. */
+  note_(step: "order" | "applied", id: string, coupon?: string): void;
 }
 
 export function api(base: string, tenant: string, platform: string, lang: Lang): Api {
@@ -72,8 +76,8 @@ export function api(base: string, tenant: string, platform: string, lang: Lang):
 
   const save = (v: Stored | null): void => store(false, key, v);
 
-  // A call: POST with a JSON body, else GET.
-  const send = async <T>(path: string, body?: object, auth?: boolean): Promise<T> => {
+  // A call: POST with a JSON body, else GET; keep: it survives the page going away.
+  const send = async <T>(path: string, body?: object, auth?: boolean, keep?: boolean): Promise<T> => {
     const headers: Record<string, string> = { "X-Bq-Tenant": tenant };
     if (auth) headers["X-Bq-SecureToken"] = token;
     if (body) headers["Content-Type"] = "application/json";
@@ -87,6 +91,7 @@ export function api(base: string, tenant: string, platform: string, lang: Lang):
         headers,
         body: body && JSON.stringify(body),
         signal: ctrl.signal,
+        keepalive: keep,
         mode: "cors",
         credentials: "omit",
       });
@@ -155,17 +160,9 @@ export function api(base: string, tenant: string, platform: string, lang: Lang):
     },
     redeem_: (redeemed, id, cart) =>
       authed(`/pub/widget/${redeemed ? "rewardredeemed/checkout" : "rewards"}/redeem/${id}?purchaseValue=${cart.value.toFixed(2)}&lang=${lang}`, { OriginalId: cart.id }),
-    reverse_: (id) => authed(`/pub/widget/rewards/checkout/${id}/reverse?lang=${lang}`, {}),
-    placed_(id) {
-      if (token)
-        fetch(base + "/bff/v1/order", {
-          method: "POST",
-          headers: { "X-Bq-Tenant": tenant, "X-Bq-SecureToken": token, "Content-Type": "application/json" },
-          body: JSON.stringify({ CheckoutCode: id }),
-          keepalive: true,
-          mode: "cors",
-          credentials: "omit",
-        }).catch(() => {});
+    reverse_: (id, why) => authed(`/pub/widget/rewards/checkout/${id}/reverse?lang=${lang}&why=${why}`, {}),
+    note_(step, id, coupon) {
+      if (token) send("/bff/v1/" + step, { CheckoutCode: id, CouponCode: coupon }, true, true).catch(() => {});
     },
   };
   return a;

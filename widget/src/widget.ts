@@ -61,7 +61,7 @@ export function widget(adapter: Adapter, api: Api, o: MountOptions, lang: Lang, 
   let seq = 0;
   let heard = ""; // the placed order's cart the BFF was told of (once per cart)
   const told = (id: string): void => {
-    if (id && id !== heard) api.placed_((heard = id));
+    if (id && id !== heard) api.note_("order", (heard = id));
   };
   let off = () => {};
   let timer = 0;
@@ -179,7 +179,7 @@ export function widget(adapter: Adapter, api: Api, o: MountOptions, lang: Lang, 
       if (p.u !== api.user_) continue;
       if (redeemed.some((r) => r.RedeemedId === p.r) && !sameCoupon(cart.coupon, p.c)) {
         try {
-          await api.reverse_(p.r);
+          await api.reverse_(p.r, "owed");
           tell(w[W.pointsBack], "");
         } catch (e) {
           if (retryable(e)) return changed; // still away: next time
@@ -202,7 +202,7 @@ export function widget(adapter: Adapter, api: Api, o: MountOptions, lang: Lang, 
       mine(tenant, "", code, false);
       let text = fill(w[W.outgrown], gone.UseReasonMessage);
       try {
-        await api.reverse_(gone.RedeemedId);
+        await api.reverse_(gone.RedeemedId, "outgrown");
       } catch (e) {
         if (retryable(e)) owe(tenant, gone.RedeemedId, { u: api.user_, r: gone.RedeemedId, c: code });
         text = retryable(e) ? w[W.removedLater] : (e as Error).message || text;
@@ -265,12 +265,13 @@ export function widget(adapter: Adapter, api: Api, o: MountOptions, lang: Lang, 
     }
     if (out === true) {
       mine(tenant, api.user_, code, true);
+      api.note_("applied", s.cart_!.id, code);
       return true;
     }
     report("refused", "apply");
     let text = w[W.refused];
     try {
-      await api.reverse_(redeemedId);
+      await api.reverse_(redeemedId, "refused");
     } catch (e) {
       if (retryable(e)) owe(api.tenant_, redeemedId, { u: api.user_, r: redeemedId, c: code });
       text = w[W.refusedKept];
@@ -316,7 +317,7 @@ export function widget(adapter: Adapter, api: Api, o: MountOptions, lang: Lang, 
       if (sameCoupon(cart?.coupon, code)) await adapter.remove_(code);
       mine(tenant, "", code, false);
       try {
-        await api.reverse_(redeemedId);
+        await api.reverse_(redeemedId, "removed");
         s = { ...s, focus_: "a" + detail.rewardId };
         say(w[W.removed]);
       } catch (e) {

@@ -67,11 +67,11 @@ test("a session answer without the words is a failure: the widget cannot speak",
   eq(next.user_, "", "nothing kept for the tab");
 });
 
-test("an order placed is told to the BFF with the shopper's token, and not at all before sign-in", async () => {
+test("an order placed and a coupon confirmed in the cart are told to the BFF with the shopper's token, and not at all before sign-in", async () => {
   sessionStorage.clear();
   const a = api("http://bff.test", "demo-api-3", "vtex", "en");
   a.login_(shopper);
-  eq(await withFetch(() => null, async () => a.placed_("cart-1")), [], "no token yet: nothing sent");
+  eq(await withFetch(() => null, async () => a.note_("order", "cart-1")), [], "no token yet: nothing sent");
   await withFetch(() => ({ Session: signedIn, View: view, ViewError: null, Words: words("en") }), async () => void (await a.checkout_(cart)));
   const real = window.fetch;
   const sent: { path: string; init?: RequestInit }[] = [];
@@ -80,13 +80,16 @@ test("an order placed is told to the BFF with the shopper's token, and not at al
     return new Response(null, { status: 204 });
   };
   try {
-    a.placed_("cart-1");
+    a.note_("order", "cart-1");
+    a.note_("applied", "cart-1", "FID-10");
   } finally {
     window.fetch = real;
   }
-  eq(sent.length, 1, "one call");
+  eq(sent.length, 2, "one call each");
   eq(sent[0].path, "/bff/v1/order");
   eq(sent[0].init?.body, JSON.stringify({ CheckoutCode: "cart-1" }));
   eq((sent[0].init?.headers as Record<string, string>)["X-Bq-SecureToken"], "tok", "the shopper's token");
   eq(sent[0].init?.keepalive, true, "it survives the page going away");
+  eq(sent[1].path, "/bff/v1/applied");
+  eq(sent[1].init?.body, JSON.stringify({ CheckoutCode: "cart-1", CouponCode: "FID-10" }));
 });
