@@ -19,6 +19,7 @@ import (
 
 	"github.com/andybalholm/brotli"
 	"github.com/chromedp/chromedp"
+	"github.com/loyalty-checkout/bff-widget/widget"
 )
 
 // requestCounter stands in the BFF's listener and writes down the request line of every HTTP
@@ -189,7 +190,7 @@ const widgetWireBudget = 9_500
 // within widgetWireBudget. (A ratio of the bundle's size is no guard: a denser bundle
 // compresses less, in proportion, and weighs less.)
 func TestFastPathWidgetBytesOnTheWire(t *testing.T) {
-	w, err := buildWidget()
+	w, err := widget.Build()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +239,7 @@ func TestFastPathWidgetBytesOnTheWire(t *testing.T) {
 // BenchmarkFastPathWidgetJS is GET /widget.js from a browser ("Accept-Encoding: gzip, br")
 // over loopback: it reports the bytes on the wire and the bundle's.
 func BenchmarkFastPathWidgetJS(b *testing.B) {
-	w, err := buildWidget()
+	w, err := widget.Build()
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -35,6 +35,7 @@ import (
 	"github.com/loyalty-checkout/bff-widget/bff/platform"
 	"github.com/loyalty-checkout/bff-widget/demostore"
 	"github.com/loyalty-checkout/bff-widget/sandbox"
+	"github.com/loyalty-checkout/bff-widget/widget"
 )
 
 func main() {
@@ -217,7 +218,7 @@ func run(args []string, out io.Writer) error {
 	}
 	build := buildInfo()
 	if cfg.printVersion {
-		_, err := fmt.Fprintf(out, "bff-widget %s (commit %s), widget %s\n", build.Version, orUnknown(build.Commit), widgetVersion)
+		_, err := fmt.Fprintf(out, "bff-widget %s (commit %s), widget %s\n", build.Version, orUnknown(build.Commit), widget.Version)
 		return err
 	}
 	// One write per 100 ms of log lines, not one per request (bff.LogBuffer); flushed on the
@@ -229,7 +230,7 @@ func run(args []string, out io.Writer) error {
 		// The process's memory follows the cache's bound (see bff.SoftMemoryLimit).
 		debug.SetMemoryLimit(limit)
 	}
-	log.Info("starting", "mode", cfg.mode, "pid", os.Getpid(), "version", build.Version, "commit", build.Commit, "widget", widgetVersion)
+	log.Info("starting", "mode", cfg.mode, "pid", os.Getpid(), "version", build.Version, "commit", build.Commit, "widget", widget.Version)
 	st, err := newStack(cfg, log, out)
 	if err != nil {
 		return err
@@ -356,7 +357,7 @@ func newStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 		}
 	}
 	if st.bffLn != nil {
-		w, err := buildWidget()
+		w, err := widget.Build()
 		if err != nil {
 			return fail(err)
 		}
@@ -470,8 +471,8 @@ func orNone(n int) int {
 // newBFF builds the BFF from the tenants and keys, reporting every problem of the
 // configuration in one error: the tenants file's unknown fields, the keys that do not parse,
 // and every invalid value, so one start shows everything to fix.
-func newBFF(cfg config, log *slog.Logger, sandboxURL string, demoOrigins []string, widget *bff.WidgetAssets) (*bff.Server, error) {
-	opts := bff.Options{Logger: log.With("server", "bff"), Widget: widget, CacheTTL: cfg.cacheTTL, CacheMaxBytes: cfg.cacheMaxBytes, NoDerive: cfg.noDerive, Build: buildInfo(),
+func newBFF(cfg config, log *slog.Logger, sandboxURL string, demoOrigins []string, assets *bff.WidgetAssets) (*bff.Server, error) {
+	opts := bff.Options{Logger: log.With("server", "bff"), Widget: assets, CacheTTL: cfg.cacheTTL, CacheMaxBytes: cfg.cacheMaxBytes, NoDerive: cfg.noDerive, Build: buildInfo(),
 		TrustedProxyHeader: cfg.trustedProxyHeader, RedisURL: cfg.redisURL, Replicas: cfg.replicas}
 	cfg.options.apply(&opts)
 	var problems []error

@@ -22,6 +22,7 @@ import (
 	"github.com/evanw/esbuild/pkg/api"
 
 	"github.com/loyalty-checkout/bff-widget/bff"
+	"github.com/loyalty-checkout/bff-widget/widget"
 )
 
 // bundleUnitTests bundles every widget/test/*.test.ts with the harness into one script that
@@ -47,7 +48,7 @@ func bundleUnitTests(t *testing.T) string {
 		Platform: api.PlatformBrowser,
 		Charset:  api.CharsetUTF8,
 		Loader:   map[string]api.Loader{".css": api.LoaderText},
-		Define:   map[string]string{"VERSION": strconv.Quote(widgetVersion), "WORDS": bffWords(t)},
+		Define:   map[string]string{"VERSION": strconv.Quote(widget.Version), "WORDS": bffWords(t)},
 		LogLevel: api.LogLevelSilent,
 		Write:    false,
 	})
