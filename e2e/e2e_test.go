@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Real-browser tests: Debian's Chromium driven by chromedp, one shared browser, a new
 // browser context (own cookies) per test, against the whole stack (sandbox, BFF with the
@@ -920,7 +920,7 @@ func TestBrowserScreenshot(t *testing.T) {
 		t.Fatalf("screenshot of %d bytes", len(png))
 	}
 	if updateScreenshots() {
-		if err := os.WriteFile("assets/demo-applied.png", png, 0o644); err != nil {
+		if err := os.WriteFile("../assets/demo-applied.png", png, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // The fast path seen from a browser (issue #8): the HTTP exchanges a shopper's first visit
 // costs with the BFF, counted on the BFF's own listener (every request, preflights included)

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Browser tests of the widget a shopper sees (issue 10): the view at a phone's width and a
 // desktop's, accessibility (axe-core, keys, focus, the live region), the store's theme, the
