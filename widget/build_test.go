@@ -1,4 +1,4 @@
-package main
+package widget
 
 import (
 	"bytes"
@@ -24,7 +24,7 @@ func gzipSize(t *testing.T, b []byte) int {
 }
 
 func TestWidgetBuild(t *testing.T) {
-	w, err := buildWidget()
+	w, err := Build()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestWidgetBuild(t *testing.T) {
 			t.Errorf("the bundle uses %s: server strings must be rendered as text and no code evaluated", banned)
 		}
 	}
-	again, err := buildWidget()
+	again, err := Build()
 	if err != nil || !bytes.Equal(again.JS, w.JS) {
 		t.Fatal("the build is not reproducible")
 	}

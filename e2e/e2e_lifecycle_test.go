@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // A redemption's whole life, in a real browser on the demo store: after it is applied the cart
 // changes, the shopper opens another browser, the order is placed. Each test ends with the

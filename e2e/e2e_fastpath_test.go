@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // The fast path seen from a browser (issue #8): the HTTP exchanges a shopper's first visit
 // costs with the BFF, counted on the BFF's own listener (every request, preflights included)
@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/andybalholm/brotli"
 	"github.com/chromedp/chromedp"
+	"github.com/loyalty-checkout/bff-widget/widget"
 )
 
 // requestCounter stands in the BFF's listener and writes down the request line of every HTTP
@@ -90,17 +90,8 @@ func (c *countedConn) Read(p []byte) (int, error) {
 // preflight. It was five before issue #8: the script, two preflights, the login, the view.
 func TestFastPathFirstVisitExchanges(t *testing.T) {
 	bctx := browser(t)
-	st, err := newStack(config{mode: "all", addr: "127.0.0.1:0", sandboxAddr: "127.0.0.1:0", demoAddr: "127.0.0.1:0", keys: testKeys},
-		slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	counter := &requestCounter{Listener: st.bffLn}
-	st.bffLn = counter
-	sctx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = st.serve(sctx); close(done) }()
-	t.Cleanup(func() { stop(); <-done })
+	var counter *requestCounter
+	st := startStack(t, "", func(ln net.Listener) net.Listener { counter = &requestCounter{Listener: ln}; return counter })
 	tab, cancelTab := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
 	defer cancelTab()
 	ctx, cancel := context.WithTimeout(tab, 60*time.Second)
@@ -191,26 +182,17 @@ const widgetWireBudget = 9_550
 // within widgetWireBudget. (A ratio of the bundle's size is no guard: a denser bundle
 // compresses less, in proportion, and weighs less.)
 func TestFastPathWidgetBytesOnTheWire(t *testing.T) {
-	w, err := buildWidget()
+	w, err := widget.Build()
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := newBFF(config{mode: "all", keys: testKeys}, slog.New(slog.DiscardHandler), "http://127.0.0.1:1", nil, w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+	st := startStack(t, "", nil)
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
 	for _, tc := range []struct{ accept, encoding string }{
 		{"gzip, br", "br"}, {"gzip, deflate, br, zstd", "br"}, {"gzip", "gzip"}, {"", ""}, {"br;q=0, gzip", "gzip"},
 	} {
 		t.Run("Accept-Encoding "+tc.accept, func(t *testing.T) {
-			req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/widget.js", nil)
+			req, _ := http.NewRequest("GET", st.bffURL+"/widget.js", nil)
 			if tc.accept != "" {
 				req.Header.Set("Accept-Encoding", tc.accept)
 			}
@@ -240,22 +222,13 @@ func TestFastPathWidgetBytesOnTheWire(t *testing.T) {
 // BenchmarkFastPathWidgetJS is GET /widget.js from a browser ("Accept-Encoding: gzip, br")
 // over loopback: it reports the bytes on the wire and the bundle's.
 func BenchmarkFastPathWidgetJS(b *testing.B) {
-	w, err := buildWidget()
+	w, err := widget.Build()
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv, err := newBFF(config{mode: "all", keys: testKeys}, slog.New(slog.DiscardHandler), "http://127.0.0.1:1", nil, w)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	go func() { _ = srv.Serve(ln) }()
-	b.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+	st := startStack(b, "", nil)
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
-	req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/widget.js", nil)
+	req, _ := http.NewRequest("GET", st.bffURL+"/widget.js", nil)
 	req.Header.Set("Accept-Encoding", "gzip, br")
 	var wire int
 	b.ReportAllocs()

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // The widget's unit tests (widget/test/*.test.ts): bundled by esbuild's Go API, as the widget
 // is, and run in the shared Chromium, where the widget runs. Chosen over Node's test runner
@@ -22,13 +22,14 @@ import (
 	"github.com/evanw/esbuild/pkg/api"
 
 	"github.com/loyalty-checkout/bff-widget/bff"
+	"github.com/loyalty-checkout/bff-widget/widget"
 )
 
 // bundleUnitTests bundles every widget/test/*.test.ts with the harness into one script that
 // leaves the harness's run() as window.__unit.
 func bundleUnitTests(t *testing.T) string {
 	t.Helper()
-	files, err := filepath.Glob("widget/test/*.test.ts")
+	files, err := filepath.Glob("../widget/test/*.test.ts")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no widget unit tests in widget/test: %v", err)
 	}
@@ -40,14 +41,14 @@ func bundleUnitTests(t *testing.T) string {
 	}
 	entry.WriteString("(window as unknown as { __unit: typeof run }).__unit = run;\n")
 	res := api.Build(api.BuildOptions{
-		Stdin:    &api.StdinOptions{Contents: entry.String(), ResolveDir: "widget/test", Sourcefile: "unit-entry.ts", Loader: api.LoaderTS},
+		Stdin:    &api.StdinOptions{Contents: entry.String(), ResolveDir: "../widget/test", Sourcefile: "unit-entry.ts", Loader: api.LoaderTS},
 		Bundle:   true,
 		Format:   api.FormatIIFE,
 		Target:   api.ES2019,
 		Platform: api.PlatformBrowser,
 		Charset:  api.CharsetUTF8,
 		Loader:   map[string]api.Loader{".css": api.LoaderText},
-		Define:   map[string]string{"VERSION": strconv.Quote(widgetVersion), "WORDS": bffWords(t)},
+		Define:   map[string]string{"VERSION": strconv.Quote(widget.Version), "WORDS": bffWords(t)},
 		LogLevel: api.LogLevelSilent,
 		Write:    false,
 	})

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -141,7 +141,7 @@ func TestEveryOptionFlag(t *testing.T) {
 	cleanEnv(t)
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	flags := *defineOptionFlags(fs)
-	docs, err := os.ReadFile("docs/configuration.md")
+	docs, err := os.ReadFile("../../docs/configuration.md")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,6 @@
-package main
+// Package docs holds no code: its tests hold the guides (README.md, ARCHITECTURE.md and the
+// reference in docs/) to what the product reads, so that an example a newcomer pastes works.
+package docs
 
 import (
 	"encoding/json"
@@ -16,14 +18,14 @@ import (
 // newcomer may paste.
 func guideFiles(t *testing.T) []string {
 	t.Helper()
-	docs, err := filepath.Glob(filepath.Join("docs", "*.md"))
+	docs, err := filepath.Glob("*.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(docs) == 0 {
 		t.Fatal("docs/ holds no reference: the README's examples moved there")
 	}
-	return append([]string{"README.md"}, docs...)
+	return append([]string{"../README.md"}, docs...)
 }
 
 // readmeBlock is one indented code block of a guide file.
@@ -111,6 +113,9 @@ func TestReadmeJSONExamplesAreValid(t *testing.T) {
 	}
 }
 
+// testKeys is a BFF token key for validating the tenants examples: a fixed random secret.
+const testKeys = "k:rIp8lq9E7FY8+vFNwjziJijpUF6xze3rX7xD9ajol60="
+
 // readmeMaxBytes is the most the README may weigh: a guide read in ten minutes; the reference
 // lives in docs/ and the history in CHANGELOG.md.
 const readmeMaxBytes = 15 * 1024
@@ -124,7 +129,7 @@ var referenceDocs = []string{
 // TestReadmeIsAGuide: the README stays short, and it and ARCHITECTURE.md link every file of the
 // reference, which exists.
 func TestReadmeIsAGuide(t *testing.T) {
-	readme, err := os.ReadFile("README.md")
+	readme, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,12 +137,12 @@ func TestReadmeIsAGuide(t *testing.T) {
 	if len(readme) > readmeMaxBytes {
 		t.Errorf("README.md is %d bytes, over %d: move reference into docs/, history into CHANGELOG.md", len(readme), readmeMaxBytes)
 	}
-	arch, err := os.ReadFile("ARCHITECTURE.md")
+	arch, err := os.ReadFile("../ARCHITECTURE.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, doc := range referenceDocs {
-		if _, err := os.Stat(doc); err != nil {
+		if _, err := os.Stat(filepath.Join("..", doc)); err != nil {
 			t.Errorf("%s: %v", doc, err)
 		}
 		if !strings.Contains(string(readme), "]("+doc+")") {
@@ -147,7 +152,7 @@ func TestReadmeIsAGuide(t *testing.T) {
 			t.Errorf("ARCHITECTURE.md does not link %s", doc)
 		}
 	}
-	if _, err := os.Stat("CHANGELOG.md"); err != nil {
+	if _, err := os.Stat("../CHANGELOG.md"); err != nil {
 		t.Error(err)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Real-browser tests: Debian's Chromium driven by chromedp, one shared browser, a new
 // browser context (own cookies) per test, against the whole stack (sandbox, BFF with the
@@ -9,8 +9,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -26,6 +24,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/loyalty-checkout/bff-widget/bff"
+	"github.com/loyalty-checkout/bff-widget/internal/app"
 	"github.com/loyalty-checkout/bff-widget/internal/testenv"
 )
 
@@ -66,6 +66,31 @@ func browser(t *testing.T) context.Context {
 	return browserCtx
 }
 
+// stack is the whole product running for one test (app.NewLocal), as the tests read it.
+type stack struct {
+	sandboxURL, bffURL, demoURL string
+	bff                         *bff.Server
+}
+
+// startStack runs the whole product on free ports until the test ends: the sandbox (with the
+// seed file, "" for the built-in seed), the BFF with its widget and the demo store. wrap, when
+// not nil, stands in the BFF's listener.
+func startStack(t testing.TB, seedFile string, wrap func(net.Listener) net.Listener) *stack {
+	t.Helper()
+	st, err := app.NewLocal(seedFile, testKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wrap != nil {
+		st.WrapBFF(wrap)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = st.Serve(ctx); close(done) }()
+	t.Cleanup(func() { stop(); <-done })
+	return &stack{sandboxURL: st.SandboxURL(), bffURL: st.BFFURL(), demoURL: st.DemoURL(), bff: st.BFF()}
+}
+
 // e2e is one test's stack and browser tab.
 type e2e struct {
 	t       *testing.T
@@ -78,25 +103,19 @@ type e2e struct {
 // browser context.
 func newE2E(t *testing.T, seedJSON string) *e2e {
 	bctx := browser(t)
-	cfg := config{mode: "all", addr: "127.0.0.1:0", sandboxAddr: "127.0.0.1:0", demoAddr: "127.0.0.1:0",
-		keys: testKeys}
+	var seed string
 	if seedJSON != "" {
-		cfg.seed = filepath.Join(t.TempDir(), "seed.json")
-		if err := os.WriteFile(cfg.seed, []byte(seedJSON), 0o600); err != nil {
+		seed = filepath.Join(t.TempDir(), "seed.json")
+		if err := os.WriteFile(seed, []byte(seedJSON), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	st, err := newStack(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gate := &gate{Listener: st.bffLn, conns: map[net.Conn]bool{}}
-	st.bffLn = gate
-	sctx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = st.serve(sctx); close(done) }()
-	t.Cleanup(func() { stop(); <-done })
-	e := openTab(t, bctx, st, gate)
+	var g *gate
+	st := startStack(t, seed, func(ln net.Listener) net.Listener {
+		g = &gate{Listener: ln, conns: map[net.Conn]bool{}}
+		return g
+	})
+	e := openTab(t, bctx, st, g)
 	t.Cleanup(e.checkMoney) // runs first (cleanups are last in, first out): the tab is still open
 	return e
 }
@@ -901,7 +920,7 @@ func TestBrowserScreenshot(t *testing.T) {
 		t.Fatalf("screenshot of %d bytes", len(png))
 	}
 	if updateScreenshots() {
-		if err := os.WriteFile("assets/demo-applied.png", png, 0o644); err != nil {
+		if err := os.WriteFile("../assets/demo-applied.png", png, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"fmt"
@@ -10,7 +10,7 @@ import (
 )
 
 // updateScreenshots says whether the screenshot tests write their pictures into assets/:
-// UPDATE_SCREENSHOTS=1 go test -count=1 -run Screenshot .
+// UPDATE_SCREENSHOTS=1 go test -count=1 -run Screenshot ./e2e
 // (UPDATE_SCREENSHOT=1, the older name, still works.)
 func updateScreenshots() bool {
 	return os.Getenv("UPDATE_SCREENSHOTS") == "1" || os.Getenv("UPDATE_SCREENSHOT") == "1"
@@ -54,7 +54,7 @@ func (e *e2e) screenshot(name string) {
 		e.t.Fatalf("%s: a screenshot of %d bytes", name, len(png))
 	}
 	if updateScreenshots() {
-		if err := os.WriteFile(filepath.Join("assets", name), png, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join("..", "assets", name), png, 0o644); err != nil {
 			e.t.Fatal(err)
 		}
 	}

@@ -1,4 +1,4 @@
-package main
+package widget
 
 import (
 	"encoding/json"
@@ -18,7 +18,7 @@ import (
 // the types); the platform's types may leave fields out, but not invent any, and a field the
 // widget counts on (not optional in TypeScript) must be one the document requires.
 func TestWidgetTypesAgreeWithOpenAPI(t *testing.T) {
-	src, err := os.ReadFile("widget/src/types.ts")
+	src, err := os.ReadFile("src/types.ts")
 	if err != nil {
 		t.Fatal(err)
 	}

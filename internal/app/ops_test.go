@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"bytes"
@@ -16,22 +16,23 @@ import (
 	"time"
 
 	"github.com/loyalty-checkout/bff-widget/sandbox"
+	"github.com/loyalty-checkout/bff-widget/widget"
 )
 
 // TestVersion: -version prints the build and the widget's version; /healthz says the same.
 func TestVersion(t *testing.T) {
 	var out bytes.Buffer
-	if err := run([]string{"-version"}, &out); err != nil {
+	if err := Run([]string{"-version"}, &out, "", ""); err != nil {
 		t.Fatal(err)
 	}
-	b := buildInfo()
-	if want := "bff-widget " + b.Version; !strings.HasPrefix(out.String(), want) || !strings.Contains(out.String(), "widget "+widgetVersion) {
+	b := buildInfo("", "")
+	if want := "bff-widget " + b.Version; !strings.HasPrefix(out.String(), want) || !strings.Contains(out.String(), "widget "+widget.Version) {
 		t.Fatalf("-version printed %q", out.String())
 	}
-	st := startStack(t, config{mode: "all", addr: "127.0.0.1:0", sandboxAddr: "127.0.0.1:0", demoAddr: "127.0.0.1:0", keys: testKeys})
+	st := startStack(t, config{mode: "all", addr: "127.0.0.1:0", sandboxAddr: "127.0.0.1:0", demoAddr: "127.0.0.1:0", keys: testKeys, build: b})
 	var h struct{ Status, Version, Commit, Widget string }
 	getJSON(t, st.bffURL+"/healthz", &h)
-	if h.Status != "ok" || h.Version != b.Version || h.Commit != b.Commit || h.Widget != widgetVersion {
+	if h.Status != "ok" || h.Version != b.Version || h.Commit != b.Commit || h.Widget != widget.Version {
 		t.Fatalf("/healthz %+v, build %+v", h, b)
 	}
 }

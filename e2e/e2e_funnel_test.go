@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"net/http/httptest"
@@ -39,7 +39,7 @@ func TestBrowserFunnelStepsReachTheBFF(t *testing.T) {
 func (e *e2e) funnel(step string) float64 {
 	e.t.Helper()
 	rec := httptest.NewRecorder()
-	metricsHandler(e.st.bff).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	e.st.bff.Metrics().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	m := regexp.MustCompile(`(?m)^bff_funnel_total\{step="` + regexp.QuoteMeta(step) + `",tenant="demo"\} (\S+)$`).FindStringSubmatch(rec.Body.String())
 	if m == nil {
 		return 0

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Browser tests of the money path (issue 7): the store refusing a coupon, the shopper's own
 // coupon, and removing a reward while the BFF is away. Each ends with checkMoney (newE2E

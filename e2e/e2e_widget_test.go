@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Browser tests of the widget a shopper sees (issue 10): the view at a phone's width and a
 // desktop's, accessibility (axe-core, keys, focus, the live region), the store's theme, the
@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/loyalty-checkout/bff-widget/internal/testenv"
+	"github.com/loyalty-checkout/bff-widget/widget"
 )
 
 // widths are the two the issue asks for: a phone and a desktop.
@@ -406,7 +407,7 @@ func TestBrowserErrorBeacon(t *testing.T) {
 		if err := json.Unmarshal([]byte(b[0].Body), &body); err != nil {
 			t.Fatal(err)
 		}
-		want := map[string]any{"v": widgetVersion, "tenant": "demo", "platform": "vtex", "kind": "net", "at": "view"}
+		want := map[string]any{"v": widget.Version, "tenant": "demo", "platform": "vtex", "kind": "net", "at": "view"}
 		if fmt.Sprint(body) != fmt.Sprint(want) {
 			t.Fatalf("beacon %v, want exactly %v (no personal data)", body, want)
 		}

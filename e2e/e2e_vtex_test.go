@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Browser tests of VTEX as it really is (issue 10): the widget embedded the only way a VTEX
 // checkout allows (checkout6-custom.js), following its mount point through the checkout's

@@ -1,4 +1,7 @@
-package main
+// Package widget builds the embeddable widget: its TypeScript (src/), embedded in the binary,
+// bundled by esbuild's Go API into the script, source map and types the BFF serves. Nothing
+// else: the BFF serves what Build returns (bff.WidgetAssets).
+package widget
 
 import (
 	"crypto/sha256"
@@ -20,22 +23,23 @@ import (
 // widgetSrc is the widget's TypeScript, embedded so that the binary (and `go run .`) always
 // builds and serves the sources it was built from, with no Node.js anywhere.
 //
-//go:embed widget/src/*.ts widget/src/*.css
+//go:embed src/*.ts src/*.css
 var widgetSrc embed.FS
 
-// widgetTypes holds widget/loyalty-widget.d.ts, the declarations of window.LoyaltyWidget for
+// widgetTypes holds loyalty-widget.d.ts, the declarations of window.LoyaltyWidget for
 // integrators, served beside the bundle at /loyalty-widget.d.ts.
 //
-//go:embed widget/*.d.ts
+//go:embed *.d.ts
 var widgetTypes embed.FS
 
-const widgetVersion = "1.0.0"
+// Version is the widget's version: in the bundle (VERSION), its beacons and /healthz.
+const Version = "1.0.0"
 
-// buildWidget bundles widget/src/index.ts with esbuild's Go API into one minified IIFE and its
-// source map. Any warning is a failure, as an error would be. The bundle is served at
-// /widget.js and at a content-hashed, immutable URL whose Subresource Integrity hash is
-// published (see bff.WidgetAssets).
-func buildWidget() (*bff.WidgetAssets, error) {
+// Build bundles src/index.ts with esbuild's Go API into one minified IIFE and its source map
+// (which names the sources by their repository paths, widget/src/...). Any warning is a
+// failure, as an error would be. The bundle is served at /widget.js and at a content-hashed,
+// immutable URL whose Subresource Integrity hash is published (see bff.WidgetAssets).
+func Build() (*bff.WidgetAssets, error) {
 	res := api.Build(api.BuildOptions{
 		EntryPoints: []string{"widget/src/index.ts"},
 		Bundle:      true,
@@ -57,7 +61,7 @@ func buildWidget() (*bff.WidgetAssets, error) {
 		LegalComments: api.LegalCommentsNone,
 		Sourcemap:     api.SourceMapExternal,
 		Outfile:       "widget.js",
-		Define:        map[string]string{"VERSION": strconv.Quote(widgetVersion)},
+		Define:        map[string]string{"VERSION": strconv.Quote(Version)},
 		Plugins:       []api.Plugin{embeddedSources},
 		LogLevel:      api.LogLevelSilent,
 		Write:         false,
@@ -88,18 +92,19 @@ func buildWidget() (*bff.WidgetAssets, error) {
 	name := "widget." + hex.EncodeToString(sum[:6]) + ".js"
 	js = []byte(body + "//# sourceMappingURL=" + name + ".map\n")
 	sri := sha512.Sum384(js)
-	types, _ := widgetTypes.ReadFile("widget/loyalty-widget.d.ts") // nil when absent: not served
+	types, _ := widgetTypes.ReadFile("loyalty-widget.d.ts") // nil when absent: not served
 	return &bff.WidgetAssets{
 		JS:        js,
 		SourceMap: sourceMap,
 		Types:     types,
 		Name:      name,
 		Integrity: "sha384-" + base64.StdEncoding.EncodeToString(sri[:]),
-		Version:   widgetVersion,
+		Version:   Version,
 	}, nil
 }
 
-// embeddedSources resolves and loads the widget's modules from widgetSrc instead of the disk.
+// embeddedSources resolves and loads the widget's modules from widgetSrc instead of the disk
+// (widget/src/x.ts is widgetSrc's src/x.ts).
 var embeddedSources = api.Plugin{
 	Name: "embedded-widget-sources",
 	Setup: func(b api.PluginBuild) {
@@ -118,7 +123,7 @@ var embeddedSources = api.Plugin{
 			return api.OnResolveResult{Path: p, Namespace: "widget"}, nil
 		})
 		b.OnLoad(api.OnLoadOptions{Filter: `.*`, Namespace: "widget"}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
-			src, err := widgetSrc.ReadFile(a.Path)
+			src, err := widgetSrc.ReadFile(strings.TrimPrefix(a.Path, "widget/"))
 			if err != nil {
 				return api.OnLoadResult{}, err
 			}
