@@ -1,5 +1,8 @@
 package bff
 
+// Over 400 lines: the drop-in contract's tests (the seven paths, CORS, faults, bad input, the
+// envelope) share one fake upstream and one normalising comparison.
+
 import (
 	"bytes"
 	"encoding/json"

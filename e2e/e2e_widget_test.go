@@ -1,5 +1,8 @@
 package e2e
 
+// Over 400 lines: the widget's states pictured and measured (sizes, contrast, layout at each
+// width) share the state-setting and box helpers here.
+
 // Browser tests of the widget a shopper sees (issue 10): the view at a phone's width and a
 // desktop's, accessibility (axe-core, keys, focus, the live region), the store's theme, the
 // queue stub and the error beacon. Each ends with checkMoney, as every browser test.

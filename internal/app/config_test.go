@@ -1,5 +1,8 @@
 package app
 
+// Over 400 lines: every flag and variable of parseConfig with its error, in one table per kind,
+// beside the stack they configure.
+
 import (
 	"bufio"
 	"bytes"
