@@ -130,16 +130,24 @@ func compare(d time.Duration, conns, shoppers int, maxBytes int64) error {
 		fmt.Printf("  %-28s %10.0f req/s   p50 %10s   p99 %10s\n", t.name, r.rps, us(r.p50), us(r.p99))
 	}
 
-	if prefix := os.Getenv("LOADCMP_PROFILE"); prefix != "" { // CPU profiles at 1 connection: the BFF missing, the proxy
+	if os.Getenv("LOADCMP_DEBUG") != "" { // the memory of the BFF that missed, and of the one without a cache
+		for _, c := range []*child{hot, cold} {
+			fmt.Print("  BFF ", c.addr, ":")
+			if _, _, err := memStatsOf(c); err != nil {
+				return err
+			}
+		}
+	}
+	if prefix := os.Getenv("LOADCMP_PROFILE"); prefix != "" { // CPU profiles at 1 connection: the BFF missing, without a cache, the proxy
 		for _, p := range []struct {
 			c *child
 			t target
-		}{{hot, miss}, {proxy, proxied}} {
+		}{{hot, miss}, {cold, off}, {proxy, proxied}} {
 			done := make(chan error, 1)
 			go func() {
 				body, err := call(target{addr: p.c.stats, method: "GET", uri: "/debug/pprof/profile?seconds=4", want: 200})
 				if err == nil {
-					err = os.WriteFile(prefix+"-"+p.c.name+".prof", body, 0o600) //nolint:gosec // G703: the operator names the file (LOADCMP_PROFILE)
+					err = os.WriteFile(prefix+"-"+strings.NewReplacer(" ", "", ",", "-", ">", "").Replace(p.t.name)+".prof", body, 0o600) //nolint:gosec // G703: the operator names the file (LOADCMP_PROFILE)
 				}
 				done <- err
 			}()
