@@ -281,7 +281,7 @@ func part[T any](s *Server, ctx context.Context, t *tenant, sess session, sh *sh
 			kept, size := storePart(r)
 			c.put(sh, k, kept, size, canStale)
 			putSharedPart(s, ctx, sh, k, r)
-			if h.observe != nil {
+			if h.observe != nil && !s.o.NoDerive { // the basis serves derivations only
 				h.observe(r)
 			}
 		}
