@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -325,4 +327,73 @@ func startHandler(b *testing.B, h http.Handler) string {
 	srv := httptest.NewServer(h)
 	b.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// missBench is a listing at another purchase value every time, as loadcmp's cache-miss run
+// sends (every one asks the sandbox), in a BFF set up as loadcmp's: the soft memory limit
+// main gives it (SoftMemoryLimit), and, with the cache on, a cache filled to its bound first,
+// so each miss is stored into a full cache (evicting) beside a heap as large as production's.
+func missBench(b *testing.B, cacheTTL time.Duration) {
+	c := &clock{t: time.Now()}
+	up, calls := startBenchSandbox(b, c)
+	var opts Options
+	env := startBFF(b, c, up.URL, func(o *Options) { o.CacheTTL = cacheTTL; o.Now = time.Now; opts = *o })
+	if limit := SoftMemoryLimit(opts); limit > 0 {
+		old := debug.SetMemoryLimit(limit)
+		b.Cleanup(func() { debug.SetMemoryLimit(old) })
+	}
+	p := newInproc(env.srv, "GET", rewardsPath+"?purchaseValue=1", auth("demo", env.login("demo", "ana")), "")
+	n := 0
+	ask := func() {
+		n++
+		p.req.SetRequestURI(rewardsPath + "?purchaseValue=" + strconv.Itoa(n))
+		if st := p.do(); st != 200 {
+			b.Fatal(st, string(p.body()))
+		}
+	}
+	if cc := env.srv.cache; cc != nil {
+		// Emptied at the end: its expiry timer keeps the cache alive past the server, and the
+		// next run (-count) would start beside a full one.
+		b.Cleanup(cc.flush)
+		for cc.evictions.Load() == 0 {
+			ask()
+		}
+	}
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	if cc := env.srv.cache; cc != nil {
+		used, entries := cc.stats()
+		b.Logf("full: heap %.1f MiB, cache counts %.1f MiB in %d entries, %d misses", float64(m.HeapAlloc)/(1<<20), float64(used)/(1<<20), entries, n)
+	}
+	before := calls.get(rewardsPath)
+	b.ReportAllocs()
+	cpu0 := cpuTime()
+	for b.Loop() {
+		ask()
+	}
+	// The process's CPU (the BFF, the sandbox, the collector) a miss: on a shared machine
+	// steadier than the wall clock's ns/op, which counts the time others ran.
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(calls.get(rewardsPath)-before)/float64(b.N), "upstream-calls/op")
+	if cc := env.srv.cache; cc != nil {
+		used, entries := cc.stats()
+		b.ReportMetric(float64(used)/float64(entries), "cached-B/entry")
+	}
+}
+
+// BenchmarkMiss is a cache miss stored into a full cache: what the miss path costs (issue 17:
+// at most what BenchmarkCacheOff costs; the one saves a token check, the other stores).
+func BenchmarkMiss(b *testing.B) { missBench(b, 0) }
+
+// BenchmarkCacheOff is the same listing with the cache off.
+func BenchmarkCacheOff(b *testing.B) { missBench(b, -1) }
+
+// cpuTime is the CPU time the process has used, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -74,6 +74,7 @@ func startSandbox(t testing.TB, c *clock) (*httptest.Server, *callCounter) {
 	}))
 	t.Cleanup(srv.Close)
 	sandboxURLs.Store(srv.URL, true)
+	t.Cleanup(func() { sandboxURLs.Delete(srv.URL) }) // its port may serve a fake next
 	return srv, cc
 }
 
@@ -142,6 +143,8 @@ func startBFF(t testing.TB, c *clock, upstream string, mod func(*Options)) *bffE
 	url := "http://" + ln.Addr().String()
 	if _, real := sandboxURLs.Load(upstream); real {
 		bffURLs.Store(url, true) // in front of the real sandbox: its answers are held to openapi.json
+		// Forgotten when it stops: a later BFF on the same port, in front of a fake, is not held to it.
+		t.Cleanup(func() { bffURLs.Delete(url) })
 	}
 	return &bffEnv{t: t, url: url, srv: srv, clock: c}
 }

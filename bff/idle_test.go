@@ -40,6 +40,7 @@ func startIdleSandbox(t *testing.T, c *clock, idle time.Duration) (srv *httptest
 	srv.Start()
 	t.Cleanup(srv.Close)
 	sandboxURLs.Store(srv.URL, true)
+	t.Cleanup(func() { sandboxURLs.Delete(srv.URL) }) // its port may serve a fake next
 	return srv, calls, conns.Load
 }
 

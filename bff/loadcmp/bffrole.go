@@ -32,6 +32,9 @@ func bffServer(upstream, ttl, maxBytes string) (func(net.Listener) error, error)
 		// demo's 1,000,000 an hour) is turned off: 1 is the whole budget. The memory run signs
 		// 10,000 shoppers in from this one address: the per-address login limit is off.
 		ShopperBurst: 1 << 30, ShopperEvery: time.Nanosecond, ClientShare: 1, ClientLoginBurst: -1}
+	// A cache miss is a platform call only without derived listings: with them, a listing at
+	// a new purchase value is derived from the last exact one (derive.go) and asks nothing.
+	o.NoDerive = os.Getenv("LOADCMP_NODERIVE") != ""
 	if os.Getenv("LOADCMP_NOLOG") != "" {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -33,7 +33,13 @@ func compare(d time.Duration, conns, shoppers int, maxBytes int64) error {
 		return err
 	}
 	up := "http://" + sb.addr
-	hot, err := run("bff", "UPSTREAM="+up, "CACHE_TTL=10m")
+	// The miss is a real one (the platform asked): derived listings are off in this BFF.
+	// Another BFF, with them on (the default), answers the same cart changes by derivation.
+	hot, err := run("bff", "UPSTREAM="+up, "CACHE_TTL=10m", "LOADCMP_NODERIVE=1")
+	if err != nil {
+		return err
+	}
+	deriving, err := run("bff", "UPSTREAM="+up, "CACHE_TTL=10m")
 	if err != nil {
 		return err
 	}
@@ -62,6 +68,10 @@ func compare(d time.Duration, conns, shoppers int, maxBytes int64) error {
 	if err != nil {
 		return err
 	}
+	derivingTok, err := login(deriving.addr, "ana")
+	if err != nil {
+		return err
+	}
 	// The listing of a cart worth another purchase value on every request (a cache answers
 	// none), or of the same one (the BFF answers it from its cache).
 	list := func(name, addr, tok string, distinct bool) target {
@@ -77,11 +87,12 @@ func compare(d time.Duration, conns, shoppers int, maxBytes int64) error {
 	miss := list("BFF -> sandbox, cache miss", hot.addr, hotTok, true)
 	hit := list("BFF, cached", hot.addr, hotTok, false)
 	off := list("BFF -> sandbox, cache off", cold.addr, coldTok, true)
+	derived := list("BFF, new value derived", deriving.addr, derivingTok, true)
 	hw := target{name: "Fiber hello world", addr: hello.addr, method: "GET", uri: "/", want: 200}
 
 	const rounds = 4
 	fmt.Printf("\nlatency of one listing at 1 connection, p50 over %v each in %d interleaved rounds (added: minus the sandbox's own p50)\n", d, rounds)
-	ts := []target{direct, proxied, miss, off, hit, hw}
+	ts := []target{direct, proxied, miss, off, derived, hit, hw}
 	if os.Getenv("LOADCMP_DEBUG") != "" {
 		nh, err := run("nethttp-hello")
 		if err != nil {
@@ -96,7 +107,7 @@ func compare(d time.Duration, conns, shoppers int, maxBytes int64) error {
 	for _, t := range ts {
 		r := lat[t.name]
 		added := ""
-		if t.name == proxied.name || t.name == miss.name || t.name == off.name {
+		if t.name == proxied.name || t.name == miss.name || t.name == off.name || t.name == derived.name {
 			added = fmt.Sprintf("added %s", us(r.p50-lat[direct.name].p50))
 		}
 		fmt.Printf("  %-28s %10s   p99 %10s   %s\n", t.name, us(r.p50), us(r.p99), added)
@@ -119,16 +130,24 @@ func compare(d time.Duration, conns, shoppers int, maxBytes int64) error {
 		fmt.Printf("  %-28s %10.0f req/s   p50 %10s   p99 %10s\n", t.name, r.rps, us(r.p50), us(r.p99))
 	}
 
-	if prefix := os.Getenv("LOADCMP_PROFILE"); prefix != "" { // CPU profiles at 1 connection: the BFF missing, the proxy
+	if os.Getenv("LOADCMP_DEBUG") != "" { // the memory of the BFF that missed, and of the one without a cache
+		for _, c := range []*child{hot, cold} {
+			fmt.Print("  BFF ", c.addr, ":")
+			if _, _, err := memStatsOf(c); err != nil {
+				return err
+			}
+		}
+	}
+	if prefix := os.Getenv("LOADCMP_PROFILE"); prefix != "" { // CPU profiles at 1 connection: the BFF missing, without a cache, the proxy
 		for _, p := range []struct {
 			c *child
 			t target
-		}{{hot, miss}, {proxy, proxied}} {
+		}{{hot, miss}, {cold, off}, {proxy, proxied}} {
 			done := make(chan error, 1)
 			go func() {
 				body, err := call(target{addr: p.c.stats, method: "GET", uri: "/debug/pprof/profile?seconds=4", want: 200})
 				if err == nil {
-					err = os.WriteFile(prefix+"-"+p.c.name+".prof", body, 0o600) //nolint:gosec // G703: the operator names the file (LOADCMP_PROFILE)
+					err = os.WriteFile(prefix+"-"+strings.NewReplacer(" ", "", ",", "-", ">", "").Replace(p.t.name)+".prof", body, 0o600) //nolint:gosec // G703: the operator names the file (LOADCMP_PROFILE)
 				}
 				done <- err
 			}()
@@ -145,6 +164,7 @@ func compare(d time.Duration, conns, shoppers int, maxBytes int64) error {
 	fmt.Println("\nratios (issue #8's targets)")
 	fmt.Printf("  added latency, BFF cache miss / ReverseProxy        %6.2f   (target <= 1.0)\n", float64(addedBFF)/float64(addedProxy))
 	fmt.Printf("  added latency, BFF cache off / ReverseProxy         %6.2f\n", float64(lat[off.name].p50-lat[direct.name].p50)/float64(addedProxy))
+	fmt.Printf("  added latency, BFF derived / ReverseProxy           %6.2f\n", float64(lat[derived.name].p50-lat[direct.name].p50)/float64(addedProxy))
 	fmt.Printf("  cached listing req/s / Fiber hello world req/s      %6.3f   (target >= 0.5)\n", tput[hit.name].rps/tput[hw.name].rps)
 	fmt.Printf("  cached listing req/s / ReverseProxy req/s           %6.2f\n", tput[hit.name].rps/tput[proxied.name].rps)
 

@@ -249,7 +249,8 @@ type Reply[T any] struct {
 	Status     int
 	Env        Envelope[T]
 	FailedItem jsontext.Value
-	Bytes      int // the body's size as it came (what decoding it costs in memory is about twice that)
+	Bytes      int    // the body's size as it came (what decoding it costs in memory is about twice that)
+	Body       []byte // the body as it came, when the call asked for it (Call.KeepBody) and succeeded
 	// Derived says the BFF made it from other answers by the contract's rules, without
 	// asking (bff/derive.go); never set by a call.
 	Derived bool
@@ -304,6 +305,9 @@ func (e *Error) Unwrap() error { return e.Err }
 // login).
 type Call struct {
 	Tenant, Token string
+	// KeepBody asks for the body of a successful answer as it came, in Reply.Body (a copy):
+	// what a cache keeps instead of the decoded value.
+	KeepBody bool
 }
 
 // Login is endpoint 1.
@@ -441,9 +445,11 @@ func sendLimited[T any](ctx context.Context, c *Client, call Call, method, path,
 		return r, &Error{Kind: BadAnswer, Status: r.Status, Err: fmt.Errorf("%d bytes without the envelope's HasError", len(raw))}
 	}
 	if r.Status < 300 {
-		presize(&r.Env.Item, raw)
-		if err := Unmarshal(raw, &r.Env); err == nil {
+		if err := decodeInto(&r, raw); err == nil {
 			if !r.Env.HasError {
+				if call.KeepBody {
+					r.Body = bytes.Clone(raw) // res is released when this returns
+				}
 				return r, nil
 			}
 			r.Env.Item = *new(T) // an error with an Item of the success's shape: keep it verbatim instead
@@ -460,6 +466,20 @@ func sendLimited[T any](ctx context.Context, c *Client, call Call, method, path,
 	r.Env = Envelope[T]{ProgramName: env.ProgramName, PointsBalance: env.PointsBalance, HasError: env.HasError,
 		Message: env.Message, Unknown: env.Unknown}
 	return r, nil
+}
+
+// Decode is a successful answer kept as it came (Reply.Body) decoded again: what the call
+// that fetched it returned, with body as its Body.
+func Decode[T any](status int, body []byte) (Reply[T], error) {
+	r := Reply[T]{Status: status, Bytes: len(body), Body: body}
+	err := decodeInto(&r, body)
+	return r, err
+}
+
+// decodeInto decodes raw into r's envelope, its listing presized.
+func decodeInto[T any](r *Reply[T], raw []byte) error {
+	presize(&r.Env.Item, raw)
+	return Unmarshal(raw, &r.Env)
 }
 
 // maxPresize bounds the capacity presize gives a list: a body full of "Id" members must not
