@@ -1,5 +1,8 @@
 package bff
 
+// Over 400 lines: the cache and the byte bound go-cache lacks, which must be read together
+// (every store and drop keeps both in step).
+
 import (
 	"container/heap"
 	"container/list"
