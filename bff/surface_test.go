@@ -183,7 +183,7 @@ func TestThemes(t *testing.T) {
 		t.Fatalf("a tenant without a theme: %v", v["Theme"])
 	}
 	if d := DemoTenant("http://127.0.0.1:1", []string{"http://localhost:8082", "http://127.0.0.1:8082"}); d.Theme == nil ||
-		d.Theme.JoinURL != "http://127.0.0.1:8082/#fidelidade" || len(d.Theme.problems()) != 0 {
+		d.Theme.JoinURL != "http://127.0.0.1:8082/fidelidade" || len(d.Theme.problems()) != 0 {
 		t.Fatalf("demo theme %+v", d.Theme)
 	}
 

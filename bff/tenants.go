@@ -116,14 +116,14 @@ func unknownFields(v any, t reflect.Type, path string) []unknownField {
 
 // DemoTenant is the built-in tenant used when no tenants file is given: key "demo", the
 // embedded sandbox as its upstream, the demo store's origins, a demo theme whose join link
-// leads to the demo store, and a budget as wide as the sandbox's (its built-in seed limits no
+// leads to the demo store's page on how to join (demostore's /fidelidade), and a budget as wide as the sandbox's (its built-in seed limits no
 // store: a million calls an hour; main narrows it to a seed's rateLimit).
 func DemoTenant(upstream string, origins []string) TenantConfig {
 	t := TenantConfig{Key: "demo", Upstream: upstream, AllowedOrigins: origins, Locale: defaultLocale, Currency: defaultCurrency,
 		Theme:  &Theme{Accent: "#5b21b6", AccentText: "#ffffff", Radius: "8px"},
 		Budget: &Budget{PerSecond: -1, PerMinute: -1, PerHour: maxBudget}}
 	if len(origins) > 0 {
-		t.Theme.JoinURL = origins[len(origins)-1] + "/#fidelidade"
+		t.Theme.JoinURL = origins[len(origins)-1] + "/fidelidade"
 	}
 	return t
 }

@@ -108,6 +108,8 @@ type Store struct {
 	mu     sync.Mutex
 	carts  map[string]*cart
 	seeded []seededShopper // the shopper switcher's list, once the sandbox gave it
+	// programName is the loyalty programme's name, from the same answer of the sandbox.
+	programName string
 	// refusal, when set, is the message every loyalty coupon is refused with, as VTEX refuses a
 	// coupon whose promotion is not active: 200, the coupon absent, the reason in messages[].
 	refusal string
@@ -135,6 +137,7 @@ func New(o Options) *Store {
 	m.HandleFunc("GET /checkout/{$}", s.page("checkout6"))
 	m.HandleFunc("GET /magazord", s.page("dom"))
 	m.HandleFunc("GET /custom", s.page("custom"))
+	m.HandleFunc("GET /fidelidade", s.page("join")) // the demo tenant's JoinURL (bff.DemoTenant)
 	m.HandleFunc("GET /files/checkout6-custom.js", s.checkout6)
 	m.Handle("GET /static/", http.FileServerFS(static))
 	// Every call vtex.js makes to change this demo's cart (vtex/vtex.js, src/checkout.coffee):
@@ -184,7 +187,8 @@ type shopperLink struct {
 
 // page serves the checkout page with the widget embedded for a platform: "vtex" (the
 // script tag alone), "dom" (a theme's selectors, as on Magazord) or "custom" (mounted by
-// static/custom.js with callbacks).
+// static/custom.js with callbacks); or, for "join", the store's page on how to join the
+// loyalty programme, where the widget's "Participar" leads (the demo tenant's JoinURL).
 func (s *Store) page(platform string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) { s.render(w, r, platform) }
 }
@@ -218,13 +222,16 @@ func (s *Store) render(w http.ResponseWriter, r *http.Request, platform string) 
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	name := "index.html"
-	if platform == "dom" {
+	switch platform {
+	case "dom":
 		name = "magazord.html"
+	case "join":
+		name = "fidelidade.html"
 	}
 	q := r.URL.Query()
 	err := pages.ExecuteTemplate(w, name, map[string]any{
 		"WidgetSrc": s.o.BFFURL + "/widget.js", "Tenant": s.o.Tenant, "Platform": platform, "CartID": ct.id,
-		"Shoppers": links, "CurrentName": currentName, "Path": r.URL.Path,
+		"Shoppers": links, "CurrentName": currentName, "Path": r.URL.Path, "Program": s.program(),
 		// The custom page's demo knobs, for trying (and testing) what a tenant's settings give
 		// before the BFF sends them: ?theme=demo, ?beacon=off.
 		"Theme": demoThemes[q.Get("theme")], "Beacon": q.Get("beacon"),
@@ -289,32 +296,41 @@ func (s *Store) shoppers() []seededShopper {
 	if known != nil {
 		return known
 	}
-	list := s.fetchShoppers()
+	list, program := s.fetchShoppers()
 	if list != nil {
 		s.mu.Lock()
-		s.seeded = list
+		s.seeded, s.programName = list, program
 		s.mu.Unlock()
 	}
 	return list
 }
 
-func (s *Store) fetchShoppers() []seededShopper {
+// program is the loyalty programme's name as the sandbox's seed gives it ("" until the sandbox
+// answered once).
+func (s *Store) program() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.programName
+}
+
+func (s *Store) fetchShoppers() ([]seededShopper, string) {
 	var env struct {
 		Item []struct {
-			Key      string          `json:"Key"`
-			Shoppers []seededShopper `json:"Shoppers"`
+			Key         string          `json:"Key"`
+			ProgramName string          `json:"ProgramName"`
+			Shoppers    []seededShopper `json:"Shoppers"`
 		} `json:"Item"`
 	}
 	if err := s.sandboxJSON("GET", "/_sandbox/tenants", nil, &env); err != nil {
 		s.o.Logger.Warn("demo store: no shopper list", "err", err)
-		return nil
+		return nil, ""
 	}
 	for _, t := range env.Item {
 		if t.Key == s.o.Tenant && t.Shoppers != nil {
-			return t.Shoppers
+			return t.Shoppers, t.ProgramName
 		}
 	}
-	return nil
+	return nil, ""
 }
 
 func (s *Store) sandboxJSON(method, path string, body []byte, v any) error {

@@ -215,6 +215,29 @@ func TestPageShopperCookiesAndCSP(t *testing.T) {
 	}
 }
 
+// TestJoinPage: /fidelidade, where the demo tenant's "Participar" leads, is a page of the store
+// that names the programme (from the sandbox's seed), says how to join, and carries no widget.
+func TestJoinPage(t *testing.T) {
+	e := newEnv(t)
+	res, err := e.client.Get(e.store.URL + "/fidelidade?shopper=carla")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Security-Policy") == "" {
+		t.Fatalf("%s, CSP %q", res.Status, res.Header.Get("Content-Security-Policy"))
+	}
+	for _, want := range []string{`<h1 id="join-title">Como participar do Clube Demo</h1>`, `Como se cadastrar`, `Olá, Carla Dias`, `href="/">Voltar ao carrinho`} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("join page lacks %s", want)
+		}
+	}
+	if strings.Contains(string(page), "widget.js") {
+		t.Error("the join page loads the widget")
+	}
+}
+
 func TestCartCookieIsHttpOnly(t *testing.T) {
 	e := newEnv(t)
 	res, err := http.Get(e.store.URL + "/api/checkout/pub/orderForm")

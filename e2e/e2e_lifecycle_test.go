@@ -216,6 +216,10 @@ func TestBrowserMagazordOrderConsumesItsRedemption(t *testing.T) {
 	e.waitRewards()
 	e.click("R$ 10,00")
 	e.waitTotal("89.80")
+	// The shopper places the order once the widget shows the reward applied: the dom adapter
+	// confirms the coupon by looking at the page every 100 ms, and an order placed before its
+	// next look takes the coupon out of the page, so the widget never saw it in.
+	e.waitJS(root + `.querySelector("[data-coupon]") !== null`)
 	var firstCart string
 	e.js(`document.querySelector("script[data-cart-id]").dataset.cartId`, &firstCart)
 	e.placeOrder("#finalizar-compra")

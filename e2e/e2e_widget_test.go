@@ -169,7 +169,7 @@ func TestBrowserPoorAndNotEnrolled(t *testing.T) {
 				// The join link is the tenant's, delivered by the BFF with the view (Theme.JoinURL).
 				var join string
 				e.js(`(a => a ? a.href : "")(`+root+`.querySelector(".j a"))`, &join)
-				if !strings.HasSuffix(join, "/#fidelidade") {
+				if !strings.HasSuffix(join, "/fidelidade") {
 					t.Errorf("join link %q, want the tenant's JoinURL", join)
 				}
 			})

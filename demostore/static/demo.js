@@ -56,6 +56,8 @@
     $("subtotal").setAttribute("data-cart-subtotal", (sub / 100).toFixed(2));
     $("discount").textContent = money(disc);
     $("discount").setAttribute("data-cart-discount", (-disc / 100).toFixed(2));
+    // The discount line is there only while something is taken off (a removed reward leaves none).
+    $("discount-label").hidden = $("discount").hidden = !disc;
     $("total").textContent = money(of.value);
     $("total").setAttribute("data-cart-total", (of.value / 100).toFixed(2));
     var coupon = (of.marketingData && of.marketingData.coupon) || "";

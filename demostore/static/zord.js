@@ -48,8 +48,10 @@
     resumo.replaceChildren(
       el("div", { class: "resumo-valores" }, [el("span", { class: "label" }, ["Subtotal"]), " ",
         el("span", { class: "value", id: "subtotal", "data-cart-subtotal": (total("Items") / 100).toFixed(2) }, [money(total("Items"))])]),
-      el("div", { class: "resumo-desconto" }, [el("span", { class: "label" }, ["Desconto"]), " ",
-        el("span", { class: "discount-value" }, [money(-total("Discounts"))])]),
+      // The theme shows the discount line only while something is taken off: no "-R$ 0,00" once a
+      // coupon is removed.
+      el("div", total("Discounts") ? { class: "resumo-desconto" } : { class: "resumo-desconto", hidden: "" }, [
+        el("span", { class: "label" }, ["Desconto"]), " ", el("span", { class: "discount-value" }, [money(-total("Discounts"))])]),
       el("div", { class: "cupom" }, [el("label", { for: "cupom-desconto" }, ["Cupom de desconto"]), " ",
         el("input", { id: "cupom-desconto", autocomplete: "off" }), " ", el("button", { type: "button", class: "btn-cupom" }, ["Aplicar"])]),
       el("div", coupon ? { class: "txt-cupom" } : { class: "txt-cupom", hidden: "" }, ["Cupom aplicado: ",

@@ -143,14 +143,19 @@ export function widget(adapter: Adapter, api: Api, o: MountOptions, lang: Lang, 
     try {
       // The order is placed: its cart is done, and the widget has nothing to offer on this step.
       if (placedStep()) told(ordered(tenant));
+      // A read answered while an action is under way (s.busy_) is dropped: it shows the cart and
+      // the platform halfway through (a redemption debited whose coupon the store is refusing, to
+      // be reversed next), and the action's own refresh, when it ends, reads them again.
+      // Applied, it stayed on screen after the action until that refresh answered, offering the
+      // reversed redemption as "yours, use it" (the click then failed: "foi estornada").
       const cart = placedStep() ? null : await adapter.cart_();
-      if (my !== seq) return;
+      if (my !== seq || s.busy_) return;
       if (!cart || unusable(cart)) return set({ ...s, view_: null, cart_: null });
       seen(tenant, cart.id, cart.coupon);
       // The first view asks what is applied even to a cart without a coupon when this browser
       // put one in (it may have left the cart while the shopper was away: settle restores it).
       const v = await api.checkout_(cart, restoreDue && !cart.coupon && anyMine(tenant));
-      if (my !== seq) return;
+      if (my !== seq || s.busy_) return;
       set(loaded(s, v, cart));
     } catch (e) {
       if (my === seq) fail(e, "view");
