@@ -172,7 +172,8 @@ func TestFastPathFirstVisitExchanges(t *testing.T) {
 // by the one rule) costs about 670 bytes (measured: 9,376); telling the BFF of the order placed
 // and sending the cart's coupon with the view (issue 17) 75 more (9,451); telling the BFF the
 // funnel's steps only the page sees (a coupon confirmed in the cart, a reversal's why: issue
-// 18) 53 more (9,504), the order's call now sharing the BFF client's one fetch.
+// 18) 53 more (9,504), the order's call now sharing the BFF client's one fetch; dropping a read
+// that answers mid-action (issue 19) 10 more (9,514).
 // docs/benchmarks.md ("What 7,500 bytes on the wire would take") measures what more would be
 // needed: more than moving parts out.
 const widgetWireBudget = 9_550
