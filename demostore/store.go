@@ -5,6 +5,10 @@
 // looked up in the loyalty sandbox, so a redeemed reward gives its real discount.
 package demostore
 
+// Over 400 lines: the store is one VTEX-like orderForm and the routes that change it (items,
+// coupons and their refusals, orders, the pages); each route must keep the same orderForm
+// rules, so they read together.
+
 import (
 	"bytes"
 	"crypto/rand"

@@ -1,5 +1,8 @@
 package demostore
 
+// Over 400 lines: the orderForm's rules over real HTTP, one test per rule, sharing the store
+// and sandbox started here.
+
 import (
 	"encoding/base64"
 	"encoding/json"
