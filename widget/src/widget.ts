@@ -58,6 +58,7 @@ export function widget(adapter: Adapter, api: Api, o: MountOptions, lang: Lang, 
   let live = box;
   let s: State = initial;
   let working = false; // one action (or settling) at a time: a double click redeems once
+  let settling: Promise<boolean> | null = null;
   let seq = 0;
   let heard = ""; // the placed order's cart the BFF was told of (once per cart)
   const told = (id: string): void => {
@@ -165,11 +166,12 @@ export function widget(adapter: Adapter, api: Api, o: MountOptions, lang: Lang, 
     working = true;
     let changed = false;
     try {
-      changed = await settle();
+      changed = await (settling = settle());
     } catch {
       // settling is retried on the next refresh; the shopper's checkout goes on
     } finally {
       working = false;
+      settling = null;
     }
     if (changed && my === seq) await refresh();
   };
@@ -239,6 +241,9 @@ export function widget(adapter: Adapter, api: Api, o: MountOptions, lang: Lang, 
 
   /** act runs one action at a time, then reads the view again. */
   const act = async (at: string, fn: () => Promise<unknown>): Promise<void> => {
+    // A press while the widget settles (after every read) waits for it, not lost: settling
+    // shows no busy state, so nothing told the shopper to wait.
+    await settling?.catch(() => {});
     if (working) return;
     working = true;
     set(started(s));
